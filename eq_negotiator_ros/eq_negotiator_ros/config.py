@@ -1,0 +1,400 @@
+"""Typed configuration, loaded once from `config/negotiator.yaml`.
+
+The same YAML is the ROS 2 parameter file of every node (`/**: ros__parameters: ...`) and what
+the CLI reads. Nested keys become dotted ROS parameter names; `flatten_parameters` and
+`config_from_parameters` convert between the two forms so that nodes declare exactly the keys
+the file holds and build the same typed records from them.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import yaml
+
+from .eq.emotions import EMOTIONS, HIDDEN_STATES
+
+PACKAGE_NAME = "eq_negotiator_ros"
+ROS_PARAMS_KEY = "ros__parameters"
+ROW_SUM_TOLERANCE = 1e-3
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or wrong; the message names the key and what to do."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class EmotionModel:
+    """The published priors of the EQ-Negotiator paper (or what online learning made of them)."""
+
+    initial_belief: np.ndarray  # (4,) hidden states
+    transition: np.ndarray  # (4, 4) from state -> to state
+    emission: np.ndarray  # (4, 7) state -> observed debtor emotion
+    response: np.ndarray  # (7, 7) creditor emotion -> next debtor emotion
+    creditor_payoff: np.ndarray  # (7, 7) debtor emotion x creditor emotion
+    debtor_payoff: np.ndarray  # (7, 7) debtor emotion x creditor emotion
+
+    def copy(self) -> "EmotionModel":
+        return EmotionModel(**{k: v.copy() for k, v in self.__dict__.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v.tolist() for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "EmotionModel":
+        return cls(**{k: np.asarray(data[k], dtype=float) for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    opening_emotion: str = "neutral"
+    lose_threshold: float = 2.0
+    negative_window: int = 5
+    negative_min: int = 4
+
+
+@dataclass(frozen=True)
+class LearningConfig:
+    enabled: bool = True
+    prior_strength: float = 20.0
+    payoff_success_delta: float = 0.05
+    payoff_failure_delta: float = -0.025
+    state_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class EQConfig:
+    model: EmotionModel
+    policy: PolicyConfig
+    learning: LearningConfig
+
+
+@dataclass(frozen=True)
+class OfferConfig:
+    agreement_gap_days: int = 5
+    max_utterances: int = 30
+    reservation_multiple: float = 3.0
+    max_reservation_days: int = 365
+    concession_beta: float = 0.8
+    deadline_turns: int = 12
+    state_concession_factor: tuple[float, ...] = (1.0, 0.6, 1.5, 0.5)  # HIDDEN_STATES order
+    max_step_fraction: float = 0.5
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    kind: str = "trained"
+    model_path: Path | None = None
+    use_prosody: bool = True
+
+
+@dataclass(frozen=True)
+class LlmConfig:
+    model_path: Path | None = None
+    prompt_style: str = "auto"
+    context_tokens: int = 1024
+    threads: int = 2
+    gpu_layers: int = 0
+    max_reply_tokens: int = 60
+    temperature_start: float = 0.7
+    temperature_decay: float = 0.95
+    temperature_min: float = 0.1
+    timeout_s: float = 8.0
+    seed: int = 7
+
+    def temperature(self, creditor_turn: int) -> float:
+        """The paper's schedule: max(0.1, 0.7 * 0.95^t)."""
+        return max(self.temperature_min, self.temperature_start * self.temperature_decay**creditor_turn)
+
+
+@dataclass(frozen=True)
+class AsrConfig:
+    model_path: Path | None = None
+    compute_type: str = "int8"
+    language: str = "en"
+    beam_size: int = 1
+    threads: int = 2
+    vad_threshold: float = 0.5
+    min_silence_ms: int = 500
+    min_speech_ms: int = 250
+    max_utterance_s: float = 30.0
+    barge_in: bool = False
+
+
+@dataclass(frozen=True)
+class TtsConfig:
+    voice_path: Path | None = None
+    voice_config_path: Path | None = None
+    play_audio: bool = True
+    record: bool = True
+    length_scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    sample_rate_hz: int = 16000
+    chunk_ms: int = 100
+    input_device: str = ""
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    store_path: Path | None = None
+    scenarios_path: Path | None = None
+    default_scenario: str = "crad_000"
+
+
+@dataclass(frozen=True)
+class NegotiatorConfig:
+    eq: EQConfig
+    offer: OfferConfig
+    detector: DetectorConfig
+    llm: LlmConfig
+    asr: AsrConfig
+    tts: TtsConfig
+    audio: AudioConfig
+    session: SessionConfig
+    run_dir: Path
+    source: str = field(default="", compare=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Locating and reading the file
+# ---------------------------------------------------------------------------------------------
+
+
+def default_config_path() -> Path:
+    """The package's `config/negotiator.yaml`: from the ament index on a ROS install, else the
+    source tree (editable install, tests)."""
+    source_tree = Path(__file__).resolve().parent.parent / "config" / "negotiator.yaml"
+    if source_tree.is_file():
+        return source_tree
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        return Path(get_package_share_directory(PACKAGE_NAME)) / "config" / "negotiator.yaml"
+    except Exception:  # ament_index not installed or package not in the index
+        return source_tree
+
+
+def read_parameters(path: Path | str | None = None) -> dict[str, Any]:
+    """The nested parameter dict of a negotiator YAML (the `/**: ros__parameters:` section)."""
+    path = Path(path).expanduser() if path else default_config_path()
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}; pass an existing negotiator.yaml")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(f"config file {path} is not valid YAML: {error}") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"config file {path} must hold a mapping, got {type(document).__name__}")
+    # Accept the ROS form (`node_name_or_wildcard: ros__parameters: {...}`) and a plain mapping.
+    for value in document.values():
+        if isinstance(value, dict) and ROS_PARAMS_KEY in value:
+            return value[ROS_PARAMS_KEY] or {}
+    return document
+
+
+def load_config(path: Path | str | None = None, overrides: Mapping[str, Any] | None = None) -> NegotiatorConfig:
+    """Read, merge dotted overrides ({"llm.model_path": "x.gguf"}), validate and type the config."""
+    params = read_parameters(path)
+    if overrides:
+        params = merge_overrides(params, overrides)
+    config = config_from_nested(params)
+    return _with_source(config, str(path or default_config_path()))
+
+
+def _with_source(config: NegotiatorConfig, source: str) -> NegotiatorConfig:
+    return NegotiatorConfig(**{**config.__dict__, "source": source})
+
+
+def merge_overrides(params: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(dict(params))
+    for dotted, value in overrides.items():
+        node = merged
+        keys = dotted.split(".")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"cannot set {dotted!r}: {key!r} is not a section")
+        node[keys[-1]] = value
+    return merged
+
+
+def flatten_parameters(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"eq": {"policy": {"lose_threshold": 2.0}}} -> {"eq.policy.lose_threshold": 2.0}."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten_parameters(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def unflatten_parameters(flat: Mapping[str, Any]) -> dict[str, Any]:
+    return merge_overrides({}, flat)
+
+
+def config_from_parameters(flat: Mapping[str, Any]) -> NegotiatorConfig:
+    """Typed config from dotted ROS parameter values (as a node reads them)."""
+    return config_from_nested(unflatten_parameters(flat))
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation and typing
+# ---------------------------------------------------------------------------------------------
+
+
+def _section(params: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = params.get(key, {})
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{key}: expected a section (mapping), got {value!r}")
+    return value
+
+
+def _optional_path(value: Any) -> Path | None:
+    if value in (None, ""):
+        return None
+    return Path(str(value)).expanduser()
+
+
+def _vector(value: Any, key: str, length: int, probability: bool) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}: expected {length} numbers, got {value!r}") from None
+    if array.shape != (length,):
+        raise ConfigError(f"{key}: expected {length} numbers, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ConfigError(f"{key}: all values must be finite numbers")
+    if probability:
+        if np.any(array < 0):
+            raise ConfigError(f"{key}: probabilities must not be negative")
+        if abs(array.sum() - 1.0) > ROW_SUM_TOLERANCE:
+            raise ConfigError(f"{key}: probabilities sum to {array.sum():.4f}, must sum to 1")
+        array = array / array.sum()  # remove rounding left by the written decimals
+    return array
+
+
+def _matrix(section: Any, key: str, rows: tuple[str, ...], columns: int, probability: bool) -> np.ndarray:
+    """A matrix written as one named row per label (ROS parameters cannot hold 2-D arrays)."""
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"{key}: expected one row per label ({', '.join(rows)}), got {section!r}")
+    missing = [r for r in rows if r not in section]
+    extra = [r for r in section if r not in rows]
+    if missing or extra:
+        raise ConfigError(
+            f"{key}: rows must be exactly {', '.join(rows)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(map(str, extra))}" if extra else "")
+        )
+    return np.vstack([_vector(section[r], f"{key}.{r}", columns, probability) for r in rows])
+
+
+def emotion_model_from_params(eq: Mapping[str, Any]) -> EmotionModel:
+    n_states, n_emotions = len(HIDDEN_STATES), len(EMOTIONS)
+    return EmotionModel(
+        initial_belief=_vector(eq.get("initial_belief"), "eq.initial_belief", n_states, True),
+        transition=_matrix(eq.get("transition"), "eq.transition", HIDDEN_STATES, n_states, True),
+        emission=_matrix(eq.get("emission"), "eq.emission", HIDDEN_STATES, n_emotions, True),
+        response=_matrix(eq.get("response"), "eq.response", EMOTIONS, n_emotions, True),
+        creditor_payoff=_matrix(eq.get("creditor_payoff"), "eq.creditor_payoff", EMOTIONS, n_emotions, False),
+        debtor_payoff=_matrix(eq.get("debtor_payoff"), "eq.debtor_payoff", EMOTIONS, n_emotions, False),
+    )
+
+
+def _typed(record_type: type, values: Mapping[str, Any], key: str, converters: Mapping[str, Any] | None = None):
+    """Build a frozen record from a section, converting each field to its default's type."""
+    converters = dict(converters or {})
+    defaults = record_type()
+    kwargs: dict[str, Any] = {}
+    for name in values:
+        if name not in record_type.__dataclass_fields__:
+            raise ConfigError(f"{key}.{name}: unknown setting (known: {', '.join(record_type.__dataclass_fields__)})")
+    for name in record_type.__dataclass_fields__:
+        if name not in values:
+            continue
+        raw = values[name]
+        try:
+            if name in converters:
+                kwargs[name] = converters[name](raw)
+            else:
+                default = getattr(defaults, name)
+                if isinstance(default, bool):
+                    if not isinstance(raw, bool):
+                        raise TypeError
+                    kwargs[name] = raw
+                elif isinstance(default, int):
+                    if isinstance(raw, bool) or float(raw) != int(float(raw)):
+                        raise TypeError
+                    kwargs[name] = int(raw)
+                elif isinstance(default, float):
+                    if isinstance(raw, bool):
+                        raise TypeError
+                    kwargs[name] = float(raw)
+                else:
+                    kwargs[name] = str(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key}.{name}: invalid value {raw!r}") from None
+    return record_type(**kwargs)
+
+
+def config_from_nested(params: Mapping[str, Any]) -> NegotiatorConfig:
+    eq = _section(params, "eq")
+    model = emotion_model_from_params(eq)
+    policy = _typed(PolicyConfig, _section(eq, "policy"), "eq.policy")
+    if policy.opening_emotion not in EMOTIONS:
+        raise ConfigError(f"eq.policy.opening_emotion: {policy.opening_emotion!r} is not one of {', '.join(EMOTIONS)}")
+    if not 1 <= policy.negative_min <= policy.negative_window:
+        raise ConfigError("eq.policy.negative_min must be between 1 and eq.policy.negative_window")
+    learning = _typed(LearningConfig, _section(eq, "learning"), "eq.learning", {"state_path": _optional_path})
+
+    offer_section = dict(_section(params, "offer"))
+    factors = offer_section.pop("state_concession_factor", None)
+    offer = _typed(OfferConfig, offer_section, "offer")
+    if factors is not None:
+        if not isinstance(factors, Mapping):
+            raise ConfigError("offer.state_concession_factor: expected one factor per hidden state")
+        factor_vector = _vector([factors.get(s) for s in HIDDEN_STATES], "offer.state_concession_factor", len(HIDDEN_STATES), False)
+        if np.any(factor_vector <= 0):
+            raise ConfigError("offer.state_concession_factor: factors must be positive")
+        offer = OfferConfig(**{**offer.__dict__, "state_concession_factor": tuple(float(f) for f in factor_vector)})
+    if offer.concession_beta <= 0 or offer.deadline_turns < 1 or offer.reservation_multiple < 1:
+        raise ConfigError("offer: concession_beta must be > 0, deadline_turns >= 1, reservation_multiple >= 1")
+
+    detector = _typed(DetectorConfig, _section(params, "detector"), "detector", {"model_path": _optional_path})
+    if detector.kind not in ("trained", "llm"):
+        raise ConfigError(f"detector.kind: {detector.kind!r} must be 'trained' or 'llm'")
+    llm = _typed(LlmConfig, _section(params, "llm"), "llm", {"model_path": _optional_path})
+    if llm.prompt_style not in ("auto", "completion", "chat"):
+        raise ConfigError(f"llm.prompt_style: {llm.prompt_style!r} must be auto, completion or chat")
+    asr = _typed(AsrConfig, _section(params, "asr"), "asr", {"model_path": _optional_path})
+    tts = _typed(
+        TtsConfig, _section(params, "tts"), "tts",
+        {"voice_path": _optional_path, "voice_config_path": _optional_path},
+    )
+    audio = _typed(AudioConfig, _section(params, "audio"), "audio")
+    session = _typed(
+        SessionConfig, _section(params, "session"), "session",
+        {"store_path": _optional_path, "scenarios_path": _optional_path},
+    )
+    run_dir = _optional_path(params.get("run_dir")) or Path("~/.local/share/eq_negotiator/runs").expanduser()
+    return NegotiatorConfig(
+        eq=EQConfig(model=model, policy=policy, learning=learning),
+        offer=offer, detector=detector, llm=llm, asr=asr, tts=tts, audio=audio, session=session,
+        run_dir=run_dir,
+    )
