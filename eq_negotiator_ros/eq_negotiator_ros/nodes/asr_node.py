@@ -1,0 +1,162 @@
+"""asr_node: end-of-utterance detection (Silero VAD) and speech recognition (faster-whisper).
+
+audio/in (AudioChunk, sensor-data QoS) -> speech (Utterance with timing and prosody).
+While robot_speaking is true the input is ignored (the robot must not answer itself), unless
+barge-in is on: then speech during a reply publishes barge_in and the reply stops.
+Noise, silence and empty transcripts never become a turn.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Optional
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.node import Node
+from std_msgs.msg import Bool, Empty
+
+from eq_negotiator_interfaces.msg import AudioChunk, Utterance
+
+from ..speech.asr import SpeechRecognizer
+from ..speech.audio import AudioFormatError, resample, to_float32_mono
+from ..speech.prosody import extract_prosody
+from ..speech.vad import UtteranceSegmenter, segmenter_options
+from . import common
+
+
+def _to_time(seconds: float) -> Time:
+    whole = int(seconds)
+    return Time(sec=whole, nanosec=int((seconds - whole) * 1e9))
+
+
+class AsrNode(Node):
+    def __init__(self) -> None:
+        super().__init__("asr_node")
+        self.config = common.declare_config(self)
+        self.rate_hz = self.config.audio.sample_rate_hz
+        started = time.perf_counter()
+        self.recognizer = SpeechRecognizer(self.config.asr)
+        self.load_time_s = time.perf_counter() - started
+        self.segmenter = UtteranceSegmenter(segmenter_options(self.config.asr, self.rate_hz))
+        self.get_logger().info(f"speech recognition loaded in {self.load_time_s:.1f} s")
+        self.robot_speaking = False
+        self.barge_in_sent = False
+        self.stream_origin_s: Optional[float] = None  # wall-clock time of the stream's first sample
+        self.warned_rates: set[int] = set()
+        self.utterances = 0
+        self.rejected_segments = 0
+        self.last_asr_s = 0.0
+
+        self.speech_pub = self.create_publisher(Utterance, common.SPEECH, common.RELIABLE_QOS)
+        self.barge_in_pub = self.create_publisher(Empty, common.BARGE_IN, common.RELIABLE_QOS)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_subscription(AudioChunk, common.AUDIO_IN, self.on_audio, common.AUDIO_QOS)
+        self.create_subscription(Bool, common.ROBOT_SPEAKING, self.on_robot_speaking, common.LATCHED_QOS)
+        self.create_timer(2.0, self.publish_diagnostics)
+        self.jobs: "queue.Queue" = queue.Queue()
+        self.worker = threading.Thread(target=self.work, name="asr_recognition", daemon=True)
+        self.worker.start()
+
+    def on_robot_speaking(self, message: Bool) -> None:
+        self.robot_speaking = bool(message.data)
+        if self.robot_speaking and not self.config.asr.barge_in:
+            # What was heard up to now belongs to the debtor's last turn; what comes next is the
+            # robot's own voice (echo), which must not become a turn.
+            self.segmenter.reset()
+        self.barge_in_sent = False
+
+    def on_audio(self, message: AudioChunk) -> None:
+        if len(message.samples) == 0:
+            return
+        try:
+            samples = np.asarray(message.samples, dtype=np.float32)
+            if message.channels > 1:
+                samples = samples.reshape(-1, message.channels).mean(axis=1)
+            samples = to_float32_mono(samples)
+            if message.sample_rate_hz != self.rate_hz:
+                if message.sample_rate_hz not in self.warned_rates:
+                    self.warned_rates.add(message.sample_rate_hz)
+                    self.get_logger().warning(f"audio at {message.sample_rate_hz} Hz is resampled to {self.rate_hz} Hz")
+                samples = resample(samples, int(message.sample_rate_hz), self.rate_hz)
+        except (AudioFormatError, ValueError) as error:
+            self.get_logger().error(f"audio chunk rejected: {error}")
+            return
+        if self.stream_origin_s is None:
+            stamp = message.header.stamp.sec + message.header.stamp.nanosec * 1e-9
+            self.stream_origin_s = stamp if stamp > 0 else time.time()
+        if self.robot_speaking and not self.config.asr.barge_in:
+            return
+        segments = self.segmenter.push(samples)
+        if self.robot_speaking and self.config.asr.barge_in and self.segmenter.in_speech and not self.barge_in_sent:
+            self.barge_in_sent = True
+            self.barge_in_pub.publish(Empty())
+        detected_at = time.perf_counter()
+        for segment in segments:
+            self.jobs.put((segment, detected_at))
+
+    def work(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            try:
+                self.recognise(*job)
+            except Exception as error:  # a bad segment must not stop recognition of the next one
+                self.get_logger().error(f"recognition failed: {error}")
+
+    def recognise(self, segment, detected_at: float) -> None:
+        started = time.perf_counter()
+        transcript = self.recognizer.transcribe(segment.samples)
+        self.last_asr_s = time.perf_counter() - started
+        if not transcript.text.strip():
+            self.rejected_segments += 1
+            self.get_logger().debug(f"no speech recognised in a {segment.end_s - segment.start_s:.1f} s segment")
+            return
+        prosody = extract_prosody(segment.samples, self.rate_hz, transcript.text)
+        message = Utterance()
+        message.header.stamp = self.get_clock().now().to_msg()
+        message.header.frame_id = "asr"
+        message.text = transcript.text.strip()
+        message.final = True
+        message.confidence = float(transcript.confidence)
+        message.language = transcript.language or self.config.asr.language
+        origin = self.stream_origin_s or 0.0
+        message.start_time = _to_time(origin + segment.start_s)
+        message.end_time = _to_time(origin + segment.end_s)
+        message.processing_latency_s = float(time.perf_counter() - detected_at)
+        message.energy_dbfs = float(prosody.energy_dbfs)
+        message.pitch_hz = float(prosody.pitch_hz)
+        message.pitch_variability_semitones = float(prosody.pitch_variability_semitones)
+        message.speaking_rate_wps = float(prosody.speaking_rate_wps)
+        self.speech_pub.publish(message)
+        self.utterances += 1
+
+    def publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(level=DiagnosticStatus.OK, name="eq_negotiator: asr_node", message="model loaded",
+                                  hardware_id="eq_negotiator")
+        status.values = [
+            KeyValue(key="load_time_s", value=f"{self.load_time_s:.2f}"),
+            KeyValue(key="utterances", value=str(self.utterances)),
+            KeyValue(key="segments_without_speech", value=str(self.rejected_segments)),
+            KeyValue(key="last_asr_s", value=f"{self.last_asr_s:.3f}"),
+            KeyValue(key="barge_in", value=str(self.config.asr.barge_in)),
+        ]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics_pub.publish(array)
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        self.worker.join(timeout=5.0)
+
+
+def main() -> None:
+    common.run_node(AsrNode)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""What every node shares: its parameters come from config/negotiator.yaml, its QoS profiles and
+topic names follow DESIGN.md's node graph.
+
+Each node declares every key of the package's negotiator.yaml as a ROS parameter (so `ros2 param`
+lists and sets them, and `--params-file` overrides them) and builds the same typed
+NegotiatorConfig the CLI uses from the values it got.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import rclpy
+import rclpy.executors
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.node import Node
+from rclpy.qos import (
+    DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data,
+)
+
+from ..config import (
+    NegotiatorConfig, config_from_parameters, default_config_path, flatten_parameters, read_parameters,
+)
+
+# Topic names, relative so that the node's namespace (default /eq_negotiator) applies.
+AUDIO_IN = "audio/in"
+AUDIO_OUT = "audio/out"
+SPEECH = "speech"
+ROBOT_SPEAKING = "robot_speaking"
+BARGE_IN = "barge_in"
+DEBTOR_EMOTION = "debtor_emotion"
+NEGOTIATION_STATE = "negotiation_state"
+CREDITOR_EXPRESSION = "creditor_expression"
+DIRECTIVE = "directive"
+REPLY = "reply"
+START_SESSION = "start_session"
+RESET_SESSION = "reset_session"
+
+AUDIO_QOS = qos_profile_sensor_data
+RELIABLE_QOS = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
+# negotiation_state is latched: a subscriber that joins late still gets the current state.
+LATCHED_QOS = QoSProfile(
+    depth=1, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
+
+
+def parameter_descriptions(path: Path) -> dict[str, str]:
+    """Dotted key -> the comment lines written just above it in the YAML (its documentation)."""
+    descriptions: dict[str, str] = {}
+    stack: list[tuple[int, str]] = []
+    comments: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            comments.append(stripped.lstrip("# "))
+            continue
+        match = re.match(r"^(\s*)([A-Za-z_][\w]*)\s*:", line)
+        if not match:
+            comments = []
+            continue
+        indent, key = len(match.group(1)), match.group(2)
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        stack.append((indent, key))
+        dotted = ".".join(k for _, k in stack if k not in ("/**", "ros__parameters"))
+        if comments:
+            descriptions[dotted] = " ".join(comments)
+        comments = []
+    return descriptions
+
+
+def declare_config(node: Node) -> NegotiatorConfig:
+    """Declare every negotiator.yaml key on the node and return the typed config from their values."""
+    defaults_path = default_config_path()
+    flat_defaults = flatten_parameters(read_parameters(defaults_path))
+    descriptions = parameter_descriptions(defaults_path)
+    for name, default in flat_defaults.items():
+        # dynamic_typing: a params file that writes [4, 3, 2] (integers) where the default has
+        # [4.0, 3.0, 2.0] must not be rejected; the typed config validates and converts instead.
+        descriptor = ParameterDescriptor(description=descriptions.get(name, ""), dynamic_typing=True)
+        node.declare_parameter(name, default, descriptor)
+    values: dict[str, Any] = {}
+    for name in flat_defaults:
+        value = node.get_parameter(name).value
+        values[name] = list(value) if isinstance(value, (list, tuple)) or hasattr(value, "tolist") else value
+    return config_from_parameters(values)
+
+
+def run_node(node_factory) -> None:
+    """Entry point body shared by the nodes: init, spin until Ctrl-C or shutdown, clean up."""
+    rclpy.init()
+    node = None
+    try:
+        node = node_factory()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            close = getattr(node, "close", None)
+            if close:
+                close()
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()

@@ -1,0 +1,251 @@
+"""eq_reasoning_node: reads the debtor's emotion, tracks the hidden state, decides the creditor's
+emotion and terms (the EQ core), and publishes them.
+
+speech (Utterance) -> debtor_emotion (EmotionState), directive (CreditorDirective),
+negotiation_state (NegotiationState, latched), creditor_expression (std_msgs/String).
+Services start_session and reset_session. Every turn is written to SQLite before anything is
+published, so a restarted node resumes the same negotiation.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Optional
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.node import Node
+from std_msgs.msg import String
+
+from eq_negotiator_interfaces.msg import CreditorDirective, EmotionState, NegotiationState, Utterance
+from eq_negotiator_interfaces.srv import ResetSession, StartSession
+
+from ..eq.detection import fuse_prosody, make_detector
+from ..eq.emotions import EMOTIONS, HIDDEN_STATES
+from ..eq.learning import reset_learned, save_learned
+from ..eq.policy import make_policy
+from ..eq.records import Directive, ProsodyFeatures, Scenario
+from ..eq.session import NegotiationSession
+from ..eq.tracker import HiddenStateTracker
+from ..sim.scenarios import load_scenarios
+from ..store import SessionStore
+from . import common
+
+
+class EqReasoningNode(Node):
+    def __init__(self) -> None:
+        super().__init__("eq_reasoning_node")
+        self.config = common.declare_config(self)
+        self.declare_parameter("policy", "eq")
+        self.policy_name = self.get_parameter("policy").value
+        self.detector = make_detector(self.config)
+        self.scenarios = {s.scenario_id: s for s in load_scenarios(self.config.session.scenarios_path)}
+        self.store = SessionStore(self.config.session.store_path or (self.config.run_dir / "sessions.sqlite"))
+        self.policy = make_policy(self.policy_name, self.config.eq)
+        self.session: Optional[NegotiationSession] = None
+        self.last_reasoning_s = 0.0
+
+        self.emotion_pub = self.create_publisher(EmotionState, common.DEBTOR_EMOTION, common.RELIABLE_QOS)
+        self.directive_pub = self.create_publisher(CreditorDirective, common.DIRECTIVE, common.RELIABLE_QOS)
+        self.state_pub = self.create_publisher(NegotiationState, common.NEGOTIATION_STATE, common.LATCHED_QOS)
+        self.expression_pub = self.create_publisher(String, common.CREDITOR_EXPRESSION, common.LATCHED_QOS)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_subscription(Utterance, common.SPEECH, self.on_speech, common.RELIABLE_QOS)
+        self.create_service(StartSession, common.START_SESSION, self.on_start_session)
+        self.create_service(ResetSession, common.RESET_SESSION, self.on_reset_session)
+        self.create_timer(2.0, self.publish_diagnostics)
+
+        self.resume()
+        self.publish_state()
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def _tracker(self) -> HiddenStateTracker:
+        model = getattr(self.policy, "model", None) or self.config.eq.model
+        return HiddenStateTracker(model)
+
+    def resume(self) -> None:
+        latest = self.store.latest_active()
+        if latest is None:
+            return
+        session_id, data = latest
+        try:
+            self.session = NegotiationSession.from_dict(data, self.config, self.policy, self._tracker())
+        except Exception as error:  # a stored session from an incompatible version: keep it, start fresh
+            self.get_logger().error(f"cannot resume session {session_id}: {error}; it is marked aborted")
+            self.store.set_phase(session_id, "aborted")
+            return
+        self.get_logger().info(f"resumed session {session_id} at turn {self.session.snapshot().turn}")
+
+    def scenario(self, scenario_id: str, request: StartSession.Request) -> Scenario:
+        scenario_id = scenario_id or self.config.session.default_scenario
+        if scenario_id not in self.scenarios:
+            raise KeyError(f"unknown scenario {scenario_id!r}; known: {', '.join(sorted(self.scenarios)[:5])}, ...")
+        scenario = self.scenarios[scenario_id]
+        changes = {}
+        if request.creditor_target_days:
+            changes["creditor_target_days"] = int(request.creditor_target_days)
+        if request.outstanding_balance:
+            changes["outstanding_balance"] = float(request.outstanding_balance)
+        return Scenario(**{**scenario.to_dict(), **changes}) if changes else scenario
+
+    def on_start_session(self, request: StartSession.Request, response: StartSession.Response):
+        try:
+            scenario = self.scenario(request.scenario_id, request)
+        except KeyError as error:
+            response.success, response.message = False, str(error.args[0])
+            return response
+        if self.session is not None and not self.session.finished:
+            self.store.set_phase(self.session.snapshot().session_id, "aborted")
+        self.session = NegotiationSession(scenario, self.config, self.policy, self._tracker(), session_id=uuid.uuid4().hex[:12])
+        directive = self.session.open()
+        self.persist()
+        self.publish_directive(directive)
+        self.publish_state()
+        response.success, response.session_id = True, directive.session_id
+        response.message = f"session {directive.session_id} started on scenario {scenario.scenario_id}"
+        response.opening_text = f"{directive.intent} {directive.offer.days} days"
+        self.get_logger().info(response.message)
+        return response
+
+    def on_reset_session(self, request: ResetSession.Request, response: ResetSession.Response):
+        if self.session is not None:
+            self.store.set_phase(self.session.snapshot().session_id, "aborted")
+            self.session = None
+        if request.forget_learning:
+            if self.config.eq.learning.state_path is not None:
+                reset_learned(self.config.eq.learning.state_path)
+            self.policy = make_policy(self.policy_name, self.config.eq)
+        self.publish_state()
+        response.success = True
+        response.message = "session reset" + (" and learning forgotten" if request.forget_learning else "")
+        return response
+
+    def persist(self) -> None:
+        snapshot = self.session.snapshot()
+        self.store.save(snapshot.session_id, snapshot.scenario_id, snapshot.phase, self.session.to_dict())
+
+    # -- turns ------------------------------------------------------------------------------
+
+    def on_speech(self, message: Utterance) -> None:
+        if not message.final:
+            return
+        if self.session is None:
+            self.get_logger().warning("speech received with no session: call start_session first; ignored")
+            return
+        if self.session.finished:
+            self.get_logger().info("the negotiation has ended; speech ignored until a new session starts")
+            return
+        start = time.perf_counter()
+        prosody = None
+        if message.energy_dbfs != 0.0 or message.pitch_hz != 0.0:
+            prosody = ProsodyFeatures(
+                energy_dbfs=message.energy_dbfs, pitch_hz=message.pitch_hz,
+                pitch_variability_semitones=message.pitch_variability_semitones,
+                speaking_rate_wps=message.speaking_rate_wps,
+                duration_s=_duration_s(message),
+            )
+        reading = self.detector.detect(message.text, prosody)
+        if prosody is not None and self.config.detector.use_prosody:
+            reading = fuse_prosody(reading, prosody)
+        record = self.session.step(message.text, reading)
+        self.last_reasoning_s = time.perf_counter() - start
+        self.persist()
+        if self.session.finished:
+            self.policy.finish(self.session.outcome == "success")
+            if self.config.eq.learning.enabled and self.config.eq.learning.state_path and hasattr(self.policy, "model"):
+                save_learned(self.config.eq.learning.state_path, self.policy.model)
+        self.publish_emotion(record)
+        self.publish_directive(record.directive)
+        self.publish_state()
+
+    def publish_emotion(self, record) -> None:
+        reading = record.reading
+        valence, arousal = reading.valence_arousal
+        message = EmotionState()
+        message.header.stamp = self.get_clock().now().to_msg()
+        message.turn = record.turn
+        message.session_id = self.session.snapshot().session_id
+        message.emotion_labels = list(EMOTIONS)
+        message.emotion_probs = [float(p) for p in reading.probs]
+        message.dominant_emotion = reading.dominant
+        message.confidence = float(reading.confidence)
+        message.valence, message.arousal = float(valence), float(arousal)
+        message.hidden_state_labels = list(HIDDEN_STATES)
+        message.hidden_state_belief = [float(b) for b in record.belief]
+        message.most_likely_hidden_state = HIDDEN_STATES[max(range(len(record.belief)), key=lambda i: record.belief[i])]
+        message.source = reading.source
+        self.emotion_pub.publish(message)
+
+    def publish_directive(self, directive: Directive) -> None:
+        message = CreditorDirective()
+        message.header.stamp = self.get_clock().now().to_msg()
+        message.session_id = directive.session_id
+        message.turn = directive.turn
+        message.creditor_emotion = directive.creditor_emotion
+        message.policy_branch = directive.policy_branch
+        message.intent = directive.intent
+        message.offer_days = int(directive.offer.days)
+        message.upfront_amount = float(directive.offer.upfront_amount)
+        message.currency = directive.currency
+        message.accepts_debtor_offer = directive.accepts_debtor_offer
+        message.persona = directive.persona
+        message.temperature = float(directive.temperature)
+        message.debtor_text = directive.debtor_text
+        self.directive_pub.publish(message)
+        self.expression_pub.publish(String(data=directive.creditor_emotion))
+
+    def publish_state(self) -> None:
+        message = NegotiationState()
+        message.header.stamp = self.get_clock().now().to_msg()
+        if self.session is None:
+            message.phase = "idle"
+        else:
+            snap = self.session.snapshot()
+            scenario = self.session.scenario
+            message.session_id, message.scenario_id = snap.session_id, snap.scenario_id
+            message.turn, message.utterances, message.phase = snap.turn, snap.utterances, snap.phase
+            if snap.creditor_offer is not None:
+                message.creditor_offer_days = int(snap.creditor_offer.days)
+                message.creditor_upfront_amount = float(snap.creditor_offer.upfront_amount)
+            if snap.debtor_offer is not None:
+                message.debtor_offer_days = int(snap.debtor_offer.days)
+                message.debtor_upfront_amount = float(snap.debtor_offer.upfront_amount or 0.0)
+            if snap.agreed_offer is not None:
+                message.agreed_days = int(snap.agreed_offer.days)
+                message.agreed_upfront_amount = float(snap.agreed_offer.upfront_amount)
+            message.creditor_target_days = int(scenario.creditor_target_days)
+            message.outstanding_balance = float(scenario.outstanding_balance)
+            message.currency = scenario.currency
+            message.outcome = snap.outcome or ""
+        self.state_pub.publish(message)
+
+    def publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(level=DiagnosticStatus.OK, name="eq_negotiator: eq_reasoning_node",
+                                  message="ready", hardware_id="eq_negotiator")
+        status.values = [
+            KeyValue(key="detector", value=self.config.detector.kind),
+            KeyValue(key="policy", value=self.policy_name),
+            KeyValue(key="session", value=self.session.snapshot().session_id if self.session else ""),
+            KeyValue(key="last_reasoning_ms", value=f"{self.last_reasoning_s * 1000:.2f}"),
+        ]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics_pub.publish(array)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _duration_s(message: Utterance) -> float:
+    start = message.start_time.sec + message.start_time.nanosec * 1e-9
+    end = message.end_time.sec + message.end_time.nanosec * 1e-9
+    return max(0.0, end - start)
+
+
+def main() -> None:
+    common.run_node(EqReasoningNode)
+
+
+if __name__ == "__main__":
+    main()

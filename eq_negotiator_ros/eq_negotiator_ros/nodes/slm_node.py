@@ -1,0 +1,138 @@
+"""slm_node: the small local language model phrases each directive in the creditor's persona.
+
+directive (CreditorDirective) -> reply (ReplyChunk), one message per sentence as soon as it ends,
+each sentence checked by the reply guard; a rejected, failed or timed-out generation is replaced by
+the written template, so every directive gets a valid reply. Generation runs on a worker thread so
+the node keeps receiving while it speaks.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Optional
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.node import Node
+
+from eq_negotiator_interfaces.msg import CreditorDirective, NegotiationState, ReplyChunk
+
+from ..eq.records import Directive, Offer, Scenario
+from ..llm.model import load_llama, resolve_model_path
+from ..llm.phrasing import phrase_reply
+from ..sim.scenarios import load_scenarios
+from . import common
+
+HISTORY_LINES = 8
+
+
+class SlmNode(Node):
+    def __init__(self) -> None:
+        super().__init__("slm_node")
+        self.config = common.declare_config(self)
+        self.model_path = resolve_model_path(self.config.llm)
+        started = time.perf_counter()
+        self.llama = load_llama(self.config.llm)
+        self.load_time_s = time.perf_counter() - started
+        self.get_logger().info(f"language model {self.model_path.name} loaded in {self.load_time_s:.1f} s")
+        self.scenarios = {s.scenario_id: s for s in load_scenarios(self.config.session.scenarios_path)}
+        self.state: Optional[NegotiationState] = None
+        self.history: list[tuple[str, str]] = []
+        self.history_session = ""
+        self.replies = 0
+        self.fallbacks = 0
+        self.last_first_sentence_s = 0.0
+
+        self.reply_pub = self.create_publisher(ReplyChunk, common.REPLY, common.RELIABLE_QOS)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_subscription(CreditorDirective, common.DIRECTIVE, self.on_directive, common.RELIABLE_QOS)
+        self.create_subscription(NegotiationState, common.NEGOTIATION_STATE, self.on_state, common.LATCHED_QOS)
+        self.create_timer(2.0, self.publish_diagnostics)
+        self.jobs: "queue.Queue[Optional[CreditorDirective]]" = queue.Queue()
+        self.worker = threading.Thread(target=self.work, name="slm_generation", daemon=True)
+        self.worker.start()
+
+    def on_state(self, message: NegotiationState) -> None:
+        self.state = message
+
+    def on_directive(self, message: CreditorDirective) -> None:
+        self.jobs.put(message)
+
+    def scenario_for(self, message: CreditorDirective) -> Scenario:
+        state = self.state if self.state is not None and self.state.session_id == message.session_id else None
+        if state is not None and state.scenario_id in self.scenarios:
+            scenario = self.scenarios[state.scenario_id]
+            return Scenario(**{**scenario.to_dict(), "creditor_target_days": state.creditor_target_days or scenario.creditor_target_days,
+                               "outstanding_balance": state.outstanding_balance or scenario.outstanding_balance})
+        # No state yet (it is latched, so this is rare): the terms are in the directive itself.
+        return Scenario(scenario_id=state.scenario_id if state else "", creditor_target_days=int(message.offer_days),
+                        debtor_target_days=int(message.offer_days), outstanding_balance=0.0, currency=message.currency or "USD")
+
+    def work(self) -> None:
+        while True:
+            message = self.jobs.get()
+            if message is None:
+                return
+            try:
+                self.reply_to(message)
+            except Exception as error:  # never leave a directive unanswered
+                self.get_logger().error(f"reply generation failed: {error}")
+
+    def reply_to(self, message: CreditorDirective) -> None:
+        if message.session_id != self.history_session:
+            self.history, self.history_session = [], message.session_id
+        directive = Directive(
+            session_id=message.session_id, turn=int(message.turn), creditor_emotion=message.creditor_emotion,
+            policy_branch=message.policy_branch, intent=message.intent,
+            offer=Offer(days=int(message.offer_days), upfront_amount=float(message.upfront_amount)),
+            accepts_debtor_offer=bool(message.accepts_debtor_offer), persona=message.persona,
+            temperature=float(message.temperature), debtor_text=message.debtor_text, currency=message.currency or "USD",
+        )
+        if directive.debtor_text:
+            self.history.append(("Debtor", directive.debtor_text))
+        started = time.perf_counter()
+        spoken = []
+        used_fallback = False
+        for sentence in phrase_reply(directive, self.scenario_for(message), self.history[-HISTORY_LINES:], self.llama, self.config.llm):
+            if not spoken:
+                self.last_first_sentence_s = time.perf_counter() - started
+            chunk = ReplyChunk()
+            chunk.header.stamp = self.get_clock().now().to_msg()
+            chunk.session_id, chunk.turn, chunk.index = directive.session_id, directive.turn, sentence.index
+            chunk.text, chunk.final = sentence.text, sentence.final
+            chunk.from_fallback, chunk.rejection_reason = sentence.from_fallback, sentence.rejection_reason
+            chunk.emotion = directive.creditor_emotion
+            self.reply_pub.publish(chunk)
+            spoken.append(sentence.text)
+            used_fallback = used_fallback or sentence.from_fallback
+        self.history.append(("Agent", " ".join(spoken)))
+        self.replies += 1
+        self.fallbacks += int(used_fallback)
+
+    def publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(level=DiagnosticStatus.OK, name="eq_negotiator: slm_node", message="model loaded",
+                                  hardware_id="eq_negotiator")
+        status.values = [
+            KeyValue(key="model", value=str(self.model_path)),
+            KeyValue(key="load_time_s", value=f"{self.load_time_s:.2f}"),
+            KeyValue(key="replies", value=str(self.replies)),
+            KeyValue(key="fallback_replies", value=str(self.fallbacks)),
+            KeyValue(key="last_first_sentence_s", value=f"{self.last_first_sentence_s:.3f}"),
+            KeyValue(key="pending_directives", value=str(self.jobs.qsize())),
+        ]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics_pub.publish(array)
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        self.worker.join(timeout=self.config.llm.timeout_s + 1.0)
+
+
+def main() -> None:
+    common.run_node(SlmNode)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""tts_node: speaks each reply sentence as it arrives (Piper).
+
+reply (ReplyChunk) -> audio/out (AudioChunk), robot_speaking (Bool); plays on the speaker when the
+machine has one (ALSA `aplay`), records each session's replies to WAV under the run directory.
+A message on barge_in (the debtor started talking) stops the current reply.
+"""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.node import Node
+from std_msgs.msg import Bool, Empty
+
+from eq_negotiator_interfaces.msg import AudioChunk, ReplyChunk
+
+from ..speech.audio import float_to_int16, iter_chunks, write_wav
+from ..speech.tts import SpeechSynthesizer
+from . import common
+
+
+def playback_available() -> bool:
+    return shutil.which("aplay") is not None and any(Path("/dev/snd").glob("pcmC*D*p"))
+
+
+class TtsNode(Node):
+    def __init__(self) -> None:
+        super().__init__("tts_node")
+        self.config = common.declare_config(self)
+        started = time.perf_counter()
+        self.synthesizer = SpeechSynthesizer(self.config.tts)
+        self.load_time_s = time.perf_counter() - started
+        self.sample_rate_hz = self.synthesizer.sample_rate_hz
+        self.play = self.config.tts.play_audio and playback_available()
+        self.get_logger().info(
+            f"voice loaded in {self.load_time_s:.1f} s ({self.sample_rate_hz} Hz); "
+            + ("playing on the speaker" if self.play else "no speaker: audio is published and recorded only")
+        )
+        self.recordings: dict[str, list[np.ndarray]] = {}
+        self.cancelled_turn: Optional[tuple[str, int]] = None
+        self.speaking = False
+        self.sentences = 0
+        self.player: Optional[subprocess.Popen] = None
+
+        self.audio_pub = self.create_publisher(AudioChunk, common.AUDIO_OUT, common.AUDIO_QOS)
+        self.speaking_pub = self.create_publisher(Bool, common.ROBOT_SPEAKING, common.LATCHED_QOS)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.RELIABLE_QOS)
+        self.create_subscription(Empty, common.BARGE_IN, self.on_barge_in, common.RELIABLE_QOS)
+        self.create_timer(2.0, self.publish_diagnostics)
+        self.set_speaking(False)
+        self.jobs: "queue.Queue[Optional[ReplyChunk]]" = queue.Queue()
+        self.worker = threading.Thread(target=self.work, name="tts_synthesis", daemon=True)
+        self.worker.start()
+
+    def set_speaking(self, speaking: bool) -> None:
+        self.speaking = speaking
+        self.speaking_pub.publish(Bool(data=speaking))
+
+    def on_reply(self, message: ReplyChunk) -> None:
+        self.jobs.put(message)
+
+    def on_barge_in(self, _message: Empty) -> None:
+        if not self.speaking:
+            return
+        self.get_logger().info("barge-in: the debtor is talking, the reply stops")
+        while not self.jobs.empty():
+            try:
+                pending = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            if pending is not None:
+                self.cancelled_turn = (pending.session_id, pending.turn)
+        if self.player is not None and self.player.poll() is None:
+            self.player.kill()
+        self.set_speaking(False)
+
+    def work(self) -> None:
+        while True:
+            message = self.jobs.get()
+            if message is None:
+                return
+            try:
+                self.speak(message)
+            except Exception as error:
+                self.get_logger().error(f"speaking failed: {error}")
+                self.set_speaking(False)
+
+    def speak(self, message: ReplyChunk) -> None:
+        if self.cancelled_turn == (message.session_id, message.turn):
+            return
+        if not self.speaking:
+            self.set_speaking(True)
+        audio_parts = []
+        for samples in self.synthesizer.stream(message.text):
+            for piece in iter_chunks(samples, self.sample_rate_hz, self.config.audio.chunk_ms * 5):
+                chunk = AudioChunk()
+                chunk.header.stamp = self.get_clock().now().to_msg()
+                chunk.header.frame_id = "tts"
+                chunk.samples = piece.astype(np.float32).tolist()
+                chunk.sample_rate_hz, chunk.channels, chunk.turn = self.sample_rate_hz, 1, message.turn
+                self.audio_pub.publish(chunk)
+            audio_parts.append(samples)
+        audio = np.concatenate(audio_parts) if audio_parts else np.zeros(0, dtype=np.float32)
+        end = AudioChunk(sample_rate_hz=self.sample_rate_hz, channels=1, turn=message.turn, end_of_segment=True)
+        end.header.stamp = self.get_clock().now().to_msg()
+        end.header.frame_id = "tts"
+        if message.final:
+            self.audio_pub.publish(end)
+        self.sentences += 1
+        if self.config.tts.record:
+            self.recordings.setdefault(message.session_id, []).append(audio)
+        if self.play and audio.size:
+            self.player = subprocess.Popen(
+                ["aplay", "-q", "-t", "raw", "-f", "S16_LE", "-c", "1", "-r", str(self.sample_rate_hz)],
+                stdin=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )
+            try:
+                self.player.communicate(float_to_int16(audio).tobytes())
+            except (BrokenPipeError, OSError):
+                pass
+        if message.final:
+            self.set_speaking(False)
+            if self.config.tts.record:
+                self.save_recording(message.session_id)
+
+    def save_recording(self, session_id: str) -> None:
+        parts = self.recordings.get(session_id) or []
+        if not parts:
+            return
+        target = self.config.run_dir / "recordings" / f"{session_id}_creditor.wav"
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_wav(target, np.concatenate(parts), self.sample_rate_hz)
+        except OSError as error:
+            self.get_logger().warning(f"cannot write {target}: {error}; set run_dir to a writable directory")
+
+    def publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(level=DiagnosticStatus.OK, name="eq_negotiator: tts_node", message="voice loaded",
+                                  hardware_id="eq_negotiator")
+        status.values = [
+            KeyValue(key="sample_rate_hz", value=str(self.sample_rate_hz)),
+            KeyValue(key="load_time_s", value=f"{self.load_time_s:.2f}"),
+            KeyValue(key="playing_on_speaker", value=str(self.play)),
+            KeyValue(key="sentences_spoken", value=str(self.sentences)),
+        ]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics_pub.publish(array)
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        self.worker.join(timeout=5.0)
+
+
+def main() -> None:
+    common.run_node(TtsNode)
+
+
+if __name__ == "__main__":
+    main()
