@@ -48,7 +48,7 @@ fi
 # The Python package, editable, so that `eq-negotiator` and the node executables exist in the venv.
 if ! "$VENV/bin/python" -c 'import eq_negotiator_ros.cli' 2>/dev/null || [ ! -x "$VENV/bin/eq-negotiator" ]; then
   say "installing eq_negotiator_ros (editable)"
-  $PIP install --quiet --no-deps --no-build-isolation -e eq_negotiator_ros
+  $PIP install --quiet --no-deps --no-build-isolation -e eq_negotiator_ros --config-settings editable_mode=compat
 else
   say "eq_negotiator_ros installed"
 fi

@@ -1,0 +1,92 @@
+"""The node graph, described once: the launch file (`ros2 launch`) and `eq-negotiator run` (this
+machine, where ros2cli is not installable) both start exactly these nodes with these parameters.
+
+Pure data and small functions: no ROS import, so the launch-file check can test it anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_NAMESPACE = "eq_negotiator"
+
+
+@dataclass(frozen=True)
+class LaunchArgument:
+    name: str
+    default: str
+    description: str
+    # ROS parameter it sets on every node that declares it ("" = used to pick nodes, not a parameter).
+    parameter: str = ""
+    # Nodes that receive the parameter (empty = all).
+    nodes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    executable: str
+    name: str
+    # Started only when this boolean launch argument is true ("" = always).
+    condition: str = ""
+    extra_parameters: tuple[str, ...] = field(default=())
+
+
+LAUNCH_ARGUMENTS: tuple[LaunchArgument, ...] = (
+    LaunchArgument("namespace", DEFAULT_NAMESPACE, "namespace of every node and topic"),
+    LaunchArgument("params_file", "", "negotiator.yaml to use (empty: the package's config/negotiator.yaml)"),
+    LaunchArgument("llm_model_path", "", "GGUF language model (empty: the params file's llm.model_path)",
+                   "llm.model_path", ("slm_node",)),
+    LaunchArgument("asr_model_path", "", "CTranslate2 Whisper model directory (empty: the params file's)",
+                   "asr.model_path", ("asr_node",)),
+    LaunchArgument("tts_voice_path", "", "Piper .onnx voice (empty: the params file's)",
+                   "tts.voice_path", ("tts_node",)),
+    LaunchArgument("use_mic", "true", "start the microphone source (false: publish audio/in yourself)",
+                   "use_mic", ("audio_source",)),
+    LaunchArgument("barge_in", "false", "speech during a reply stops the reply", "asr.barge_in", ("asr_node",)),
+    LaunchArgument("gpu_layers", "", "language-model layers on the GPU (empty: the params file's llm.gpu_layers)",
+                   "llm.gpu_layers", ("slm_node",)),
+)
+
+NODES: tuple[NodeSpec, ...] = (
+    NodeSpec("audio_source", "audio_source", condition="use_mic"),
+    NodeSpec("asr_node", "asr_node"),
+    NodeSpec("eq_reasoning_node", "eq_reasoning_node"),
+    NodeSpec("slm_node", "slm_node"),
+    NodeSpec("tts_node", "tts_node"),
+)
+
+TRUE_WORDS = ("true", "1", "yes", "on")
+
+
+def parse_bool(value: str) -> bool:
+    return str(value).strip().lower() in TRUE_WORDS
+
+
+def typed_value(parameter: str, value: str):
+    """Launch arguments are strings; give each parameter the type its node declares."""
+    if parameter in ("use_mic", "asr.barge_in"):
+        return parse_bool(value)
+    if parameter == "llm.gpu_layers":
+        return int(value)
+    return value
+
+
+def selected_nodes(arguments: dict[str, str]) -> list[NodeSpec]:
+    return [n for n in NODES if not n.condition or parse_bool(arguments.get(n.condition, "false"))]
+
+
+def parameter_overrides(node: NodeSpec, arguments: dict[str, str]) -> dict:
+    """Parameters the launch arguments set on one node; an empty argument keeps the params file's value."""
+    overrides = {}
+    for argument in LAUNCH_ARGUMENTS:
+        if not argument.parameter or (argument.nodes and node.name not in argument.nodes):
+            continue
+        value = arguments.get(argument.name, argument.default)
+        if value == "":
+            continue
+        overrides[argument.parameter] = typed_value(argument.parameter, value)
+    return overrides
+
+
+def defaults() -> dict[str, str]:
+    return {a.name: a.default for a in LAUNCH_ARGUMENTS}
