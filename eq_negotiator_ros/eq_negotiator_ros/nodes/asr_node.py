@@ -24,7 +24,7 @@ from eq_negotiator_interfaces.msg import AudioChunk, Utterance
 from ..speech.asr import SpeechRecognizer
 from ..speech.audio import AudioFormatError, resample, to_float32_mono
 from ..speech.prosody import extract_prosody
-from ..speech.vad import UtteranceSegmenter, segmenter_options
+from ..speech.vad import UtteranceSegmenter, VadSettings
 from . import common
 
 
@@ -41,7 +41,7 @@ class AsrNode(Node):
         started = time.perf_counter()
         self.recognizer = SpeechRecognizer(self.config.asr)
         self.load_time_s = time.perf_counter() - started
-        self.segmenter = UtteranceSegmenter(segmenter_options(self.config.asr, self.rate_hz))
+        self.segmenter = UtteranceSegmenter(VadSettings.from_config(self.config.asr, self.rate_hz))
         self.get_logger().info(f"speech recognition loaded in {self.load_time_s:.1f} s")
         self.robot_speaking = False
         self.barge_in_sent = False

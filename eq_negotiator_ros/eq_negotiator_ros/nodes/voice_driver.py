@@ -1,0 +1,230 @@
+"""A simulated debtor who speaks, and an observer of the whole graph: the in-process side of
+`eq-negotiator demo` and `bench-latency` (and of the end-to-end tests).
+
+It publishes the debtor's synthesised speech on audio/in in real time, so every turn crosses
+TTS -> ASR -> EQ -> SLM -> TTS through real ROS 2 topics, and it records what each node published
+and when, to time each stage from the end of the debtor's speech.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from std_msgs.msg import Bool
+
+from eq_negotiator_interfaces.msg import (
+    AudioChunk, CreditorDirective, EmotionState, NegotiationState, ReplyChunk, Utterance,
+)
+from eq_negotiator_interfaces.srv import StartSession
+
+from ..speech.audio import iter_chunks, silence
+from . import common
+
+
+@dataclass
+class TurnObservation:
+    """What the graph did for one debtor turn (or the opening, turn 0), with perf_counter times."""
+
+    turn: int
+    debtor_text: str = ""
+    speech_end_t: float = 0.0
+    asr: Optional[Utterance] = None
+    asr_t: float = 0.0
+    emotion: Optional[EmotionState] = None
+    emotion_t: float = 0.0
+    directive: Optional[CreditorDirective] = None
+    directive_t: float = 0.0
+    replies: list[ReplyChunk] = field(default_factory=list)
+    first_reply_t: float = 0.0
+    reply_done_t: float = 0.0
+    first_audio_t: float = 0.0
+    audio_done_t: float = 0.0
+    creditor_audio: list[np.ndarray] = field(default_factory=list)
+    creditor_rate_hz: int = 0
+
+    @property
+    def reply_text(self) -> str:
+        return " ".join(r.text for r in sorted(self.replies, key=lambda r: r.index))
+
+    @property
+    def reply_from_fallback(self) -> bool:
+        return any(r.from_fallback for r in self.replies)
+
+    def stage_times_s(self) -> dict[str, float]:
+        """Per-stage delays; 'time_to_first_audio_s' is the delay a person feels."""
+        times: dict[str, float] = {}
+        if self.asr is not None and self.speech_end_t:
+            total_asr = self.asr_t - self.speech_end_t
+            times["asr_s"] = float(self.asr.processing_latency_s)
+            times["vad_end_of_speech_s"] = max(0.0, total_asr - float(self.asr.processing_latency_s))
+        if self.emotion is not None and self.asr is not None:
+            times["eq_reasoning_s"] = self.directive_t - self.asr_t if self.directive_t else self.emotion_t - self.asr_t
+        if self.first_reply_t and self.directive_t:
+            times["slm_first_sentence_s"] = self.first_reply_t - self.directive_t
+        if self.first_audio_t and self.first_reply_t:
+            times["tts_first_chunk_s"] = self.first_audio_t - self.first_reply_t
+        if self.first_audio_t and self.speech_end_t:
+            times["time_to_first_audio_s"] = self.first_audio_t - self.speech_end_t
+        return {k: round(v, 4) for k, v in times.items()}
+
+
+class VoiceDriver(Node):
+    def __init__(self, namespace: str, chunk_ms: int = 100, sample_rate_hz: int = 16000, context=None):
+        super().__init__("voice_driver", namespace=namespace, context=context)
+        self.chunk_ms, self.rate_hz = chunk_ms, sample_rate_hz
+        self.lock = threading.Condition()
+        self.turns: dict[int, TurnObservation] = {}
+        self.current_turn = 0
+        self.state: Optional[NegotiationState] = None
+        self.robot_speaking = False
+        self.audio_pub = self.create_publisher(AudioChunk, common.AUDIO_IN, common.AUDIO_QOS)
+        self.start_client = self.create_client(StartSession, common.START_SESSION)
+        self.create_subscription(Utterance, common.SPEECH, self.on_speech, common.RELIABLE_QOS)
+        self.create_subscription(EmotionState, common.DEBTOR_EMOTION, self.on_emotion, common.RELIABLE_QOS)
+        self.create_subscription(CreditorDirective, common.DIRECTIVE, self.on_directive, common.RELIABLE_QOS)
+        self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.RELIABLE_QOS)
+        self.create_subscription(AudioChunk, common.AUDIO_OUT, self.on_audio_out, common.AUDIO_QOS)
+        self.create_subscription(NegotiationState, common.NEGOTIATION_STATE, self.on_state, common.LATCHED_QOS)
+        self.create_subscription(Bool, common.ROBOT_SPEAKING, self.on_speaking, common.LATCHED_QOS)
+        self.executor_ = SingleThreadedExecutor(context=self.context)
+        self.executor_.add_node(self)
+        self.spinner = threading.Thread(target=self._spin, name="voice_driver_spin", daemon=True)
+        self.spinner.start()
+
+    def _spin(self) -> None:
+        try:
+            self.executor_.spin()
+        except Exception:  # the context was shut down while spinning
+            pass
+
+    # -- observation ------------------------------------------------------------------------
+
+    def observation(self, turn: int) -> TurnObservation:
+        return self.turns.setdefault(turn, TurnObservation(turn=turn))
+
+    def _notify(self) -> None:
+        with self.lock:
+            self.lock.notify_all()
+
+    def on_speech(self, message: Utterance) -> None:
+        observation = self.observation(self.current_turn)
+        if observation.asr is None:
+            observation.asr, observation.asr_t = message, time.perf_counter()
+        else:  # the ASR cut one spoken turn in two: keep the whole text
+            observation.asr.text = f"{observation.asr.text} {message.text}"
+        self._notify()
+
+    def on_emotion(self, message: EmotionState) -> None:
+        observation = self.observation(int(message.turn))
+        observation.emotion, observation.emotion_t = message, time.perf_counter()
+        self._notify()
+
+    def on_directive(self, message: CreditorDirective) -> None:
+        observation = self.observation(int(message.turn))
+        observation.directive, observation.directive_t = message, time.perf_counter()
+        self._notify()
+
+    def on_reply(self, message: ReplyChunk) -> None:
+        observation = self.observation(int(message.turn))
+        now = time.perf_counter()
+        if not observation.replies:
+            observation.first_reply_t = now
+        observation.replies.append(message)
+        if message.final:
+            observation.reply_done_t = now
+        self._notify()
+
+    def on_audio_out(self, message: AudioChunk) -> None:
+        observation = self.observation(int(message.turn))
+        if len(message.samples):
+            if not observation.first_audio_t:
+                observation.first_audio_t = time.perf_counter()
+            observation.creditor_audio.append(np.asarray(message.samples, dtype=np.float32))
+            observation.creditor_rate_hz = int(message.sample_rate_hz)
+        if message.end_of_segment:
+            observation.audio_done_t = time.perf_counter()
+        self._notify()
+
+    def on_state(self, message: NegotiationState) -> None:
+        self.state = message
+        self._notify()
+
+    def on_speaking(self, message: Bool) -> None:
+        self.robot_speaking = bool(message.data)
+        self._notify()
+
+    def wait_for(self, predicate: Callable[[], bool], timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        with self.lock:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self.lock.wait(timeout=min(remaining, 0.2))
+        return True
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def wait_for_graph(self, timeout_s: float, alive: Callable[[], None] = lambda: None) -> None:
+        """Until the reasoning service answers and the ASR and TTS listen (models loaded)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            alive()
+            ready = (self.start_client.service_is_ready() and self.audio_pub.get_subscription_count() > 0
+                     and self.count_publishers(f"{self.get_namespace().rstrip('/')}/{common.REPLY}") > 0
+                     and self.count_publishers(f"{self.get_namespace().rstrip('/')}/{common.AUDIO_OUT}") > 0)
+            if ready:
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"the node graph was not ready within {timeout_s:.0f} s (models still loading?)")
+
+    def start_session(self, scenario_id: str, timeout_s: float = 30.0) -> StartSession.Response:
+        self.current_turn = 0
+        future = self.start_client.call_async(StartSession.Request(scenario_id=scenario_id))
+        deadline = time.monotonic() + timeout_s
+        while not future.done() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not future.done():
+            raise TimeoutError("start_session did not answer")
+        return future.result()
+
+    def speak(self, turn: int, text: str, samples_16k: np.ndarray, trailing_silence_s: float = 1.5,
+              realtime: bool = True) -> TurnObservation:
+        """Publish one debtor utterance as the microphone would: in real time, then silence."""
+        self.current_turn = turn
+        observation = self.observation(turn)
+        observation.debtor_text = text
+        chunk_s = self.chunk_ms / 1000.0
+        next_t = time.monotonic()
+
+        def publish(piece: np.ndarray) -> None:
+            nonlocal next_t
+            message = AudioChunk()
+            message.header.stamp = self.get_clock().now().to_msg()
+            message.header.frame_id = "simulated_debtor"
+            message.samples = piece.astype(np.float32).tolist()
+            message.sample_rate_hz, message.channels, message.turn = self.rate_hz, 1, turn
+            self.audio_pub.publish(message)
+            if realtime:
+                next_t += chunk_s
+                time.sleep(max(0.0, next_t - time.monotonic()))
+
+        for piece in iter_chunks(samples_16k, self.rate_hz, self.chunk_ms, pad_last=True):
+            publish(piece)
+        observation.speech_end_t = time.perf_counter()
+        # Silence follows, as in a room, until the ASR has heard the end of the utterance.
+        quiet = silence(self.chunk_ms / 1000.0, self.rate_hz)
+        deadline = time.monotonic() + trailing_silence_s
+        while time.monotonic() < deadline and observation.asr is None:
+            publish(quiet)
+        return observation
+
+    def close(self) -> None:
+        self.executor_.shutdown(timeout_sec=1.0)
