@@ -20,6 +20,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV" || die "could not create $VENV (Debian: apt-get install python3-venv)"
 fi
 PIP="$VENV/bin/python -m pip"
+mkdir -p build
 
 # Dependencies: reinstalled only when a requirements file changed.
 deps_hash=$(cat requirements/*.txt | sha256sum | cut -c1-16)

@@ -65,10 +65,23 @@ class PolicyConfig:
 @dataclass(frozen=True)
 class LearningConfig:
     enabled: bool = True
-    prior_strength: float = 20.0
+    prior_strength: float = 200.0
     payoff_success_delta: float = 0.05
     payoff_failure_delta: float = -0.025
     state_path: Path | None = None
+    # Re-estimation refits the HMM on the stored sequences of this many latest negotiations
+    # (hmmlearn has no partial_fit).
+    history_episodes: int = 50
+    fit_iterations: int = 10
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    # How strongly the creditor's emotion tilts the hidden-state transition (0 = plain matrix).
+    transition_tilt_alpha: float = 1.0
+    # Weight of the response matrix row in the predicted next debtor emotion (convex mix with the
+    # state-predicted emotion distribution). 0: the response acts only through the tilt.
+    response_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,7 @@ class EQConfig:
     model: EmotionModel
     policy: PolicyConfig
     learning: LearningConfig
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,7 @@ class DetectorConfig:
     kind: str = "trained"
     model_path: Path | None = None
     use_prosody: bool = True
+    prosody_gain: float = 1.0  # arousal tilt strength of prosody fusion (eq/detection.py)
 
 
 @dataclass(frozen=True)
@@ -362,6 +377,11 @@ def config_from_nested(params: Mapping[str, Any]) -> NegotiatorConfig:
     if not 1 <= policy.negative_min <= policy.negative_window:
         raise ConfigError("eq.policy.negative_min must be between 1 and eq.policy.negative_window")
     learning = _typed(LearningConfig, _section(eq, "learning"), "eq.learning", {"state_path": _optional_path})
+    if learning.history_episodes < 1 or learning.fit_iterations < 1 or learning.prior_strength < 0:
+        raise ConfigError("eq.learning: history_episodes and fit_iterations must be >= 1, prior_strength >= 0")
+    tracker = _typed(TrackerConfig, _section(eq, "tracker"), "eq.tracker")
+    if tracker.transition_tilt_alpha < 0 or not 0.0 <= tracker.response_weight <= 1.0:
+        raise ConfigError("eq.tracker: transition_tilt_alpha must be >= 0 and response_weight between 0 and 1")
 
     offer_section = dict(_section(params, "offer"))
     factors = offer_section.pop("state_concession_factor", None)
@@ -394,7 +414,7 @@ def config_from_nested(params: Mapping[str, Any]) -> NegotiatorConfig:
     )
     run_dir = _optional_path(params.get("run_dir")) or Path("~/.local/share/eq_negotiator/runs").expanduser()
     return NegotiatorConfig(
-        eq=EQConfig(model=model, policy=policy, learning=learning),
+        eq=EQConfig(model=model, policy=policy, learning=learning, tracker=tracker),
         offer=offer, detector=detector, llm=llm, asr=asr, tts=tts, audio=audio, session=session,
         run_dir=run_dir,
     )
