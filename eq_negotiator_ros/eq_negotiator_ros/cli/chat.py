@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     scenario = find_scenario(load_scenarios(config.session.scenarios_path), args.scenario or config.session.default_scenario)
     detector = make_detector(config)
     policy = make_policy(args.policy, config.eq)
-    tracker = HiddenStateTracker(getattr(policy, "model", None) or config.eq.model)
+    tracker = HiddenStateTracker.from_config(config.eq, getattr(policy, "model", None))
     session = NegotiationSession(scenario, config, policy, tracker)
     llama = None
     if not args.templates:

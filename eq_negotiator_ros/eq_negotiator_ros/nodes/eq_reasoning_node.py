@@ -22,7 +22,7 @@ from eq_negotiator_interfaces.srv import ResetSession, StartSession
 
 from ..eq.detection import fuse_prosody, make_detector
 from ..eq.emotions import EMOTIONS, HIDDEN_STATES
-from ..eq.learning import reset_learned, save_learned
+from ..eq.learning import load_learned_state, reset_learned, save_learned
 from ..eq.policy import make_policy
 from ..eq.records import Directive, ProsodyFeatures, Scenario
 from ..eq.session import NegotiationSession
@@ -41,7 +41,7 @@ class EqReasoningNode(Node):
         self.detector = make_detector(self.config)
         self.scenarios = {s.scenario_id: s for s in load_scenarios(self.config.session.scenarios_path)}
         self.store = SessionStore(self.config.session.store_path or (self.config.run_dir / "sessions.sqlite"))
-        self.policy = make_policy(self.policy_name, self.config.eq)
+        self.policy = self.make_policy()
         self.session: Optional[NegotiationSession] = None
         self.last_reasoning_s = 0.0
 
@@ -60,9 +60,18 @@ class EqReasoningNode(Node):
 
     # -- sessions ---------------------------------------------------------------------------
 
+    def make_policy(self):
+        # What earlier negotiations taught the policy is kept across restarts (eq.learning.state_path).
+        learned = None
+        state_path = self.config.eq.learning.state_path
+        if state_path is not None and self.config.eq.learning.enabled:
+            learned, note = load_learned_state(state_path, self.config.eq.model)
+            if note:
+                self.get_logger().info(note)
+        return make_policy(self.policy_name, self.config.eq, learned=learned)
+
     def _tracker(self) -> HiddenStateTracker:
-        model = getattr(self.policy, "model", None) or self.config.eq.model
-        return HiddenStateTracker(model)
+        return HiddenStateTracker.from_config(self.config.eq, getattr(self.policy, "model", None))
 
     def resume(self) -> None:
         latest = self.store.latest_active()
@@ -115,7 +124,7 @@ class EqReasoningNode(Node):
         if request.forget_learning:
             if self.config.eq.learning.state_path is not None:
                 reset_learned(self.config.eq.learning.state_path)
-            self.policy = make_policy(self.policy_name, self.config.eq)
+            self.policy = self.make_policy()
         self.publish_state()
         response.success = True
         response.message = "session reset" + (" and learning forgotten" if request.forget_learning else "")
@@ -153,8 +162,9 @@ class EqReasoningNode(Node):
         self.persist()
         if self.session.finished:
             self.policy.finish(self.session.outcome == "success")
-            if self.config.eq.learning.enabled and self.config.eq.learning.state_path and hasattr(self.policy, "model"):
-                save_learned(self.config.eq.learning.state_path, self.policy.model)
+            learning = self.config.eq.learning
+            if learning.enabled and learning.state_path and getattr(self.policy, "learns", False):
+                save_learned(learning.state_path, self.policy.learned)
         self.publish_emotion(record)
         self.publish_directive(record.directive)
         self.publish_state()

@@ -1,0 +1,306 @@
+"""Online learning for the eq policy (arXiv 2511.03370: "online learning without pre-training")
+and its persistence across restarts.
+
+After each finished negotiation (learn_from_episode):
+
+* payoff table: every distinct (debtor emotion, creditor emotion) cell used in the negotiation
+  moves by eq.learning.payoff_success_delta (success) or payoff_failure_delta (failure). Once per
+  distinct cell, not per turn, so a 30-utterance stalemate does not move one cell 15 times.
+* response matrix P(debtor reply | creditor emotion): posterior mean under a Dirichlet prior
+  centred on the published row with weight prior_strength, from the (creditor emotion, debtor
+  reply) counts of the stored negotiations.
+* hidden-state transition and emission: hmmlearn CategoricalHMM refitted on the debtor's dominant
+  emotion sequences of the last history_episodes negotiations (hmmlearn has no partial_fit), warm
+  started from the current matrices (init_params=""), re-estimating only transition and emission
+  (params="te"), Dirichlet priors prior_strength x the published matrices (hmmlearn's M-step
+  adds prior - 1, hence the + 1 below), implementation="scaling". The creditor's emotion is an
+  input of the tracker (it tilts T, see tracker.py), not part of this plain HMM. A refit in
+  which a state stops resembling its published emission row is discarded (states_keep_their_meaning).
+
+Persistence (save_learned / load_learned_state / reset_learned): JSON with the matrices, the
+episode count and the stored sequences, written atomically (temp file, fsync, rename). A missing,
+unreadable or invalid file gives the priors and a message saying what happened; nothing printed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..config import EmotionModel, LearningConfig
+from .emotions import EMOTIONS, HIDDEN_STATES, emotion_index
+
+FORMAT = "eq_negotiator.learned/1"
+N_STATES = len(HIDDEN_STATES)
+N_EMOTIONS = len(EMOTIONS)
+# Floor on learned probabilities, so that no emotion becomes impossible for a state (the tracker
+# would then ignore every reading of it).
+_MIN_PROB = 1e-4
+_ROW_TOLERANCE = 1e-3
+_FIT_SEED = 0
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One finished negotiation: per debtor turn, the creditor emotion the debtor replied to and
+    the detector's probabilities of the reply."""
+
+    turns: tuple[tuple[str, tuple[float, ...]], ...]
+    success: bool
+
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """(creditor emotion, dominant debtor emotion) per turn: the stored symbol sequence."""
+        return tuple((c, EMOTIONS[int(np.argmax(p))]) for c, p in self.turns)
+
+
+@dataclass(frozen=True, eq=False)
+class LearnedModel:
+    """What online learning keeps: the matrices, how many negotiations shaped them, and the
+    (creditor emotion, debtor emotion) sequences of the latest negotiations (refit data)."""
+
+    model: EmotionModel
+    episodes: int = 0
+    sequences: tuple[tuple[tuple[str, str], ...], ...] = ()
+
+    @classmethod
+    def from_priors(cls, priors: EmotionModel) -> "LearnedModel":
+        return cls(model=priors.copy())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "episodes": self.episodes,
+            "model": self.model.to_dict(),
+            "sequences": [[list(pair) for pair in seq] for seq in self.sequences],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "LearnedModel":
+        """Parse and validate; raises ValueError saying what is wrong."""
+        if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+            raise ValueError(f"not a learned-model file (expected format {FORMAT!r})")
+        model = _validated_model(data.get("model"))
+        episodes = data.get("episodes", 0)
+        if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 0:
+            raise ValueError("episodes must be a non-negative integer")
+        sequences = []
+        for seq in data.get("sequences", []):
+            pairs = []
+            for pair in seq:
+                if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                    raise ValueError("each stored turn must be [creditor emotion, debtor emotion]")
+                pairs.append((EMOTIONS[emotion_index(str(pair[0]))], EMOTIONS[emotion_index(str(pair[1]))]))
+            sequences.append(tuple(pairs))
+        return cls(model=model, episodes=episodes, sequences=tuple(sequences))
+
+
+def _validated_model(data: Any) -> EmotionModel:
+    if not isinstance(data, Mapping):
+        raise ValueError("model section missing")
+    shapes = {
+        "initial_belief": (N_STATES,), "transition": (N_STATES, N_STATES),
+        "emission": (N_STATES, N_EMOTIONS), "response": (N_EMOTIONS, N_EMOTIONS),
+        "creditor_payoff": (N_EMOTIONS, N_EMOTIONS), "debtor_payoff": (N_EMOTIONS, N_EMOTIONS),
+    }
+    arrays = {}
+    for key, shape in shapes.items():
+        try:
+            array = np.asarray(data[key], dtype=float)
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"model.{key} missing or not numbers") from None
+        if array.shape != shape or not np.all(np.isfinite(array)):
+            raise ValueError(f"model.{key} must be finite numbers of shape {shape}")
+        if key not in ("creditor_payoff", "debtor_payoff"):
+            if np.any(array < 0) or np.any(np.abs(array.sum(axis=-1) - 1.0) > _ROW_TOLERANCE):
+                raise ValueError(f"model.{key}: probability rows must be non-negative and sum to 1")
+        arrays[key] = array
+    return EmotionModel(**arrays)
+
+
+# ---------------------------------------------------------------------------------------------
+# Re-estimation
+# ---------------------------------------------------------------------------------------------
+
+
+def learn_from_episode(
+    state: LearnedModel, episode: Episode, priors: EmotionModel, settings: LearningConfig
+) -> LearnedModel:
+    """The learned model after one more finished negotiation (pure: returns a new record)."""
+    pairs = episode.pairs()
+    sequences = (state.sequences + ((pairs,) if pairs else ()))[-settings.history_episodes:]
+    model = state.model
+
+    payoff = model.creditor_payoff.copy()
+    delta = settings.payoff_success_delta if episode.success else settings.payoff_failure_delta
+    for c, d in set(pairs):
+        payoff[emotion_index(d), emotion_index(c)] += delta
+
+    response = reestimate_response(sequences, priors.response, settings.prior_strength)
+    transition, emission = refit_hmm(
+        sequences, model, priors, settings.prior_strength, settings.fit_iterations
+    )
+    new_model = EmotionModel(
+        initial_belief=model.initial_belief.copy(),
+        transition=transition,
+        emission=emission,
+        response=response,
+        creditor_payoff=payoff,
+        debtor_payoff=model.debtor_payoff.copy(),
+    )
+    return LearnedModel(model=new_model, episodes=state.episodes + 1, sequences=sequences)
+
+
+def reestimate_response(
+    sequences: tuple[tuple[tuple[str, str], ...], ...], prior: np.ndarray, prior_strength: float
+) -> np.ndarray:
+    """Posterior mean of P(debtor reply | creditor emotion): (strength * prior + counts) / total."""
+    counts = np.zeros((N_EMOTIONS, N_EMOTIONS))
+    for seq in sequences:
+        for c, d in seq:
+            counts[emotion_index(c), emotion_index(d)] += 1.0
+    pseudo = prior_strength * np.asarray(prior, dtype=float) + counts
+    rows = pseudo.sum(axis=1, keepdims=True)
+    uniform = np.full_like(pseudo, 1.0 / N_EMOTIONS)
+    response = np.where(rows > 0, pseudo / np.where(rows > 0, rows, 1.0), uniform)
+    return _floor_rows(response)
+
+
+def refit_hmm(
+    sequences: tuple[tuple[tuple[str, str], ...], ...],
+    current: EmotionModel,
+    priors: EmotionModel,
+    prior_strength: float,
+    fit_iterations: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(transition, emission) refitted on the stored debtor-emotion sequences.
+
+    Keeps the current matrices when there is nothing to fit or the fit fails (hmmlearn raises on
+    degenerate input); learning must never stop a negotiation from finishing.
+    """
+    symbols = [[emotion_index(d) for _, d in seq] for seq in sequences if seq]
+    if not symbols:
+        return current.transition.copy(), current.emission.copy()
+    from hmmlearn.hmm import CategoricalHMM  # imported here: only finish() pays for it
+
+    hmm = CategoricalHMM(
+        n_components=N_STATES,
+        n_features=N_EMOTIONS,
+        startprob_prior=1.0,
+        transmat_prior=1.0 + prior_strength * np.asarray(priors.transition, dtype=float),
+        emissionprob_prior=1.0 + prior_strength * np.asarray(priors.emission, dtype=float),
+        n_iter=fit_iterations,
+        init_params="",
+        params="te",
+        implementation="scaling",
+        random_state=_FIT_SEED,
+    )
+    hmm.startprob_ = np.asarray(current.initial_belief, dtype=float)
+    hmm.transmat_ = np.asarray(current.transition, dtype=float)
+    hmm.emissionprob_ = np.asarray(current.emission, dtype=float)
+    X = np.concatenate([np.asarray(s, dtype=int) for s in symbols]).reshape(-1, 1)
+    lengths = [len(s) for s in symbols]
+    # hmmlearn logs "degenerate solution" warnings for short data: expected here (the Dirichlet
+    # priors keep the estimate sane), so they are silenced for the duration of the fit.
+    hmm_logger = logging.getLogger("hmmlearn")
+    previous_level = hmm_logger.level
+    hmm_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hmm.fit(X, lengths)
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+        return current.transition.copy(), current.emission.copy()
+    finally:
+        hmm_logger.setLevel(previous_level)
+    transition, emission = np.asarray(hmm.transmat_), np.asarray(hmm.emissionprob_)
+    if not (np.all(np.isfinite(transition)) and np.all(np.isfinite(emission))):
+        return current.transition.copy(), current.emission.copy()
+    if not states_keep_their_meaning(emission, priors.emission):
+        return current.transition.copy(), current.emission.copy()
+    return _floor_rows(transition), _floor_rows(emission)
+
+
+def states_keep_their_meaning(emission: np.ndarray, prior_emission: np.ndarray) -> bool:
+    """True when every learned state's emission row is still closest (L1) to its own published
+    row. EM does not know that state 0 is "cooperative": with too little prior weight it can
+    repurpose a state (seen: cooperative emitting anger at 0.69), and everything downstream that
+    reads the belief by name (concession factors, the robot's display) would then be wrong."""
+    distances = np.abs(emission[:, None, :] - prior_emission[None, :, :]).sum(axis=2)
+    return bool(np.all(np.argmin(distances, axis=1) == np.arange(len(emission))))
+
+
+def _floor_rows(matrix: np.ndarray) -> np.ndarray:
+    floored = np.maximum(matrix, _MIN_PROB)
+    return floored / floored.sum(axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Persistence (small loader / saver functions: the only file access of the eq core)
+# ---------------------------------------------------------------------------------------------
+
+
+def load_learned_state(path: Path | str | None, priors: EmotionModel) -> tuple[LearnedModel, str]:
+    """The saved learning, or the priors with a message saying why (missing, unreadable, invalid)."""
+    if path in (None, ""):
+        return LearnedModel.from_priors(priors), "no learning state path configured; starting from the published priors"
+    path = Path(path).expanduser()
+    if not path.exists():
+        return LearnedModel.from_priors(priors), f"no learned model at {path} yet; starting from the published priors"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        learned = LearnedModel.from_dict(data)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
+        return LearnedModel.from_priors(priors), (
+            f"learned model {path} is unreadable ({error}); using the published priors. "
+            f"It will be overwritten after the next negotiation; delete it (or run the reset) to silence this"
+        )
+    return learned, f"loaded learned model from {path} ({learned.episodes} negotiations)"
+
+
+def load_learned(path: Path | str | None, priors: EmotionModel) -> EmotionModel:
+    """The saved matrices, or the priors when the file is missing or invalid (see load_learned_state
+    for the reason)."""
+    return load_learned_state(path, priors)[0].model
+
+
+def save_learned(path: Path | str, model: LearnedModel | EmotionModel) -> Path:
+    """Write atomically (temp file in the same folder, fsync, rename): a crash mid-write leaves the
+    previous file intact, never half a JSON."""
+    learned = model if isinstance(model, LearnedModel) else LearnedModel(model=model)
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(learned.to_dict(), indent=1)
+    fd, temp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        try:
+            os.unlink(temp_name)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def reset_learned(path: Path | str | None) -> bool:
+    """Back to the published priors: remove the saved file. True when a file was removed."""
+    if path in (None, ""):
+        return False
+    path = Path(path).expanduser()
+    try:
+        path.unlink()
+        return True
+    except FileNotFoundError:
+        return False

@@ -1,0 +1,242 @@
+"""Online learning of the eq policy and its persistence across restarts."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+import pytest
+
+from eq_negotiator_ros.config import load_config
+from eq_negotiator_ros.eq import learning
+from eq_negotiator_ros.eq.emotions import EMOTIONS, HIDDEN_STATES
+from eq_negotiator_ros.eq.learning import (
+    LearnedModel,
+    load_learned,
+    load_learned_state,
+    reestimate_response,
+    reset_learned,
+    save_learned,
+    states_keep_their_meaning,
+)
+from eq_negotiator_ros.eq.policy import make_policy
+from eq_negotiator_ros.eq.records import EmotionReading
+from eq_negotiator_ros.eq.tracker import HiddenStateTracker
+
+INITIAL = (0.4, 0.2, 0.2, 0.2)
+J, S, A, N = (EMOTIONS.index(e) for e in ("joy", "sadness", "anger", "neutral"))
+
+
+@pytest.fixture(scope="module")
+def eq_config():
+    return load_config().eq
+
+
+def with_learning(eq_config, **changes):
+    return dataclasses.replace(eq_config, learning=dataclasses.replace(eq_config.learning, **changes))
+
+
+def reading(emotion: str) -> EmotionReading:
+    probs = [0.0] * len(EMOTIONS)
+    probs[EMOTIONS.index(emotion)] = 1.0
+    return EmotionReading(tuple(probs), "test")
+
+
+def negotiate(policy, replies, success):
+    policy.start()
+    for emotion in replies:
+        policy.choose(reading(emotion), INITIAL)
+    policy.finish(success)
+
+
+def test_success_raises_the_payoff_of_the_cells_used_once(eq_config):
+    policy = make_policy("eq", eq_config)
+    # Neutral opening, every reply stays neutral (neutral column >= 2): cells (joy, neutral) x2
+    # and (sadness, neutral) x1; each distinct cell moves once.
+    negotiate(policy, ["joy", "joy", "sadness"], success=True)
+    delta = policy.model.creditor_payoff - eq_config.model.creditor_payoff
+    assert delta[J, N] == pytest.approx(0.05)
+    assert delta[S, N] == pytest.approx(0.05)
+    delta[J, N] = delta[S, N] = 0.0
+    assert np.allclose(delta, 0.0)
+    assert policy.learned.episodes == 1
+
+
+def test_failure_lowers_the_payoff(eq_config):
+    policy = make_policy("eq", eq_config)
+    negotiate(policy, ["anger"], success=False)
+    assert policy.model.creditor_payoff[A, N] == pytest.approx(eq_config.model.creditor_payoff[A, N] - 0.025)
+
+
+def test_response_is_the_dirichlet_posterior_mean(eq_config):
+    # 4 replies of anger to neutral, prior strength 200: (200 * .10 + 4) / (200 + 4)
+    sequences = ((("neutral", "anger"),) * 4,)
+    response = reestimate_response(sequences, eq_config.model.response, 200.0)
+    assert response[N, A] == pytest.approx(24.0 / 204.0, rel=1e-3)
+    assert response[N, J] == pytest.approx(20.0 / 204.0, rel=1e-3)
+    assert np.allclose(response[J], eq_config.model.response[J], atol=1e-3)  # row without data
+    assert np.allclose(response.sum(axis=1), 1.0)
+
+
+def test_hmm_refit_learns_from_the_sequences_and_keeps_the_states(eq_config):
+    policy = make_policy("eq", eq_config)
+    for i in range(8):
+        negotiate(policy, ["anger", "anger", "disgust", "anger", "anger", "neutral"], success=i % 2 == 0)
+    model = policy.model
+    assert np.allclose(model.transition.sum(axis=1), 1.0)
+    assert np.allclose(model.emission.sum(axis=1), 1.0)
+    assert not np.allclose(model.emission, eq_config.model.emission)
+    conf = HIDDEN_STATES.index("confrontational")
+    assert model.emission[conf, A] > eq_config.model.emission[conf, A]
+    assert states_keep_their_meaning(model.emission, eq_config.model.emission)
+    assert model.response[N, A] > eq_config.model.response[N, A]
+
+
+def test_state_meaning_check_rejects_swapped_states(eq_config):
+    swapped = eq_config.model.emission[[1, 0, 2, 3]]
+    assert not states_keep_their_meaning(swapped, eq_config.model.emission)
+    assert states_keep_their_meaning(eq_config.model.emission, eq_config.model.emission)
+
+
+def test_history_is_limited_to_the_configured_episodes(eq_config):
+    policy = make_policy("eq", with_learning(eq_config, history_episodes=3))
+    for _ in range(5):
+        negotiate(policy, ["joy", "anger"], success=True)
+    assert policy.learned.episodes == 5
+    assert len(policy.learned.sequences) == 3
+    assert policy.learned.sequences[0] == (("neutral", "joy"), ("neutral", "anger"))
+
+
+def test_learning_disabled_changes_nothing(eq_config):
+    policy = make_policy("eq", with_learning(eq_config, enabled=False))
+    negotiate(policy, ["anger"] * 5, success=False)
+    assert np.array_equal(policy.model.creditor_payoff, eq_config.model.creditor_payoff)
+    assert policy.learned.episodes == 0
+
+
+def test_finish_without_turns_is_harmless(eq_config):
+    policy = make_policy("eq", eq_config)
+    policy.start()
+    policy.finish(True)
+    assert policy.learned.episodes == 0
+
+
+def test_a_tracker_built_from_the_learned_model_differs(eq_config):
+    policy = make_policy("eq", eq_config)
+    for _ in range(5):
+        negotiate(policy, ["anger", "anger", "anger", "joy"], success=False)
+    learned_tracker = HiddenStateTracker(policy.model, eq_config.tracker)
+    prior_tracker = HiddenStateTracker(eq_config.model, eq_config.tracker)
+    assert not np.allclose(
+        learned_tracker.update(reading("anger").probs, "neutral"),
+        prior_tracker.update(reading("anger").probs, "neutral"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Persistence
+# ---------------------------------------------------------------------------------------------
+
+
+def test_learning_persists_across_a_restart(eq_config, tmp_path):
+    path = tmp_path / "state" / "learned.json"
+    policy = make_policy("eq", eq_config)
+    for i in range(3):
+        negotiate(policy, ["anger", "sadness", "anger", "fear", "anger"], success=i == 1)
+    save_learned(path, policy.learned)
+
+    learned, message = load_learned_state(path, eq_config.model)
+    assert "loaded" in message and "3 negotiations" in message
+    restarted = make_policy("eq", eq_config, learned=learned)
+    for key in ("transition", "emission", "response", "creditor_payoff", "initial_belief"):
+        assert np.allclose(getattr(restarted.model, key), getattr(policy.model, key)), key
+    assert restarted.learned.episodes == 3
+    assert restarted.learned.sequences == policy.learned.sequences
+    assert np.allclose(load_learned(path, eq_config.model).response, policy.model.response)
+
+    # Both continue identically.
+    negotiate(policy, ["anger"] * 3, success=True)
+    negotiate(restarted, ["anger"] * 3, success=True)
+    assert np.allclose(restarted.model.emission, policy.model.emission)
+
+
+def test_missing_file_gives_the_priors_and_says_so(eq_config, tmp_path):
+    learned, message = load_learned_state(tmp_path / "nothing.json", eq_config.model)
+    assert learned.episodes == 0
+    assert np.array_equal(learned.model.response, eq_config.model.response)
+    assert "no learned model" in message and "priors" in message
+    learned, message = load_learned_state(None, eq_config.model)
+    assert learned.episodes == 0 and "priors" in message
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        "",
+        "\x00\xff garbage",
+        json.dumps({"format": "something else"}),
+        json.dumps([1, 2, 3]),
+    ],
+)
+def test_corrupt_file_gives_the_priors_and_a_clear_message(eq_config, tmp_path, content):
+    path = tmp_path / "learned.json"
+    path.write_text(content, encoding="utf-8", errors="surrogateescape")
+    learned, message = load_learned_state(path, eq_config.model)
+    assert np.array_equal(learned.model.emission, eq_config.model.emission)
+    assert str(path) in message and "unreadable" in message and "priors" in message
+
+
+def test_invalid_matrices_are_rejected(eq_config, tmp_path):
+    path = tmp_path / "learned.json"
+    data = LearnedModel.from_priors(eq_config.model).to_dict()
+    data["model"]["transition"][0] = [0.9, 0.9, 0.0, 0.0]  # row sums to 1.8
+    path.write_text(json.dumps(data))
+    learned, message = load_learned_state(path, eq_config.model)
+    assert "transition" in message
+    assert np.array_equal(learned.model.transition, eq_config.model.transition)
+    data = LearnedModel.from_priors(eq_config.model).to_dict()
+    data["model"]["emission"] = [[0.5, 0.5]]
+    path.write_text(json.dumps(data))
+    assert "emission" in load_learned_state(path, eq_config.model)[1]
+
+
+def test_reset_returns_to_the_priors(eq_config, tmp_path):
+    path = tmp_path / "learned.json"
+    policy = make_policy("eq", eq_config)
+    negotiate(policy, ["anger"] * 4, success=False)
+    save_learned(path, policy.learned)
+    assert reset_learned(path) is True
+    assert not path.exists()
+    assert reset_learned(path) is False
+    learned, _ = load_learned_state(path, eq_config.model)
+    assert np.array_equal(learned.model.creditor_payoff, eq_config.model.creditor_payoff)
+
+
+def test_save_is_atomic(eq_config, tmp_path, monkeypatch):
+    path = tmp_path / "learned.json"
+    save_learned(path, LearnedModel.from_priors(eq_config.model))
+    before = path.read_text()
+    policy = make_policy("eq", eq_config)
+    negotiate(policy, ["anger"] * 3, success=False)
+
+    def crash(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(learning.os, "replace", crash)
+    with pytest.raises(OSError):
+        save_learned(path, policy.learned)
+    monkeypatch.undo()
+    assert path.read_text() == before  # the previous file is intact
+    assert os.listdir(tmp_path) == ["learned.json"]  # no temp file left behind
+
+    save_learned(path, policy.learned)
+    assert os.listdir(tmp_path) == ["learned.json"]
+    assert json.loads(path.read_text())["episodes"] == 1
+
+
+def test_save_accepts_a_bare_model(eq_config, tmp_path):
+    path = save_learned(tmp_path / "m.json", eq_config.model)
+    assert np.array_equal(load_learned(path, eq_config.model).response, eq_config.model.response)

@@ -1,0 +1,431 @@
+"""Creditor policies: the paper's rules, computed by hand from the published tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from eq_negotiator_ros.config import TrackerConfig, load_config
+from eq_negotiator_ros.eq.emotions import EMOTIONS
+from eq_negotiator_ros.eq.policy import (
+    POLICY_NAMES,
+    EQPolicy,
+    ReleasedPolicy,
+    make_policy,
+    ranked_emotions,
+    released_belief_update,
+)
+from eq_negotiator_ros.eq.records import EmotionReading, PolicyDecision
+from eq_negotiator_ros.eq.tracker import HiddenStateTracker
+
+INITIAL = (0.4, 0.2, 0.2, 0.2)
+
+
+@pytest.fixture(scope="module")
+def eq_config():
+    return load_config().eq
+
+
+def with_opening(eq_config, emotion):
+    return dataclasses.replace(eq_config, policy=dataclasses.replace(eq_config.policy, opening_emotion=emotion))
+
+
+def with_tracker(eq_config, alpha, weight):
+    return dataclasses.replace(eq_config, tracker=TrackerConfig(transition_tilt_alpha=alpha, response_weight=weight))
+
+
+def reading(emotion: str) -> EmotionReading:
+    probs = [0.0] * len(EMOTIONS)
+    probs[EMOTIONS.index(emotion)] = 1.0
+    return EmotionReading(tuple(probs), "test")
+
+
+# ---------------------------------------------------------------------------------------------
+# make_policy
+# ---------------------------------------------------------------------------------------------
+
+
+def test_policy_names():
+    assert POLICY_NAMES == (
+        "eq", "vanilla", "fixed-joy", "fixed-sadness", "fixed-anger", "fixed-fear", "fixed-surprise",
+        "fixed-disgust", "fixed-neutral", "random", "wsls", "hmm", "released",
+    )
+
+
+@pytest.mark.parametrize("name", POLICY_NAMES)
+def test_every_policy_implements_the_protocol(eq_config, name):
+    policy = make_policy(name, eq_config, seed=3)
+    assert policy.name == name
+    assert all(callable(getattr(policy, m, None)) for m in ("start", "choose", "finish"))
+    opening = policy.start()
+    assert isinstance(opening, PolicyDecision) and opening.creditor_emotion in EMOTIONS
+    for emotion in ("anger", "sadness", "anger", "fear", "disgust", "joy"):
+        decision = policy.choose(reading(emotion), INITIAL)
+        assert decision.creditor_emotion in EMOTIONS
+        assert decision.explanation
+        json.dumps(decision.to_dict())
+    policy.finish(True)
+    policy.start()
+
+
+def test_unknown_policy_lists_the_valid_names(eq_config):
+    with pytest.raises(ValueError, match="eq, vanilla, fixed-joy.*released"):
+        make_policy("greedy", eq_config)
+
+
+def test_fixed_and_vanilla(eq_config):
+    assert make_policy("vanilla", eq_config).start().creditor_emotion == "neutral"
+    policy = make_policy("fixed-fear", eq_config)
+    policy.start()
+    assert {policy.choose(reading(e), INITIAL).creditor_emotion for e in EMOTIONS} == {"fear"}
+
+
+def test_random_is_reproducible_from_the_seed(eq_config):
+    def run(seed):
+        policy = make_policy("random", eq_config, seed=seed)
+        return [policy.start().creditor_emotion] + [
+            policy.choose(reading("anger"), INITIAL).creditor_emotion for _ in range(20)
+        ]
+
+    assert run(5) == run(5)
+    assert len(set(run(5))) > 2
+
+
+# ---------------------------------------------------------------------------------------------
+# WSLS, by hand from the published creditor payoff table pi(debtor, creditor):
+#            joy sad ang fear sur dis neu   (creditor emotion)
+#   joy       4   3   2   1    3   2   3
+#   sadness   2   3   2   1    2   1   3
+#   anger     1   1   1   0    2   1   2
+#   fear      2   2   1   2    2   1   3
+#   surprise  3   2   1   1    4   2   3
+#   disgust   2   1   0   0    1   2   2
+#   neutral   3   3   1   2    3   2   3
+# Second best = second entry of the row sorted by payoff descending, ties in EMOTIONS order.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "debtor, expected, branch",
+    [
+        # Opening neutral: the neutral column is 3 3 2 3 3 2 3, never below 2: always stay.
+        ("joy", "neutral", "wsls_stay"),
+        ("sadness", "neutral", "wsls_stay"),
+        ("anger", "neutral", "wsls_stay"),  # pi = 2, not below the threshold 2.0
+        ("fear", "neutral", "wsls_stay"),
+        ("surprise", "neutral", "wsls_stay"),
+        ("disgust", "neutral", "wsls_stay"),  # pi = 2
+        ("neutral", "neutral", "wsls_stay"),
+    ],
+)
+def test_wsls_after_a_neutral_opening(eq_config, debtor, expected, branch):
+    policy = make_policy("eq", eq_config)
+    assert policy.start().creditor_emotion == "neutral"
+    decision = policy.choose(reading(debtor), INITIAL)
+    assert (decision.creditor_emotion, decision.branch) == (expected, branch)
+
+
+@pytest.mark.parametrize(
+    "debtor, expected, branch",
+    [
+        # Opening fear: the fear column is 1 1 0 2 1 0 2.
+        ("joy", "sadness", "wsls_shift"),  # pi 1 < 2; joy row: joy 4, then sadness 3 (sur, neu 3 later)
+        ("sadness", "neutral", "wsls_shift"),  # pi 1; sadness row: sadness 3, neutral 3
+        ("anger", "neutral", "wsls_shift"),  # pi 0; anger row: surprise 2, neutral 2
+        ("fear", "fear", "wsls_stay"),  # pi 2
+        ("surprise", "joy", "wsls_shift"),  # pi 1; surprise row: surprise 4, joy 3 (neutral 3 later)
+        ("disgust", "disgust", "wsls_shift"),  # pi 0; disgust row: joy 2, disgust 2, neutral 2
+        ("neutral", "fear", "wsls_stay"),  # pi 2
+    ],
+)
+def test_wsls_after_a_fear_opening(eq_config, debtor, expected, branch):
+    policy = make_policy("eq", with_opening(eq_config, "fear"))
+    policy.start()
+    decision = policy.choose(reading(debtor), INITIAL)
+    assert (decision.creditor_emotion, decision.branch) == (expected, branch)
+    assert decision.last_payoff == eq_config.model.creditor_payoff[EMOTIONS.index(debtor), EMOTIONS.index("fear")]
+
+
+@pytest.mark.parametrize(
+    "debtor, expected, branch",
+    [
+        # Opening anger: the anger column is 2 2 1 1 1 0 1.
+        ("joy", "anger", "wsls_stay"),  # pi 2
+        ("sadness", "anger", "wsls_stay"),  # pi 2
+        ("anger", "neutral", "wsls_shift"),  # pi 1; anger row: surprise 2, neutral 2
+        ("fear", "joy", "wsls_shift"),  # pi 1; fear row: neutral 3, then joy 2 (first of the 2s)
+        ("surprise", "joy", "wsls_shift"),  # pi 1; surprise row: surprise 4, joy 3
+        ("disgust", "disgust", "wsls_shift"),  # pi 0; disgust row: joy 2, disgust 2
+        ("neutral", "sadness", "wsls_shift"),  # pi 1; neutral row: joy 3, sadness 3
+    ],
+)
+def test_wsls_after_an_anger_opening(eq_config, debtor, expected, branch):
+    policy = make_policy("eq", with_opening(eq_config, "anger"))
+    policy.start()
+    decision = policy.choose(reading(debtor), INITIAL)
+    assert (decision.creditor_emotion, decision.branch) == (expected, branch)
+
+
+def test_wsls_stays_with_the_new_emotion_after_a_shift(eq_config):
+    policy = make_policy("wsls", with_opening(eq_config, "fear"))
+    policy.start()
+    assert policy.choose(reading("joy"), INITIAL).creditor_emotion == "sadness"  # shift (pi 1)
+    # Now the last emotion is sadness: pi(joy, sadness) = 3 >= 2, stay.
+    decision = policy.choose(reading("joy"), INITIAL)
+    assert (decision.creditor_emotion, decision.branch, decision.last_payoff) == ("sadness", "wsls_stay", 3.0)
+
+
+def test_wsls_uses_the_expected_payoff_of_a_soft_reading(eq_config):
+    # 0.5 anger + 0.5 joy after a fear opening: pi = .5*0 + .5*1 = 0.5 < 2, shift. Expected row:
+    #   joy .5*1+.5*4=2.5  sad .5*1+.5*3=2  ang .5*1+.5*2=1.5  fear .5*0+.5*1=.5
+    #   sur .5*2+.5*3=2.5  dis .5*1+.5*2=1.5  neu .5*2+.5*3=2.5  -> joy, surprise, neutral: second surprise.
+    policy = make_policy("eq", with_opening(eq_config, "fear"))
+    policy.start()
+    probs = [0.0] * 7
+    probs[EMOTIONS.index("anger")] = probs[EMOTIONS.index("joy")] = 0.5
+    decision = policy.choose(EmotionReading(tuple(probs), "test"), INITIAL)
+    assert decision.last_payoff == pytest.approx(0.5)
+    assert decision.creditor_emotion == "surprise"
+
+
+def test_ranking_breaks_ties_in_emotion_order():
+    assert ranked_emotions(np.array([1.0, 3.0, 3.0, 0.0, 3.0, 2.0, 1.0]))[:4] == [1, 2, 4, 5]
+
+
+def test_unreadable_reading_is_treated_as_low_confidence_neutral(eq_config):
+    policy = make_policy("eq", eq_config)
+    policy.start()
+    decision = policy.choose(EmotionReading((float("nan"),) * 7, "broken"), [float("nan")] * 4)
+    assert decision.creditor_emotion in EMOTIONS
+    assert np.all(np.isfinite(decision.expected_payoffs))
+
+
+# ---------------------------------------------------------------------------------------------
+# k-of-n switch to the HMM branch
+# ---------------------------------------------------------------------------------------------
+
+
+def branches(policy, emotions):
+    policy.start()
+    return [policy.choose(reading(e), INITIAL).branch for e in emotions]
+
+
+def test_three_negative_of_five_stays_in_wsls(eq_config):
+    result = branches(make_policy("eq", eq_config), ["anger", "joy", "sadness", "joy", "fear"])
+    assert "hmm" not in result
+
+
+def test_four_negative_of_five_switches_to_hmm(eq_config):
+    result = branches(make_policy("eq", eq_config), ["anger", "joy", "sadness", "fear", "disgust"])
+    assert result[:4] == ["wsls_stay"] * 4  # three negatives at the fourth turn
+    assert result[4] == "hmm"
+
+
+def test_the_window_slides(eq_config):
+    result = branches(make_policy("eq", eq_config), ["anger"] * 4 + ["joy", "joy"])
+    assert result[3] == "hmm" and result[4] == "hmm"  # 4 of the last 5, then 4 of the last 5
+    assert result[5] != "hmm"  # last 5: anger anger anger joy joy
+
+
+def test_wsls_baseline_never_uses_the_hmm(eq_config):
+    assert "hmm" not in branches(make_policy("wsls", eq_config), ["anger"] * 8)
+
+
+def test_hmm_baseline_always_uses_the_hmm(eq_config):
+    assert set(branches(make_policy("hmm", eq_config), ["joy"] * 3)) == {"hmm"}
+
+
+# ---------------------------------------------------------------------------------------------
+# HMM branch, by hand. With transition_tilt_alpha = 0 and response_weight = 0 the predicted next
+# debtor emotion is belief @ T @ emission for every creditor emotion, and the choice is the
+# creditor emotion c maximising sum_e q(e) * pi(e, c).
+# ---------------------------------------------------------------------------------------------
+
+
+def test_hmm_branch_against_a_confrontational_debtor_picks_neutral(eq_config):
+    # belief = confrontational: next state T[conf] = .2 .4 .2 .2, q = that @ emission:
+    #   joy  .2*.35+.4*.10+.2*.10+.2*.20 = .17     sad  .2*.05+.4*.10+.2*.30+.2*.10 = .13
+    #   ang  .2*.02+.4*.15+.2*.05+.2*.05 = .084    fear .2*.03+.4*.10+.2*.20+.2*.05 = .096
+    #   sur  .2*.25+.4*.15+.2*.05+.2*.20 = .16     dis  .2*.05+.4*.10+.2*.10+.2*.10 = .09
+    #   neu  .2*.25+.4*.30+.2*.20+.2*.30 = .27
+    # joy column 4 2 1 2 3 2 3: .68+.26+.084+.192+.48+.18+.81 = 2.686
+    # neutral column 3 3 2 3 3 2 3: .51+.39+.168+.288+.48+.18+.81 = 2.826   <- best
+    # surprise column 3 2 2 2 4 1 3: .51+.26+.168+.192+.64+.09+.81 = 2.670
+    policy = make_policy("hmm", with_tracker(eq_config, 0.0, 0.0))
+    policy.start()
+    decision = policy.choose(reading("anger"), [0.0, 1.0, 0.0, 0.0])
+    assert decision.creditor_emotion == "neutral"
+    assert decision.expected_payoffs[EMOTIONS.index("neutral")] == pytest.approx(2.826)
+    assert decision.expected_payoffs[EMOTIONS.index("joy")] == pytest.approx(2.686)
+    assert decision.expected_payoffs[EMOTIONS.index("surprise")] == pytest.approx(2.670)
+
+
+def test_hmm_branch_against_a_cooperative_debtor_picks_joy(eq_config):
+    # belief = cooperative: next state .5 .15 .15 .2, q:
+    #   joy .175+.015+.015+.04 = .245   sad .025+.015+.045+.02 = .105   ang .01+.0225+.0075+.01 = .05
+    #   fear .015+.015+.03+.01 = .07    sur .125+.0225+.0075+.04 = .195  dis .025+.015+.015+.02 = .075
+    #   neu .125+.045+.03+.06 = .26
+    # joy: .98+.21+.05+.14+.585+.15+.78 = 2.895   <- best
+    # neutral: .735+.315+.1+.21+.585+.15+.78 = 2.875
+    policy = make_policy("hmm", with_tracker(eq_config, 0.0, 0.0))
+    policy.start()
+    decision = policy.choose(reading("joy"), [1.0, 0.0, 0.0, 0.0])
+    assert decision.creditor_emotion == "joy"
+    assert decision.expected_payoffs[EMOTIONS.index("joy")] == pytest.approx(2.895)
+    assert decision.expected_payoffs[EMOTIONS.index("neutral")] == pytest.approx(2.875)
+
+
+def test_hmm_branch_on_the_response_table_alone_mirrors_joy(eq_config):
+    # response_weight = 1: q = response[c]. joy: .6*4+.05*2+.05*1+.05*2+.1*3+.05*2+.1*3 = 3.35;
+    # surprise: .1*3+.05*2+.05*2+.05*2+.6*4+.05*1+.1*3 = 3.35 (tie: joy comes first);
+    # neutral: .1*(3+3+2+3+3+2)+.4*3 = 2.8. This is why the default weight is 0 (see negotiator.yaml).
+    policy = make_policy("hmm", with_tracker(eq_config, 0.0, 1.0))
+    policy.start()
+    for belief in ([0, 1, 0, 0], [0, 0, 1, 0], INITIAL):
+        decision = policy.choose(reading("anger"), belief)
+        assert decision.creditor_emotion == "joy"
+        assert decision.expected_payoffs[EMOTIONS.index("surprise")] == pytest.approx(3.35)
+        assert decision.expected_payoffs[EMOTIONS.index("neutral")] == pytest.approx(2.8)
+
+
+def test_default_eq_after_persistent_anger_picks_neutral_not_joy(eq_config):
+    # The full loop with the default (tilted) dynamics: four angry replies to a neutral creditor
+    # move the belief to about .06 .66 .12 .17; the HMM branch then prefers neutral (2.833) to
+    # joy (2.812). The released code answers joy here.
+    policy = make_policy("eq", eq_config)
+    tracker = HiddenStateTracker(policy.model, eq_config.tracker)
+    creditor = policy.start().creditor_emotion
+    for _ in range(4):
+        tracker.update(reading("anger").probs, creditor)
+        decision = policy.choose(reading("anger"), tracker.belief)
+        creditor = decision.creditor_emotion
+    assert decision.branch == "hmm"
+    assert decision.belief[1] == pytest.approx(0.656, abs=0.01)
+    assert decision.creditor_emotion == "neutral"
+    assert decision.expected_payoffs[EMOTIONS.index("neutral")] == pytest.approx(2.833, abs=0.001)
+    assert decision.expected_payoffs[EMOTIONS.index("joy")] == pytest.approx(2.812, abs=0.001)
+
+
+def test_default_hmm_choice_depends_on_the_belief(eq_config):
+    policy = make_policy("hmm", eq_config)
+    policy.start()
+    picks = {
+        tuple(b): policy.choose(reading("anger"), b).creditor_emotion
+        for b in ([1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1])
+    }
+    assert picks[(1, 0, 0, 0)] == "joy"
+    assert picks[(0, 1, 0, 0)] == "neutral"
+    assert picks[(0, 0, 1, 0)] == "neutral"
+    assert len(set(picks.values())) > 1
+
+
+def test_decision_explains_itself(eq_config):
+    policy = make_policy("eq", with_opening(eq_config, "fear"))
+    policy.start()
+    decision = policy.choose(reading("anger"), INITIAL)
+    assert "shift" in decision.explanation and "anger" in decision.explanation
+    assert decision.belief == pytest.approx(INITIAL)
+    assert len(decision.expected_payoffs) == 7
+
+
+# ---------------------------------------------------------------------------------------------
+# The released code's behaviour, replicated
+# ---------------------------------------------------------------------------------------------
+
+
+def test_released_belief_ignores_the_debtor_emotion(eq_config):
+    model = eq_config.model
+    start = np.array(INITIAL)
+    results = [
+        released_belief_update(start, EMOTIONS.index(d), EMOTIONS.index("joy"), model, model.response)
+        for d in EMOTIONS
+    ]
+    for other in results[1:]:
+        assert np.allclose(other, results[0])
+
+
+def test_released_policy_belief_is_the_same_whatever_the_debtor_says(eq_config):
+    angry, happy = make_policy("released", eq_config), make_policy("released", eq_config)
+    angry.start(), happy.start()
+    a = angry.choose(reading("anger"), INITIAL)
+    h = happy.choose(reading("joy"), INITIAL)
+    # Both replied to the neutral opening: the same creditor emotion, so the same belief.
+    assert a.belief == pytest.approx(h.belief)
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        ["anger"] * 5,
+        ["sadness"] * 6,
+        ["fear", "disgust", "anger", "sadness"],
+        ["joy", "anger", "anger", "disgust", "fear", "sadness", "anger"],
+        ["disgust"] * 4,
+    ],
+)
+def test_released_hmm_branch_picks_joy(eq_config, history):
+    policy = make_policy("released", eq_config)
+    policy.start()
+    decisions = [policy.choose(reading(e), INITIAL) for e in history]
+    hmm = [d for d in decisions if d.branch == "released_hmm"]
+    assert hmm and {d.creditor_emotion for d in hmm} == {"joy"}
+
+
+def test_released_wsls_plays_the_best_response(eq_config):
+    policy = make_policy("released", eq_config)
+    policy.start()
+    # anger row 1 1 1 0 2 1 2: first maximum is surprise; disgust row 2 1 0 0 1 2 2: joy.
+    assert policy.choose(reading("anger"), INITIAL).creditor_emotion == "surprise"
+    assert policy.choose(reading("joy"), INITIAL).creditor_emotion == "joy"
+    assert policy.choose(reading("disgust"), INITIAL).creditor_emotion == "joy"
+
+
+def test_released_learning_adds_003_and_renormalises(eq_config):
+    policy = make_policy("released", eq_config)
+    assert isinstance(policy, ReleasedPolicy)
+    policy.start()
+    policy.choose(reading("joy"), INITIAL)  # -> joy (joy row maximum)
+    policy.choose(reading("surprise"), INITIAL)  # -> surprise (surprise row maximum)
+    before = policy.released_model
+    policy.finish(True)
+    after = policy.released_model
+    # t = 1: creditor surprise, debtor surprise: response[sur, sur] = (.6 + .03) / 1.03
+    s = EMOTIONS.index("surprise")
+    assert after.response[s, s] == pytest.approx(0.63 / 1.03)
+    assert after.response[s].sum() == pytest.approx(1.0)
+    # payoff[d_t, c_t] += 0.05 * 1.0 over zip(debtor, creditor): (joy, joy), (surprise, surprise)
+    j = EMOTIONS.index("joy")
+    assert after.creditor_payoff[j, j] == pytest.approx(before.creditor_payoff[j, j] + 0.05)
+    assert after.creditor_payoff[s, s] == pytest.approx(before.creditor_payoff[s, s] + 0.05)
+
+
+def test_baselines_do_not_learn(eq_config):
+    for name in ("wsls", "hmm"):
+        policy = make_policy(name, eq_config)
+        assert isinstance(policy, EQPolicy)
+        policy.start()
+        for e in ("anger", "joy", "anger"):
+            policy.choose(reading(e), INITIAL)
+        policy.finish(False)
+        assert np.array_equal(policy.model.creditor_payoff, eq_config.model.creditor_payoff)
+        assert policy.learned.episodes == 0
+        assert policy.learns is False
+    assert make_policy("eq", eq_config).learns is True
+    assert not any(make_policy(n, eq_config).learns for n in POLICY_NAMES if n != "eq")
+
+
+@pytest.mark.parametrize("name", POLICY_NAMES)
+def test_to_dict_load_dict_resumes_a_negotiation_exactly(eq_config, name):
+    history = ["anger", "sadness", "anger", "joy", "fear", "anger", "disgust", "anger"]
+    original = make_policy(name, eq_config, seed=11)
+    original.start()
+    for e in history[:4]:
+        original.choose(reading(e), INITIAL)
+    saved = json.loads(json.dumps(original.to_dict()))
+    resumed = make_policy(name, eq_config, seed=99).load_dict(saved)
+    for e in history[4:]:
+        a, b = original.choose(reading(e), INITIAL), resumed.choose(reading(e), INITIAL)
+        assert a == b
