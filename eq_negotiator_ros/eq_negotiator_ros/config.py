@@ -109,7 +109,7 @@ class OfferConfig:
 class DetectorConfig:
     kind: str = "trained"
     model_path: Path | None = None
-    use_prosody: bool = True
+    use_prosody: bool = False  # see detector.use_prosody in negotiator.yaml
     prosody_gain: float = 1.0  # arousal tilt strength of prosody fusion (eq/detection.py)
 
 
@@ -126,6 +126,7 @@ class LlmConfig:
     temperature_min: float = 0.1
     timeout_s: float = 8.0
     seed: int = 7
+    max_reply_sentences: int = 3  # llm/phrasing.py: a spoken reply is a few sentences
 
     def temperature(self, creditor_turn: int) -> float:
         """The paper's schedule: max(0.1, 0.7 * 0.95^t)."""
@@ -144,6 +145,9 @@ class AsrConfig:
     min_speech_ms: int = 250
     max_utterance_s: float = 30.0
     barge_in: bool = False
+    speech_pad_ms: int = 200  # speech/vad.py: audio kept before and after each utterance
+    no_speech_threshold: float = 0.6  # speech/asr.py: Whisper's own "no speech" rule ...
+    log_prob_threshold: float = -1.0  # ... applies when avg_logprob is also below this
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,8 @@ def analyze_line(line: str, number: int, detector: Any, extract_terms: Any) -> d
         text = item["text"]
     else:
         return {"line": number, "error": 'expected an object with a string field "text", e.g. {"text": "I can do 90 days"}'}
+    # JSON escapes can carry half an emoji (a lone surrogate), which no output encoding can write.
+    text = text.encode("utf-8", "replace").decode("utf-8")
     reading = detector.detect(text)
     terms = extract_terms(text)
     return {

@@ -1,0 +1,368 @@
+"""One negotiation: the reasoning of every turn, in code, so that the language model only phrases it.
+
+Per debtor utterance (`step`):
+  1. the tracker filters the debtor's hidden state from the detector's reading, given the emotion
+     the creditor showed last;
+  2. the policy chooses the creditor's emotion from the reading and the belief;
+  3. the debtor's terms are read from the text (eq/extraction.py);
+  4. the intent and the exact offer are decided here (eq/offers.py): agreement, a counter-offer,
+     a hold, a request to repeat ("clarify") or a refusal to change terms ("refuse_terms_change",
+     when the debtor tries to talk the agent out of its instructions: no number is taken from
+     such text, the standing offer stays);
+  5. a Directive carries all of it, with the persona and the temperature, to the phrasing.
+
+Intents: "greet" (the opening, with the target as the offer), "propose" (a new offer without a
+debtor offer this turn), "counter" (answering a debtor offer), "hold" (the offer stays),
+"accept" (agreement: accepts_debtor_offer tells whether the agreed days are the debtor's number or
+the debtor accepted the creditor's offer), "close" (the utterance limit ended it without
+agreement), "clarify", "refuse_terms_change".
+
+Utterances are counted one per debtor step and one per directive (the opening included). When the
+creditor's reply would be utterance number max_utterances or later without agreement, it is a
+closing line and the negotiation has failed; with the default 30 and the creditor opening, the
+debtor's 15th utterance (the 30th) is the last one that can still reach an agreement.
+
+The session keeps no clock and draws nothing at random: `to_dict` / `from_dict` restore it exactly
+(the SQLite resume of a restarted reasoning node).
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any, Mapping, Optional
+
+from ..config import NegotiatorConfig
+from ..llm.personas import persona_text
+from .extraction import NO_TERMS, detect_terms_change_request, extract_readable_terms, text_is_readable
+from .offers import ConcessionSchedule
+from .records import CreditorPolicy, Directive, EmotionReading, Offer, PolicyDecision, Scenario, TurnRecord
+
+SESSION_FORMAT_VERSION = 1
+# The debtor's words travel in the Directive to the prompt: a long paste is cut to this.
+DEBTOR_TEXT_MAX_CHARS = 500
+
+PHASE_NEGOTIATING = "negotiating"
+PHASE_AGREED = "agreed"
+PHASE_FAILED = "failed"
+
+
+class SessionStateError(RuntimeError):
+    """A session method was called in the wrong phase (step before open, or after the end)."""
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """Where a negotiation stands; `turn` is the number of debtor utterances answered so far."""
+
+    session_id: str
+    scenario_id: str
+    phase: str  # "negotiating" | "agreed" | "failed"
+    turn: int
+    utterances: int
+    creditor_offer: Optional[Offer]
+    debtor_offer: Optional[Offer]
+    agreed_offer: Optional[Offer]
+    outcome: Optional[str]  # "success" | "failure" | None while negotiating
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class NegotiationSession:
+    """A negotiation over one scenario; owns the tracker, the policy and the concession schedule."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        config: NegotiatorConfig,
+        policy: CreditorPolicy,
+        tracker: Any,
+        session_id: Optional[str] = None,
+        *,
+        today: Optional[datetime.date] = None,
+    ) -> None:
+        self.scenario = scenario
+        self.config = config
+        self.policy = policy
+        self.tracker = tracker
+        self.session_id = session_id or uuid.uuid4().hex[:12]
+        # Calendar phrases ("by the end of March") are resolved against this date; None = the
+        # machine's date at each step (pass it for replayable sessions).
+        self.today = today
+        self.schedule = ConcessionSchedule(config.offer, scenario)
+        self._opened = False
+        self._creditor_turn = 0  # index of the next directive (0 = the opening)
+        self._utterances = 0
+        self._phase = PHASE_NEGOTIATING
+        self._outcome: Optional[str] = None
+        self._creditor_offer: Optional[Offer] = None
+        self._debtor_offer: Optional[Offer] = None
+        self._agreed_offer: Optional[Offer] = None
+        self._last_creditor_emotion = config.eq.policy.opening_emotion
+        self._opening: Optional[Directive] = None
+        self._records: list[TurnRecord] = []
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self._phase != PHASE_NEGOTIATING
+
+    @property
+    def outcome(self) -> Optional[str]:
+        return self._outcome
+
+    @property
+    def records(self) -> tuple[TurnRecord, ...]:
+        return tuple(self._records)
+
+    @property
+    def last_directive(self) -> Optional[Directive]:
+        return self._records[-1].directive if self._records else self._opening
+
+    @property
+    def utterances(self) -> int:
+        return self._utterances
+
+    def snapshot(self) -> SessionSnapshot:
+        return SessionSnapshot(
+            session_id=self.session_id,
+            scenario_id=self.scenario.scenario_id,
+            phase=self._phase,
+            turn=len(self._records),
+            utterances=self._utterances,
+            creditor_offer=self._creditor_offer,
+            debtor_offer=self._debtor_offer,
+            agreed_offer=self._agreed_offer,
+            outcome=self._outcome,
+        )
+
+    # -- turns ---------------------------------------------------------------------------------
+
+    def open(self) -> Directive:
+        """The opening turn: the policy's opening emotion and the creditor's target as the offer."""
+        if self._opened:
+            raise SessionStateError(f"session {self.session_id} is already open; start a new session to negotiate again")
+        self.tracker.reset()
+        decision = self.policy.start()
+        offer = self.schedule.opening_offer()
+        directive = self._directive(decision, "greet", offer, accepts=False, debtor_text="")
+        self._opened = True
+        self._opening = directive
+        self._creditor_offer = offer
+        self._after_directive(decision)
+        return directive
+
+    def step(self, debtor_text: str, reading: EmotionReading) -> TurnRecord:
+        """Answer one debtor utterance; see the module docstring for the order of the reasoning."""
+        if not self._opened:
+            raise SessionStateError(f"session {self.session_id}: call open() before step()")
+        if self.finished:
+            raise SessionStateError(
+                f"session {self.session_id} has ended ({self._outcome}); start a new session to negotiate again"
+            )
+        text = debtor_text if isinstance(debtor_text, str) else ""
+        self._utterances += 1
+        belief = tuple(float(b) for b in self.tracker.update(reading.probs, self._last_creditor_emotion))
+        decision = self.policy.choose(reading, belief)
+
+        manipulation = detect_terms_change_request(text)
+        readable = text_is_readable(text)
+        terms = extract_readable_terms(text, self.today) if readable and not manipulation else NO_TERMS
+        debtor_offer = self._debtor_offer_from(terms.offer_days, terms.upfront_amount)
+        if debtor_offer is not None:
+            self._debtor_offer = debtor_offer
+
+        standing = self._creditor_offer or self.schedule.opening_offer()
+        accepts = False
+        agreed: Optional[Offer] = None
+        if manipulation:
+            intent, offer = "refuse_terms_change", standing
+        elif not readable:
+            intent, offer = "clarify", standing
+        elif self.schedule.agreement(standing, debtor_offer, terms.acceptance):
+            agreed = self.schedule.agreed_offer(standing, debtor_offer, terms.acceptance)
+            accepts = debtor_offer is not None and agreed.days == debtor_offer.days
+            intent, offer = "accept", agreed
+        else:
+            offer = self.schedule.next_offer(self._creditor_turn, belief, self._debtor_offer, standing)
+            if self._debtor_offer is not None and self.schedule.agreement(offer, self._debtor_offer, None):
+                # The creditor's own concession reaches the debtor's standing number: accept it
+                # rather than counter a few days away.
+                agreed = self.schedule.agreed_offer(offer, self._debtor_offer, None)
+                accepts, intent, offer = True, "accept", agreed
+            elif debtor_offer is not None:
+                intent = "counter"
+            else:
+                intent = "propose" if offer != standing else "hold"
+
+        if agreed is not None:
+            self._phase, self._outcome, self._agreed_offer = PHASE_AGREED, "success", agreed
+        elif self._utterances + 1 >= self.config.offer.max_utterances:
+            intent, offer, accepts = "close", standing, False
+            self._phase, self._outcome = PHASE_FAILED, "failure"
+
+        directive = self._directive(decision, intent, offer, accepts, text[:DEBTOR_TEXT_MAX_CHARS])
+        record = TurnRecord(
+            turn=directive.turn,
+            debtor_text=text[:DEBTOR_TEXT_MAX_CHARS],
+            reading=reading,
+            belief=belief,
+            decision=decision,
+            debtor_offer=debtor_offer,
+            debtor_acceptance=terms.acceptance,
+            directive=directive,
+        )
+        self._records.append(record)
+        self._creditor_offer = offer
+        self._after_directive(decision)
+        return record
+
+    def _debtor_offer_from(self, offer_days: Optional[int], upfront: Optional[float]) -> Optional[Offer]:
+        if offer_days is not None:
+            return Offer(days=int(offer_days), upfront_amount=float(upfront or 0.0))
+        if upfront is not None and self._debtor_offer is not None:
+            # Money offered now, days unchanged: the debtor's timeline stands with the new amount.
+            return Offer(days=self._debtor_offer.days, upfront_amount=float(upfront))
+        return None
+
+    def _directive(self, decision: PolicyDecision, intent: str, offer: Offer, accepts: bool, debtor_text: str) -> Directive:
+        return Directive(
+            session_id=self.session_id,
+            turn=self._creditor_turn,
+            creditor_emotion=decision.creditor_emotion,
+            policy_branch=decision.branch,
+            intent=intent,
+            offer=offer,
+            accepts_debtor_offer=accepts,
+            persona=persona_text(decision.creditor_emotion),
+            temperature=self.config.llm.temperature(self._creditor_turn),
+            debtor_text=debtor_text,
+            currency=self.scenario.currency or self.config.offer.currency,
+        )
+
+    def _after_directive(self, decision: PolicyDecision) -> None:
+        self._utterances += 1
+        self._creditor_turn += 1
+        self._last_creditor_emotion = decision.creditor_emotion
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything needed to resume exactly (JSON-serialisable)."""
+        state_dict = getattr(self.policy, "state_dict", None)
+        return {
+            "version": SESSION_FORMAT_VERSION,
+            "session_id": self.session_id,
+            "scenario": self.scenario.to_dict(),
+            "today": self.today.isoformat() if self.today else None,
+            "opened": self._opened,
+            "creditor_turn": self._creditor_turn,
+            "utterances": self._utterances,
+            "phase": self._phase,
+            "outcome": self._outcome,
+            "creditor_offer": _offer_to_dict(self._creditor_offer),
+            "debtor_offer": _offer_to_dict(self._debtor_offer),
+            "agreed_offer": _offer_to_dict(self._agreed_offer),
+            "last_creditor_emotion": self._last_creditor_emotion,
+            "opening": asdict(self._opening) if self._opening else None,
+            "records": [_record_to_dict(r) for r in self._records],
+            "tracker": self.tracker.to_dict() if hasattr(self.tracker, "to_dict") else None,
+            "policy": state_dict() if callable(state_dict) else None,
+        }
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], config: NegotiatorConfig, policy: CreditorPolicy, tracker: Any
+    ) -> "NegotiationSession":
+        """A session as `to_dict` saved it, continuing with the given policy and tracker.
+
+        The tracker's belief is restored with its `load_dict`. The policy's per-negotiation state is
+        restored with `load_state_dict` when the policy has one; otherwise it is rebuilt by replaying
+        `start()` and every recorded `choose(reading, belief)` (exact for deterministic policies).
+        Raises ValueError naming the problem when the data is not a saved session.
+        """
+        if not isinstance(data, Mapping) or data.get("version") != SESSION_FORMAT_VERSION:
+            found = data.get("version") if isinstance(data, Mapping) else type(data).__name__
+            raise ValueError(
+                f"not a saved negotiation session of format {SESSION_FORMAT_VERSION} (found {found!r}); "
+                "start a new session"
+            )
+        try:
+            today = datetime.date.fromisoformat(data["today"]) if data.get("today") else None
+            session = cls(Scenario(**data["scenario"]), config, policy, tracker, data["session_id"], today=today)
+            session._opened = bool(data["opened"])
+            session._creditor_turn = int(data["creditor_turn"])
+            session._utterances = int(data["utterances"])
+            session._phase = str(data["phase"])
+            session._outcome = data.get("outcome")
+            session._creditor_offer = _offer_from_dict(data.get("creditor_offer"))
+            session._debtor_offer = _offer_from_dict(data.get("debtor_offer"))
+            session._agreed_offer = _offer_from_dict(data.get("agreed_offer"))
+            session._last_creditor_emotion = str(data["last_creditor_emotion"])
+            session._opening = _directive_from_dict(data["opening"]) if data.get("opening") else None
+            session._records = [_record_from_dict(r) for r in data.get("records", [])]
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"saved session is incomplete or damaged ({error!r}); start a new session") from None
+
+        if data.get("tracker") is not None and hasattr(tracker, "load_dict"):
+            tracker.load_dict(data["tracker"])
+        load_state_dict = getattr(policy, "load_state_dict", None)
+        if callable(load_state_dict) and data.get("policy") is not None:
+            load_state_dict(data["policy"])
+        elif session._opened:
+            policy.start()
+            for record in session._records:
+                policy.choose(record.reading, record.belief)
+        return session
+
+
+# ---------------------------------------------------------------------------------------------
+# Record (de)serialisation: dataclasses.asdict out, the records back in
+# ---------------------------------------------------------------------------------------------
+
+
+def _offer_to_dict(offer: Optional[Offer]) -> Optional[dict[str, Any]]:
+    return offer.to_dict() if offer is not None else None
+
+
+def _offer_from_dict(data: Optional[Mapping[str, Any]]) -> Optional[Offer]:
+    if data is None:
+        return None
+    return Offer(days=int(data["days"]), upfront_amount=float(data.get("upfront_amount", 0.0)))
+
+
+def _directive_from_dict(data: Mapping[str, Any]) -> Directive:
+    fields = dict(data)
+    fields["offer"] = _offer_from_dict(fields["offer"])
+    return Directive(**fields)
+
+
+def _decision_from_dict(data: Mapping[str, Any]) -> PolicyDecision:
+    fields = dict(data)
+    fields["belief"] = tuple(fields.get("belief", ()))
+    fields["expected_payoffs"] = tuple(fields.get("expected_payoffs", ()))
+    return PolicyDecision(**fields)
+
+
+def _record_to_dict(record: TurnRecord) -> dict[str, Any]:
+    data = asdict(record)
+    data["reading"] = {"probs": list(record.reading.probs), "source": record.reading.source}
+    return data
+
+
+def _record_from_dict(data: Mapping[str, Any]) -> TurnRecord:
+    return TurnRecord(
+        turn=int(data["turn"]),
+        debtor_text=str(data["debtor_text"]),
+        reading=EmotionReading(probs=tuple(float(p) for p in data["reading"]["probs"]), source=data["reading"]["source"]),
+        belief=tuple(float(b) for b in data["belief"]),
+        decision=_decision_from_dict(data["decision"]),
+        debtor_offer=_offer_from_dict(data.get("debtor_offer")),
+        debtor_acceptance=data.get("debtor_acceptance"),
+        directive=_directive_from_dict(data["directive"]),
+        timings_s=dict(data.get("timings_s", {})),
+    )
+

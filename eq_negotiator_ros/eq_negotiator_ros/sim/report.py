@@ -1,0 +1,159 @@
+"""Benchmark report: a Markdown table and PNG charts (success rate and debt multiple per policy and
+persona, with 95% bootstrap intervals as error bars). Writing files is the caller's choice: the
+functions return text or take the output path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+
+from .metrics import GroupMetrics, intervals_overlap
+
+
+def _fmt(value: Optional[float], digits: int = 2, percent: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 100:.0f}%" if percent else f"{value:.{digits}f}"
+
+
+def _fmt_ci(ci: Optional[Sequence[float]], digits: int = 2, percent: bool = False) -> str:
+    if ci is None:
+        return ""
+    low, high = ci
+    if percent:
+        return f" [{low * 100:.0f}, {high * 100:.0f}]"
+    return f" [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def markdown_table(metrics: Sequence[GroupMetrics], *, guarded: bool = False) -> str:
+    """One row per (policy, persona): the metrics with their 95% intervals."""
+    header = [
+        "policy", "persona", "episodes", "success rate", "collection days", "utterances (successful)",
+        "utterances (all)", "debt multiple", "recovery rate",
+    ]
+    if guarded:
+        header += ["guard fallback rate", "guard violations"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for m in metrics:
+        row = [
+            m.policy, m.persona, str(m.episodes),
+            _fmt(m.success_rate, percent=True) + _fmt_ci(m.ci95.get("success_rate"), percent=True),
+            _fmt(m.avg_collection_days, 1) + _fmt_ci(m.ci95.get("avg_collection_days"), 1),
+            _fmt(m.avg_utterances, 1),
+            _fmt(m.avg_utterances_all, 1),
+            _fmt(m.debt_multiple) + _fmt_ci(m.ci95.get("debt_multiple")),
+            _fmt(m.recovery_rate) + _fmt_ci(m.ci95.get("recovery_rate")),
+        ]
+        if guarded:
+            row += [_fmt(m.guard_fallback_rate, percent=True), str(m.guard_violations)]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def comparison_table(metrics: Sequence[GroupMetrics], *, reference: str = "eq", baseline: str = "released") -> str:
+    """Per persona: is `reference` ahead of every other policy on success rate and debt multiple,
+    and do its intervals clear the `baseline`'s? (The benchmark's target, reported, not tuned.)"""
+    by_cell = {(m.policy, m.persona): m for m in metrics}
+    personas = list(dict.fromkeys(m.persona for m in metrics))
+    policies = list(dict.fromkeys(m.policy for m in metrics))
+    if reference not in policies:
+        return ""
+    lines = [
+        f"| persona | {reference} success | best other (success) | {reference} debt multiple | "
+        f"best other (debt multiple) | success CI clear of {baseline} | debt multiple CI clear of {baseline} |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for persona in personas:
+        ref = by_cell.get((reference, persona))
+        if ref is None:
+            continue
+        others = [by_cell[(p, persona)] for p in policies if p != reference and (p, persona) in by_cell]
+        best_success = max(others, key=lambda m: m.success_rate, default=None)
+        with_multiple = [m for m in others if m.debt_multiple is not None]
+        best_multiple = min(with_multiple, key=lambda m: m.debt_multiple, default=None)
+        base = by_cell.get((baseline, persona))
+        success_clear = (
+            "-" if base is None else
+            ("yes" if not intervals_overlap(ref.ci95.get("success_rate"), base.ci95.get("success_rate"))
+             and ref.success_rate > base.success_rate else "no")
+        )
+        multiple_clear = (
+            "-" if base is None or ref.debt_multiple is None or base.debt_multiple is None else
+            ("yes" if not intervals_overlap(ref.ci95.get("debt_multiple"), base.ci95.get("debt_multiple"))
+             and ref.debt_multiple < base.debt_multiple else "no")
+        )
+        lines.append(
+            f"| {persona} | {_fmt(ref.success_rate, percent=True)} | "
+            + (f"{best_success.policy} {_fmt(best_success.success_rate, percent=True)}" if best_success else "-")
+            + f" | {_fmt(ref.debt_multiple)} | "
+            + (f"{best_multiple.policy} {_fmt(best_multiple.debt_multiple)}" if best_multiple else "-")
+            + f" | {success_clear} | {multiple_clear} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def markdown_report(
+    metrics: Sequence[GroupMetrics],
+    *,
+    settings: Mapping[str, Any],
+    negotiations_per_minute: float,
+    guarded: bool = False,
+) -> str:
+    parts = [
+        "# EQ-Negotiator agent-to-agent benchmark\n",
+        "Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()) + "\n",
+        f"Throughput: {negotiations_per_minute:.0f} negotiations per minute.\n",
+        "Utterances count both sides; '(successful)' averages successful negotiations only, as the "
+        "paper does. Collection days, debt multiple (agreed days / creditor target, lower is better) "
+        "and recovery rate (1 - |agreed - target| / target) are over successful negotiations. "
+        "Brackets: 95% bootstrap intervals.\n",
+        markdown_table(metrics, guarded=guarded),
+    ]
+    comparison = comparison_table(metrics)
+    if comparison:
+        parts += ["\n## EQ policy against the others\n", comparison]
+    return "\n".join(parts)
+
+
+def write_charts(metrics: Sequence[GroupMetrics], out_dir: Path) -> list[Path]:
+    """success_rate.png and debt_multiple.png: grouped bars per persona, one bar per policy."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on robots and CI
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    policies = list(dict.fromkeys(m.policy for m in metrics))
+    personas = list(dict.fromkeys(m.persona for m in metrics))
+    by_cell = {(m.policy, m.persona): m for m in metrics}
+    paths = []
+    for metric, label in (("success_rate", "success rate"), ("debt_multiple", "debt multiple (lower is better)")):
+        bars = len(personas) * max(1, len(policies))
+        figure, axes = plt.subplots(figsize=(min(24.0, max(8.0, 2.0 + 0.14 * bars)), 5.5))
+        width = 0.8 / max(1, len(policies))
+        x = np.arange(len(personas))
+        colours = plt.get_cmap("tab20")
+        for index, policy in enumerate(policies):
+            values, errors = [], [[], []]
+            for persona in personas:
+                cell = by_cell.get((policy, persona))
+                value = getattr(cell, metric) if cell else None
+                ci = cell.ci95.get(metric) if cell else None
+                values.append(np.nan if value is None else value)
+                low, high = (value, value) if (ci is None or value is None) else ci
+                errors[0].append(0.0 if value is None else max(0.0, value - low))
+                errors[1].append(0.0 if value is None else max(0.0, high - value))
+            axes.bar(x + (index - (len(policies) - 1) / 2) * width, values, width, yerr=errors,
+                     capsize=2, label=policy, color=colours(index % 20))
+        axes.set_xticks(x, personas, rotation=30, ha="right")
+        axes.set_ylabel(label)
+        axes.set_title(f"{label} per debtor persona (95% bootstrap intervals)")
+        axes.legend(fontsize=7, ncol=1, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        figure.tight_layout()
+        path = out_dir / f"{metric}.png"
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+        paths.append(path)
+    return paths

@@ -1,0 +1,359 @@
+"""Agent-to-agent negotiations: the creditor's real reasoning against a simulated debtor.
+
+Creditor: eq/session.py's NegotiationSession with a policy from eq/policy.py's make_policy and a
+HiddenStateTracker (built from the eq policy's learned model when it has one); its words are the
+written templates (llm/fallback.py, `creditor="templates"`) or the local language model through
+llm/phrasing.py (`creditor="llm"`, which also counts guard fallbacks and violations).
+Debtor: sim/debtor.py's DebtorSimulator; the creditor reads its words through the emotion
+detector only, never its true emotion.
+
+Protocol (the EQ-Negotiator authors'): the issue is the repayment timeline in days; agreement when
+the two latest offers are within offer.agreement_gap_days or on explicit acceptance; at most
+offer.max_utterances utterances, both sides (the session enforces both).
+
+Episodes: for each (policy, persona) cell, `episodes` negotiations in order, over the scenarios in
+a seeded order shared by every cell (every policy meets the same scenarios and the same debtor
+draws: common random numbers make the comparison paired). The eq policy learns online across the
+episodes of its cell. A cell is the unit of parallel work, so results do not depend on --workers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import multiprocessing
+import random
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Optional, Sequence
+
+from ..config import NegotiatorConfig
+from ..eq.records import Directive, EmotionDetector, Scenario
+from .debtor import DebtorPersona, DebtorSimulator, DebtorTurn
+from .metrics import EpisodeResult
+
+CREDITOR_MODES = ("templates", "llm")
+DEBTOR_MODES = ("phrasebank", "llm")
+# Calendar phrases are resolved against this date, so a replayed negotiation reads the same terms.
+SIMULATION_DATE = datetime.date(2025, 1, 1)
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run as asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    """Everything a benchmark run needs (picklable: it is sent to the worker processes)."""
+
+    config: NegotiatorConfig
+    scenarios: tuple[Scenario, ...]
+    personas: tuple[DebtorPersona, ...]
+    policies: tuple[str, ...]
+    episodes: int
+    seed: int = 1
+    creditor: str = "templates"
+    debtor: str = "phrasebank"
+    workers: int = 1
+    # Builds the emotion detector in each process (None: eq/detection.py's make_detector).
+    detector_factory: Optional[Callable[[NegotiatorConfig], EmotionDetector]] = None
+
+    def cells(self) -> list[tuple[str, DebtorPersona]]:
+        return [(policy, persona) for policy in self.policies for persona in self.personas]
+
+
+@dataclass(frozen=True)
+class CreditorUtterance:
+    text: str
+    fallbacks: int = 0  # 1 when the written template replaced (part of) the model's reply
+    violations: int = 0  # model sentences the guard rejected
+
+
+@dataclass(frozen=True)
+class NegotiationTrace:
+    """A finished negotiation: the result and the transcript (for tests and inspection)."""
+
+    result: EpisodeResult
+    transcript: tuple[tuple[str, str], ...]  # ("creditor" | "debtor", text)
+    debtor_turns: tuple[DebtorTurn, ...]
+    directives: tuple[Directive, ...]
+
+
+@dataclass
+class BenchOutcome:
+    results: list[EpisodeResult]
+    wall_s: float
+    negotiations_per_minute: float
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Seeds: derived from the run seed and names, never from order of execution
+# ---------------------------------------------------------------------------------------------
+
+
+def derive_seed(*parts: object) -> int:
+    return zlib.crc32("/".join(str(p) for p in parts).encode("utf-8"))
+
+
+def scenario_order(n_scenarios: int, episodes: int, seed: int) -> list[int]:
+    """Scenario index per episode: seeded shuffles of all scenarios, one after the other."""
+    if n_scenarios <= 0:
+        raise BenchError("no scenarios to negotiate; pass a scenarios file with at least one row")
+    order: list[int] = []
+    cycle = 0
+    while len(order) < episodes:
+        indices = list(range(n_scenarios))
+        random.Random(derive_seed("scenarios", seed, cycle)).shuffle(indices)
+        order.extend(indices)
+        cycle += 1
+    return order[:episodes]
+
+
+# ---------------------------------------------------------------------------------------------
+# Creditor words
+# ---------------------------------------------------------------------------------------------
+
+
+class TemplateCreditor:
+    """The creditor's words from the written templates (llm/fallback.py): fast and deterministic."""
+
+    def __init__(self) -> None:
+        try:
+            from ..llm.fallback import fallback_reply
+        except ImportError as error:
+            raise BenchError(
+                f"--creditor templates needs llm/fallback.py (fallback_reply), which cannot be imported: {error}"
+            ) from None
+        self._fallback_reply = fallback_reply
+
+    def __call__(self, directive: Directive, scenario: Scenario, history: Sequence[tuple[str, str]]) -> CreditorUtterance:
+        return CreditorUtterance(text=self._fallback_reply(directive, scenario).text)
+
+
+class LlmCreditor:
+    """The creditor's words from the local language model via llm/phrasing.py's phrase_reply
+    (guarded; a rejected or late sentence is replaced by the written template)."""
+
+    def __init__(self, llama: Any, config: NegotiatorConfig) -> None:
+        try:
+            from ..llm.phrasing import phrase_reply
+        except ImportError as error:
+            raise BenchError(f"--creditor llm needs llm/phrasing.py (phrase_reply), which cannot be imported: {error}") from None
+        self._phrase_reply = phrase_reply
+        self._llama = llama
+        self._llm_config = config.llm
+
+    def __call__(self, directive: Directive, scenario: Scenario, history: Sequence[tuple[str, str]]) -> CreditorUtterance:
+        sentences = list(self._phrase_reply(directive, scenario, list(history), self._llama, self._llm_config))
+        reasons = [s.rejection_reason for s in sentences if s.rejection_reason]
+        return CreditorUtterance(
+            text=" ".join(s.text for s in sentences if s.text),
+            # A reply counts as a fallback when any of its sentences came from the template.
+            fallbacks=int(any(s.from_fallback for s in sentences)),
+            # A violation is a model sentence the guard rejected (timeouts and errors are not).
+            violations=sum(1 for r in reasons if r.startswith("guard:")),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# One negotiation
+# ---------------------------------------------------------------------------------------------
+
+
+def run_negotiation(
+    *,
+    scenario: Scenario,
+    config: NegotiatorConfig,
+    policy: Any,
+    debtor: DebtorSimulator,
+    debtor_seed: int,
+    detector: EmotionDetector,
+    creditor_words: Callable[[Directive, Scenario, Sequence[tuple[str, str]]], CreditorUtterance],
+    episode: int = 0,
+    persona_name: str = "",
+) -> NegotiationTrace:
+    """One negotiation to its end (agreement or the utterance limit). Calls policy.finish()."""
+    from ..eq.session import NegotiationSession
+    from ..eq.tracker import HiddenStateTracker
+
+    # The eq policy decides with its learned matrices: the tracker must filter with the same ones.
+    model = getattr(policy, "model", None) or config.eq.model
+    tracker = HiddenStateTracker.from_config(config.eq, model)
+    session = NegotiationSession(
+        scenario, config, policy, tracker,
+        session_id=f"sim-{getattr(policy, 'name', 'policy')}-{persona_name}-{episode}",
+        today=SIMULATION_DATE,
+    )
+    debtor.reset(scenario, debtor_seed)
+    transcript: list[tuple[str, str]] = []
+    turns: list[DebtorTurn] = []
+    directives: list[Directive] = []
+    fallbacks = violations = 0
+
+    directive = session.open()
+    # The session ends itself at the utterance limit; the guard only stops a broken session from
+    # looping forever.
+    for _ in range(config.offer.max_utterances + 2):
+        directives.append(directive)
+        said = creditor_words(directive, scenario, transcript)
+        fallbacks += said.fallbacks
+        violations += said.violations
+        transcript.append(("creditor", said.text))
+        if session.finished:
+            break
+        turn = debtor.respond(directive.creditor_emotion, directive.offer, said.text)
+        turns.append(turn)
+        transcript.append(("debtor", turn.text))
+        reading = detector.detect(turn.text)
+        directive = session.step(turn.text, reading).directive
+    else:
+        raise BenchError(
+            f"negotiation {scenario.scenario_id} did not end within {config.offer.max_utterances} utterances; "
+            "eq/session.py must end it at offer.max_utterances"
+        )
+    snapshot = session.snapshot()
+    success = session.outcome == "success"
+    policy.finish(success)
+    result = EpisodeResult(
+        policy=str(getattr(policy, "name", "policy")),
+        persona=persona_name or debtor.persona.name,
+        episode=episode,
+        scenario_id=scenario.scenario_id,
+        success=success,
+        collection_days=snapshot.agreed_offer.days if success and snapshot.agreed_offer else None,
+        creditor_target_days=scenario.creditor_target_days,
+        # The protocol allows 30 utterances; with the creditor opening, the 30th is the debtor's
+        # 15th, and eq/session.py still adds the creditor's closing (or accepting) line as the
+        # 31st. That line ends the call but is not part of the negotiation: it is not counted.
+        utterances=min(snapshot.utterances, config.offer.max_utterances),
+        creditor_replies=len(directives),
+        guard_fallbacks=fallbacks,
+        guard_violations=violations,
+        debtor_model_replies=sum(1 for t in turns if t.from_model),
+        debtor_turns=len(turns),
+    )
+    return NegotiationTrace(result, tuple(transcript), tuple(turns), tuple(directives))
+
+
+# ---------------------------------------------------------------------------------------------
+# A cell (policy x persona) and the whole benchmark
+# ---------------------------------------------------------------------------------------------
+
+# Heavy things loaded once per process (detector, language model), keyed by what built them.
+_PROCESS_CACHE: dict[str, Any] = {}
+
+
+def _cached(key: str, build: Callable[[], Any]) -> Any:
+    if key not in _PROCESS_CACHE:
+        _PROCESS_CACHE[key] = build()
+    return _PROCESS_CACHE[key]
+
+
+def _llama(config: NegotiatorConfig) -> Any:
+    def build() -> Any:
+        from ..llm.model import load_llama
+
+        return load_llama(config.llm)
+
+    return _cached(f"llama:{config.llm.model_path}", build)
+
+
+def _detector(plan: BenchPlan) -> EmotionDetector:
+    if plan.detector_factory is not None:
+        return _cached(f"detector:{id(plan.detector_factory)}", lambda: plan.detector_factory(plan.config))
+
+    def build() -> EmotionDetector:
+        from ..eq.detection import make_detector
+
+        llama = _llama(plan.config) if plan.config.detector.kind == "llm" else None
+        return make_detector(plan.config, llama)
+
+    return _cached(f"detector:{plan.config.detector.kind}:{plan.config.detector.model_path}", build)
+
+
+def _creditor_words(plan: BenchPlan):
+    if plan.creditor == "llm":
+        return _cached("creditor:llm", lambda: LlmCreditor(_llama(plan.config), plan.config))
+    return _cached("creditor:templates", TemplateCreditor)
+
+
+def _debtor_phraser(plan: BenchPlan, persona: DebtorPersona):
+    if plan.debtor == "llm":
+        from .llm_debtor import LlmDebtorPhraser
+
+        return LlmDebtorPhraser(_llama(plan.config), plan.config.llm, persona)
+    return None  # the phrasebank
+
+
+def run_cell(plan: BenchPlan, policy_name: str, persona: DebtorPersona) -> list[EpisodeResult]:
+    """All episodes of one (policy, persona) cell, in order (the eq policy learns across them)."""
+    from ..eq.policy import make_policy
+
+    policy = make_policy(policy_name, plan.config.eq, seed=derive_seed("policy", plan.seed, policy_name, persona.name))
+    detector = _detector(plan)
+    creditor_words = _creditor_words(plan)
+    debtor = DebtorSimulator(persona, plan.config.eq.model, _debtor_phraser(plan, persona))
+    order = scenario_order(len(plan.scenarios), plan.episodes, plan.seed)
+    results = []
+    for episode, index in enumerate(order):
+        trace = run_negotiation(
+            scenario=plan.scenarios[index],
+            config=plan.config,
+            policy=policy,
+            debtor=debtor,
+            # Same debtor draws for every policy: the comparison is paired.
+            debtor_seed=derive_seed("debtor", plan.seed, persona.name, episode),
+            detector=detector,
+            creditor_words=creditor_words,
+            episode=episode,
+            persona_name=persona.name,
+        )
+        results.append(trace.result)
+    return results
+
+
+def _run_cell_job(job: tuple[BenchPlan, str, DebtorPersona]) -> tuple[str, str, list[EpisodeResult]]:
+    plan, policy_name, persona = job
+    return policy_name, persona.name, run_cell(plan, policy_name, persona)
+
+
+def run_benchmark(plan: BenchPlan, progress: Optional[Callable[[int], None]] = None) -> BenchOutcome:
+    """Every cell of the plan; `progress(n)` is called with the number of negotiations just done.
+    Results come back in plan order (policies, then personas, then episodes) whatever --workers."""
+    if plan.creditor not in CREDITOR_MODES:
+        raise BenchError(f"creditor mode {plan.creditor!r} must be one of {', '.join(CREDITOR_MODES)}")
+    if plan.debtor not in DEBTOR_MODES:
+        raise BenchError(f"debtor mode {plan.debtor!r} must be one of {', '.join(DEBTOR_MODES)}")
+    if plan.episodes < 1:
+        raise BenchError(f"--episodes must be at least 1, got {plan.episodes}")
+    if not plan.scenarios:
+        raise BenchError("no scenarios to negotiate; pass a scenarios file with at least one row")
+    cells = plan.cells()
+    jobs = [(plan, policy, persona) for policy, persona in cells]
+    by_cell: dict[tuple[str, str], list[EpisodeResult]] = {}
+    started = time.perf_counter()
+    workers = max(1, min(plan.workers, len(jobs)))
+    if workers == 1:
+        for job in jobs:
+            policy, persona, results = _run_cell_job(job)
+            by_cell[(policy, persona)] = results
+            if progress:
+                progress(len(results))
+    else:
+        # fork keeps the parent's imports; each worker loads the detector once (_PROCESS_CACHE).
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers) as pool:
+            for policy, persona, results in pool.imap_unordered(_run_cell_job, jobs):
+                by_cell[(policy, persona)] = results
+                if progress:
+                    progress(len(results))
+    wall_s = time.perf_counter() - started
+    ordered = [r for policy, persona in cells for r in by_cell[(policy, persona.name)]]
+    per_minute = len(ordered) / wall_s * 60.0 if wall_s > 0 else float("inf")
+    return BenchOutcome(results=ordered, wall_s=wall_s, negotiations_per_minute=per_minute)
+
+
+def iter_cells(plan: BenchPlan) -> Iterator[tuple[str, str]]:
+    for policy, persona in plan.cells():
+        yield policy, persona.name

