@@ -148,6 +148,8 @@ def run_spoken_negotiation(
             _wait_reply(driver, observation, node_graph)
             _append_creditor_audio(timeline, observation, rate, resample)
             entry = _turn_entry(observation, truth)
+            state = driver.state
+            entry["debtor_offer_days"] = int(state.debtor_offer_days) if state and state.debtor_offer_days else None
             turns_report.append(entry)
             log(_format_turn(entry))
             if restart_reasoning_after_turn == turn:
@@ -288,11 +290,15 @@ def plot_trajectories(report: dict, target: Path) -> None:
     ax_belief.set_ylabel("belief (hidden state)")
     ax_belief.legend(ncol=2, fontsize=8)
     ax_offer.plot(x, [t["offer_days"] for t in turns], marker="o", label="creditor offer (days)")
+    debtor_offers = [(t["turn"], t.get("debtor_offer_days")) for t in turns if t.get("debtor_offer_days")]
+    if debtor_offers:
+        ax_offer.plot(*zip(*debtor_offers), marker="^", label="debtor offer (days)")
     for t in turns:
         ax_offer.annotate(t["creditor_emotion"] or "", (t["turn"], t["offer_days"] or 0), fontsize=7,
                           textcoords="offset points", xytext=(0, 6), ha="center")
     ax_offer.axhline(report["scenario"]["creditor_target_days"], linestyle="--", color="gray", label="creditor target")
     ax_offer.set_xlabel("debtor turn")
+    ax_offer.xaxis.get_major_locator().set_params(integer=True)
     ax_offer.set_ylabel("days")
     ax_offer.legend(fontsize=8)
     figure.tight_layout()

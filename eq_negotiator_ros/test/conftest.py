@@ -13,6 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "integration: uses real models or the real ROS 2 middleware")
+    config.addinivalue_line("markers", "models: loads a real model (also marked integration)")
 
 
 def pytest_collection_modifyitems(config, items):

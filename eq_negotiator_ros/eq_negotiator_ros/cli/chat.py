@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             from ..llm.phrasing import phrase_reply
 
             parts = list(phrase_reply(directive, scenario, history[-8:], llama, config.llm))
-            sentences, template = [p.text for p in parts], any(p.from_fallback for p in parts)
+            sentences, template = [p.text for p in parts if p.text], any(p.from_fallback for p in parts)
         text = " ".join(sentences)
         history.append(("Agent", text))
         print(f"agent [{directive.creditor_emotion}, {directive.intent} {directive.offer.days} days]"

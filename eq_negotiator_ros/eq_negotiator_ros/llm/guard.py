@@ -82,6 +82,7 @@ _DEBTOR_SPEAK = _any(
     r"\bi\s+need\s+more\s+time\b|\bi\s+(?:will|'ll)\s+pay\s+you\b|\bplease\s+be\s+patient\s+with\s+me\b",
     r"\b(?:i|we)\s+(?:have|need)\s+to\s+pay\s+(?:the|my|our)\b|\bmy\s+(?:next\s+)?pay\s*(?:check|day)\b|\bmy\s+salary\b",
     r"\b(?:do\s+not|don'?t)\s+(?:contact|call)\s+me\b|\bwe\s+can'?t\s+afford\b",
+    r"\bi\s+(?:can|will|could|hope\s+to|want\s+to|'ll)\s+(?:be\s+able\s+to\s+)?(?:re)?pay\b|\brepay\s+me\b",
 )
 _FORGIVE = _any(
     r"\b(?:cancel|forgive|waive|erase|wipe|write\s+off|written\s+off|clear|drop|void)\w*\s+(?:\w+\s+)?(?:the\s+|your\s+|this\s+)?(?:debt|balance|loan|amount|account)\b",

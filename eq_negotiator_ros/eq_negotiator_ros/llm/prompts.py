@@ -89,11 +89,12 @@ def agent_label(emotion: str) -> str:
 
 def _header(directive: Directive, scenario: Scenario) -> str:
     creditor = clean_line(scenario.creditor_name, 80) or "the creditor"
-    balance = f"{scenario.outstanding_balance:,.0f} {scenario.currency or directive.currency}"
+    # No balance figure: the guard allows no number but the terms, and a number in the header is
+    # one the small model tends to repeat.
     terms = terms_phrase(directive)
     lines = [
         f"Phone call transcript. A polite, professional agent for {creditor} calls a customer about an "
-        f"overdue balance of {balance}. The agent is honest and respectful: never threatens, never insults, "
+        "overdue balance. The agent is honest and respectful: never threatens, never insults, "
         "and offers only the terms below. Each line is short and spoken.",
         f"Agent's tone: {persona_text(directive.creditor_emotion)}.",
     ]

@@ -20,7 +20,7 @@ from std_msgs.msg import String
 from eq_negotiator_interfaces.msg import CreditorDirective, EmotionState, NegotiationState, Utterance
 from eq_negotiator_interfaces.srv import ResetSession, StartSession
 
-from ..eq.detection import fuse_prosody, make_detector
+from ..eq.detection import make_detector
 from ..eq.emotions import EMOTIONS, HIDDEN_STATES
 from ..eq.learning import load_learned_state, reset_learned, save_learned
 from ..eq.policy import make_policy
@@ -155,8 +155,6 @@ class EqReasoningNode(Node):
                 duration_s=_duration_s(message),
             )
         reading = self.detector.detect(message.text, prosody)
-        if prosody is not None and self.config.detector.use_prosody:
-            reading = fuse_prosody(reading, prosody)
         record = self.session.step(message.text, reading)
         self.last_reasoning_s = time.perf_counter() - start
         self.persist()

@@ -95,6 +95,8 @@ class SlmNode(Node):
         spoken = []
         used_fallback = False
         for sentence in phrase_reply(directive, self.scenario_for(message), self.history[-HISTORY_LINES:], self.llama, self.config.llm):
+            if not sentence.text and not sentence.final:
+                continue
             if not spoken:
                 self.last_first_sentence_s = time.perf_counter() - started
             chunk = ReplyChunk()
@@ -104,7 +106,8 @@ class SlmNode(Node):
             chunk.from_fallback, chunk.rejection_reason = sentence.from_fallback, sentence.rejection_reason
             chunk.emotion = directive.creditor_emotion
             self.reply_pub.publish(chunk)
-            spoken.append(sentence.text)
+            if sentence.text:
+                spoken.append(sentence.text)
             used_fallback = used_fallback or sentence.from_fallback
         self.history.append(("Agent", " ".join(spoken)))
         self.replies += 1

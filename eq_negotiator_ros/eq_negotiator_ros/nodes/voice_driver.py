@@ -27,6 +27,8 @@ from eq_negotiator_interfaces.srv import StartSession
 from ..speech.audio import iter_chunks, silence
 from . import common
 
+DISCOVERY_SETTLE_S = 1.0
+
 
 @dataclass
 class TurnObservation:
@@ -181,6 +183,9 @@ class VoiceDriver(Node):
                      and self.count_publishers(f"{self.get_namespace().rstrip('/')}/{common.REPLY}") > 0
                      and self.count_publishers(f"{self.get_namespace().rstrip('/')}/{common.AUDIO_OUT}") > 0)
             if ready:
+                # The publishers see the subscribers before the subscribers have matched them;
+                # best-effort audio sent in between would be lost.
+                time.sleep(DISCOVERY_SETTLE_S)
                 return
             time.sleep(0.2)
         raise TimeoutError(f"the node graph was not ready within {timeout_s:.0f} s (models still loading?)")

@@ -24,8 +24,8 @@ import multiprocessing
 import random
 import time
 import zlib
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence
 
 from ..config import NegotiatorConfig
 from ..eq.records import Directive, EmotionDetector, Scenario
@@ -84,7 +84,6 @@ class BenchOutcome:
     results: list[EpisodeResult]
     wall_s: float
     negotiations_per_minute: float
-    notes: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,8 +351,3 @@ def run_benchmark(plan: BenchPlan, progress: Optional[Callable[[int], None]] = N
     ordered = [r for policy, persona in cells for r in by_cell[(policy, persona.name)]]
     per_minute = len(ordered) / wall_s * 60.0 if wall_s > 0 else float("inf")
     return BenchOutcome(results=ordered, wall_s=wall_s, negotiations_per_minute=per_minute)
-
-
-def iter_cells(plan: BenchPlan) -> Iterator[tuple[str, str]]:
-    for policy, persona in plan.cells():
-        yield policy, persona.name

@@ -59,6 +59,8 @@ BAD = [
     "I promise we can extend it later.",
     "We can offer 45 days, and there are no extra charges.",
     "Our offer is 45 days, because I need to pay my balance before my next paycheck.",
+    "We can offer 45 days. I hope to be able to pay you in full.",
+    "We can offer 45 days. If you're not sure, please call me at 1-888-988-4111.",
     "Great, we have a deal at 45 days.",  # the decision is to counter, not to agree
     # empty, garbage, not English
     "",

@@ -306,3 +306,12 @@ def test_real_gemma_reply_passes_the_guard_and_states_the_offer(gemma, d: Direct
     text = " ".join(spoken(parts))
     assert str(d.offer.days) in text
     assert terms_count(parts, d) == 1
+
+
+def test_invalid_directive_still_yields_only_checked_sentences() -> None:
+    # Negative days never come out of the session, but if they did, no unchecked text is spoken.
+    d = directive(days=-5)
+    parts = list(phrase_reply(d, SCENARIO, [], FakeLlama("We can do -5 days.", chat=True), CONFIG))
+    assert parts[-1].final
+    assert all(check_reply(p.text, d).ok for p in parts if p.text)
+    assert "-5" not in " ".join(p.text for p in parts)

@@ -1,8 +1,6 @@
 """sim/debtor.py: personas from YAML, reproducible debtors, tactics in their words, reactions."""
 
 import re
-from pathlib import Path
-
 import pytest
 import yaml
 

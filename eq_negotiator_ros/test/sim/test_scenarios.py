@@ -1,7 +1,5 @@
 """sim/scenarios.py: the CRAD file, errors a person can act on, generated scenarios."""
 
-from pathlib import Path
-
 import pytest
 
 from eq_negotiator_ros.sim.scenarios import (
