@@ -73,6 +73,10 @@ class LearningConfig:
     # (hmmlearn has no partial_fit).
     history_episodes: int = 50
     fit_iterations: int = 10
+    # Per-turn outcome learning of the eq policy (see eq.learning in negotiator.yaml).
+    explore: bool = True
+    reward_payoff_scale: float = 10.0
+    reward_prior_turns: float = 5.0
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
     detector = make_detector(config)
     policy = make_policy(args.policy, config.eq)
     tracker = HiddenStateTracker.from_config(config.eq, getattr(policy, "model", None))
-    session = NegotiationSession(scenario, config, policy, tracker)
+    import datetime
+
+    session = NegotiationSession(scenario, config, policy, tracker, today=datetime.date.today())
     llama = None
     if not args.templates:
         from ..llm.model import load_llama

@@ -17,6 +17,14 @@ After each finished negotiation (learn_from_episode):
   input of the tracker (it tilts T, see tracker.py), not part of this plain HMM. A refit in
   which a state stops resembling its published emission row is discarded (states_keep_their_meaning).
 
+* per-turn outcome statistics of each creditor emotion (reward_stats): after every debtor reply
+  the policy scores what the emotion it had just shown achieved (eq/policy.py turn_reward: the
+  share of the gap between the two offers the debtor closed, 1 on agreement); count, sum and
+  sum of squares per creditor emotion are kept, and the policy turns them into a learned column
+  offset of the payoff table (policy.py, learned_payoff_offsets). Pooled over debtor emotions:
+  the debtor's next move follows the creditor's expression whatever label the detector put on
+  the previous reply, and 7 x 7 cells would starve each estimate of data for dozens of episodes.
+
 Persistence (save_learned / load_learned_state / reset_learned): JSON with the matrices, the
 episode count and the stored sequences, written atomically (temp file, fsync, rename). A missing,
 unreadable or invalid file gives the priors and a message saying what happened; nothing printed.
@@ -55,6 +63,8 @@ class Episode:
 
     turns: tuple[tuple[str, tuple[float, ...]], ...]
     success: bool
+    # (creditor emotion, per-turn reward) for each debtor reply that could be scored.
+    rewards: tuple[tuple[str, float], ...] = ()
 
     def pairs(self) -> tuple[tuple[str, str], ...]:
         """(creditor emotion, dominant debtor emotion) per turn: the stored symbol sequence."""
@@ -69,10 +79,17 @@ class LearnedModel:
     model: EmotionModel
     episodes: int = 0
     sequences: tuple[tuple[tuple[str, str], ...], ...] = ()
+    # Per creditor emotion (EMOTIONS order): (scored turns, sum of rewards, sum of squared rewards).
+    reward_stats: tuple[tuple[float, float, float], ...] = ((0.0, 0.0, 0.0),) * N_EMOTIONS
 
     @classmethod
     def from_priors(cls, priors: EmotionModel) -> "LearnedModel":
         return cls(model=priors.copy())
+
+    @property
+    def reward_array(self) -> np.ndarray:
+        """reward_stats as a (7, 3) array: count, sum, sum of squares."""
+        return np.asarray(self.reward_stats, dtype=float).reshape(N_EMOTIONS, 3)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +97,7 @@ class LearnedModel:
             "episodes": self.episodes,
             "model": self.model.to_dict(),
             "sequences": [[list(pair) for pair in seq] for seq in self.sequences],
+            "reward_stats": {e: list(row) for e, row in zip(EMOTIONS, self.reward_stats)},
         }
 
     @classmethod
@@ -99,7 +117,28 @@ class LearnedModel:
                     raise ValueError("each stored turn must be [creditor emotion, debtor emotion]")
                 pairs.append((EMOTIONS[emotion_index(str(pair[0]))], EMOTIONS[emotion_index(str(pair[1]))]))
             sequences.append(tuple(pairs))
-        return cls(model=model, episodes=episodes, sequences=tuple(sequences))
+        return cls(
+            model=model, episodes=episodes, sequences=tuple(sequences),
+            reward_stats=_validated_reward_stats(data.get("reward_stats")),
+        )
+
+
+def _validated_reward_stats(data: Any) -> tuple[tuple[float, float, float], ...]:
+    """Per-emotion reward statistics; absent (a file saved before they existed) means none yet."""
+    if data is None:
+        return ((0.0, 0.0, 0.0),) * N_EMOTIONS
+    if not isinstance(data, Mapping) or set(data) != set(EMOTIONS):
+        raise ValueError(f"reward_stats must map each of {', '.join(EMOTIONS)} to [count, sum, sum of squares]")
+    rows = []
+    for emotion in EMOTIONS:
+        try:
+            count, total, squares = (float(x) for x in data[emotion])
+        except (TypeError, ValueError):
+            raise ValueError(f"reward_stats.{emotion} must be three numbers [count, sum, sum of squares]") from None
+        if not all(np.isfinite((count, total, squares))) or count < 0 or squares < 0:
+            raise ValueError(f"reward_stats.{emotion}: count and sum of squares must be finite and >= 0")
+        rows.append((count, total, squares))
+    return tuple(rows)
 
 
 def _validated_model(data: Any) -> EmotionModel:
@@ -155,7 +194,24 @@ def learn_from_episode(
         creditor_payoff=payoff,
         debtor_payoff=model.debtor_payoff.copy(),
     )
-    return LearnedModel(model=new_model, episodes=state.episodes + 1, sequences=sequences)
+    return LearnedModel(
+        model=new_model, episodes=state.episodes + 1, sequences=sequences,
+        reward_stats=add_rewards(state.reward_stats, episode.rewards),
+    )
+
+
+def add_rewards(
+    stats: tuple[tuple[float, float, float], ...], rewards: tuple[tuple[str, float], ...]
+) -> tuple[tuple[float, float, float], ...]:
+    """The per-emotion reward statistics with one negotiation's scored turns added."""
+    array = np.asarray(stats, dtype=float).reshape(N_EMOTIONS, 3).copy()
+    for emotion, reward in rewards:
+        value = float(reward)
+        if not np.isfinite(value):
+            continue
+        row = array[emotion_index(emotion)]
+        row += (1.0, value, value * value)
+    return tuple(tuple(float(x) for x in row) for row in array)
 
 
 def reestimate_response(

@@ -101,6 +101,68 @@ def hmm_expected_payoffs(predicted: np.ndarray, creditor_payoff: np.ndarray) -> 
     return np.einsum("ce,ec->c", predicted, creditor_payoff)
 
 
+def turn_reward(
+    previous_debtor_days: int | None, debtor_days: int | None, creditor_days: int | None, agreed: bool
+) -> float | None:
+    """What the creditor emotion the debtor just replied to achieved, in [-1, 1]; None when the
+    reply cannot be scored.
+
+    1.0 on agreement; otherwise the share of the gap between the debtor's previous offer and the
+    creditor's standing offer that the debtor closed with this reply (a stall or a repeated number:
+    0; a retraction: negative). The debtor's first number is its anchor, not a reply to anything,
+    so it is not scored. A share rather than days, so that a 30-day and a 300-day debt weigh alike.
+    """
+    if agreed:
+        return 1.0
+    if previous_debtor_days is None or creditor_days is None:
+        return None
+    gap = previous_debtor_days - creditor_days
+    if gap <= 0:
+        return None
+    if debtor_days is None:
+        return 0.0
+    return float(min(1.0, max(-1.0, (previous_debtor_days - debtor_days) / gap)))
+
+
+def learned_payoff_offsets(
+    reward_stats: np.ndarray, payoff_scale: float, prior_turns: float, rng: np.random.Generator | None = None
+) -> np.ndarray:
+    """(7,) learned offsets added to the payoff table's creditor-emotion columns.
+
+    For each creditor emotion c, the mean per-turn reward (turn_reward) has a normal posterior
+    whose prior mean is the mean over all emotions, worth prior_turns scored turns:
+    mean_c = (prior_turns * overall + sum_c) / (prior_turns + n_c), sd_c = s / sqrt(prior_turns + n_c)
+    (s: the pooled standard deviation of the rewards). The offset is payoff_scale * (value_c -
+    overall): an emotion that moves debtors more than average earns a column bonus, one that moves
+    them less a malus, in payoff units, so WSLS's lose_threshold and the HMM branch's expectation
+    read learned and published payoffs alike. With no data every offset is 0: the published table.
+
+    With rng (exploration), value_c is a draw from the posterior instead of its mean: Thompson
+    sampling (Thompson 1933; Chapelle & Li 2011). An emotion tried rarely keeps a wide posterior and
+    is sometimes drawn high, so it gets tried; the draws narrow as data comes in, and the policy
+    settles on what works with this debtor population. Without it, the published table's neutral
+    column (never below 2.0) keeps WSLS on neutral forever and the other emotions are never tried.
+    """
+    stats = np.asarray(reward_stats, dtype=float).reshape(N_EMOTIONS, 3)
+    counts, sums, squares = stats[:, 0], stats[:, 1], stats[:, 2]
+    total = counts.sum()
+    if total <= 0.0:
+        return np.zeros(N_EMOTIONS)
+    overall = sums.sum() / total
+    variance = max(squares.sum() / total - overall * overall, _MIN_REWARD_VARIANCE)
+    weight = prior_turns + counts
+    mean = (prior_turns * overall + sums) / np.maximum(weight, _TINY_WEIGHT)
+    if rng is not None:
+        mean = mean + rng.standard_normal(N_EMOTIONS) * np.sqrt(variance / np.maximum(weight, _TINY_WEIGHT))
+    return payoff_scale * (mean - overall)
+
+
+# Floors: a run of identical rewards must not give a zero-width posterior (no more exploration),
+# and a zero prior weight with no data must not divide by zero.
+_MIN_REWARD_VARIANCE = 1e-4
+_TINY_WEIGHT = 1e-9
+
+
 class EQPolicy:
     """WSLS + HMM branch, learning online in finish() when eq.learning.enabled.
 
@@ -115,6 +177,7 @@ class EQPolicy:
         hmm_mode: str = "auto",
         learn: bool | None = None,
         learned: LearnedModel | None = None,
+        seed: int | None = None,
     ) -> None:
         if hmm_mode not in ("auto", "never", "always"):
             raise ValueError(f"hmm_mode {hmm_mode!r} must be auto, never or always")
@@ -122,11 +185,21 @@ class EQPolicy:
         self._config = eq_config
         self._hmm_mode = hmm_mode
         self._learn = eq_config.learning.enabled if learn is None else learn
-        self._opening = emotion_index(eq_config.policy.opening_emotion)
+        self._configured_opening = emotion_index(eq_config.policy.opening_emotion)
+        self._opening = self._configured_opening
+        # Thompson draws of the learned payoff offsets (seeded: a benchmark run is reproducible).
+        self._rng = np.random.default_rng(seed)
         self._set_learned(learned if learned is not None else LearnedModel.from_priors(eq_config.model))
+        self._decision_payoff = self._payoff
         self._recent_negative: deque[bool] = deque(maxlen=eq_config.policy.negative_window)
         self._last_emotion = self._opening
         self._turns: list[tuple[str, tuple[float, ...]]] = []
+        self._reset_turn_rewards()
+
+    def _reset_turn_rewards(self) -> None:
+        self._rewards: list[tuple[str, float]] = []
+        self._previous_debtor_days: int | None = None
+        self._replied_to = self._opening
 
     # -- the learned model ---------------------------------------------------------------------
 
@@ -155,28 +228,74 @@ class EQPolicy:
 
     # -- CreditorPolicy -------------------------------------------------------------------------
 
+    @property
+    def decision_payoff(self) -> np.ndarray:
+        """The payoff table this negotiation decides with: the (learned) table plus the learned
+        per-emotion offsets drawn at start() (learned_payoff_offsets); the published table when
+        learning is off or nothing has been scored yet."""
+        return self._decision_payoff.copy()
+
+    def _draw_decision_payoff(self) -> None:
+        """Once per negotiation, so that one negotiation plays one consistent hypothesis (the
+        debtor's treatment of us builds up over turns; flipping hypotheses every turn would
+        blur what each emotion achieved)."""
+        settings = self._config.learning
+        stats = self._learned.reward_array
+        if not self._learn or stats[:, 0].sum() <= 0.0:
+            self._decision_payoff = self._payoff
+            self._opening = self._configured_opening
+            return
+        offsets = learned_payoff_offsets(
+            stats, settings.reward_payoff_scale, settings.reward_prior_turns,
+            self._rng if settings.explore else None,
+        )
+        self._decision_payoff = self._payoff + offsets[None, :]
+        # Open with the emotion of the best average column (the debtor's emotion is not known
+        # yet, so each row counts alike). With no offsets this is neutral, the configured opening
+        # of the published table; with learning it is the emotion that has moved debtors most.
+        self._opening = best_emotion(self._decision_payoff.mean(axis=0))
+
     def start(self) -> PolicyDecision:
         self._recent_negative.clear()
         self._turns = []
+        self._draw_decision_payoff()
+        self._reset_turn_rewards()
         self._last_emotion = self._opening
         initial = tuple(float(x) for x in self.model.initial_belief)
+        learned = self._opening != self._configured_opening or self._decision_payoff is not self._payoff
         return PolicyDecision(
             creditor_emotion=EMOTIONS[self._opening],
             branch="opening",
             belief=initial,
-            explanation=f"opening with the configured emotion {EMOTIONS[self._opening]}",
+            expected_payoffs=tuple(float(x) for x in self._decision_payoff.mean(axis=0)),
+            explanation=(
+                f"opening with {EMOTIONS[self._opening]}, the best average learned payoff column"
+                if learned else f"opening with the configured emotion {EMOTIONS[self._opening]}"
+            ),
         )
+
+    def observe_terms(self, debtor_offer_days: int | None, creditor_offer_days: int | None, agreed: bool) -> None:
+        """Called by the session after each debtor reply with the reply's terms: scores what the
+        creditor emotion the debtor replied to achieved (turn_reward), for learning in finish()."""
+        if not self._learn:
+            return
+        reward = turn_reward(self._previous_debtor_days, debtor_offer_days, creditor_offer_days, bool(agreed))
+        if reward is not None:
+            self._rewards.append((EMOTIONS[self._replied_to], reward))
+        if debtor_offer_days is not None:
+            self._previous_debtor_days = int(debtor_offer_days)
 
     def choose(self, reading: EmotionReading, belief: Sequence[float]) -> PolicyDecision:
         probs = _reading_probs(reading)
         belief_vec = _belief_vector(belief)
         dominant = int(np.argmax(probs))
         last = self._last_emotion
+        self._replied_to = last
         self._turns.append((EMOTIONS[last], tuple(float(p) for p in probs)))
         self._recent_negative.append(bool(_NEGATIVE_MASK[dominant]))
 
         # Expected payoff of each creditor emotion against this reading (the payoff row, softened).
-        reply_payoffs = probs @ self._payoff
+        reply_payoffs = probs @ self._decision_payoff
         last_payoff = float(reply_payoffs[last])
         negatives = sum(self._recent_negative)
         policy = self._config.policy
@@ -186,7 +305,7 @@ class EQPolicy:
 
         if use_hmm:
             predicted = self._dynamics.predict_next_emotions(belief_vec)
-            expected = hmm_expected_payoffs(predicted, self._payoff)
+            expected = hmm_expected_payoffs(predicted, self._decision_payoff)
             choice = best_emotion(expected)
             branch = "hmm"
             trigger = (
@@ -233,6 +352,12 @@ class EQPolicy:
             "last_emotion": EMOTIONS[self._last_emotion],
             "recent_negative": list(self._recent_negative),
             "turns": [[c, list(p)] for c, p in self._turns],
+            "opening": EMOTIONS[self._opening],
+            "decision_payoff": self._decision_payoff.tolist(),
+            "rewards": [[c, r] for c, r in self._rewards],
+            "previous_debtor_days": self._previous_debtor_days,
+            "replied_to": EMOTIONS[self._replied_to],
+            "rng": self._rng.bit_generator.state,
         }
 
     def state_dict(self) -> dict:
@@ -249,16 +374,29 @@ class EQPolicy:
         self._turns = [
             (EMOTIONS[emotion_index(c)], tuple(float(x) for x in p)) for c, p in data.get("turns", [])
         ]
+        self._opening = emotion_index(data.get("opening", EMOTIONS[self._configured_opening]))
+        decision = data.get("decision_payoff")
+        if decision is not None:
+            table = np.asarray(decision, dtype=float)
+            if table.shape == self._payoff.shape and np.all(np.isfinite(table)):
+                self._decision_payoff = table
+        self._rewards = [(EMOTIONS[emotion_index(c)], float(r)) for c, r in data.get("rewards", [])]
+        previous = data.get("previous_debtor_days")
+        self._previous_debtor_days = None if previous is None else int(previous)
+        self._replied_to = emotion_index(data.get("replied_to", EMOTIONS[self._last_emotion]))
+        if "rng" in data:
+            self._rng.bit_generator.state = data["rng"]
         return self
 
     def finish(self, success: bool) -> None:
         """Learn from the finished negotiation (eq only; baselines built from this class do not)."""
         if self._learn and self._turns:
-            episode = Episode(turns=tuple(self._turns), success=bool(success))
+            episode = Episode(turns=tuple(self._turns), success=bool(success), rewards=tuple(self._rewards))
             self._set_learned(
                 learn_from_episode(self._learned, episode, self._config.model, self._config.learning)
             )
         self._turns = []
+        self._rewards = []
 
 
 class FixedPolicy:
@@ -492,7 +630,7 @@ def make_policy(
     """A CreditorPolicy by name (POLICY_NAMES). `learned` (eq only) starts from saved learning."""
     key = (name or "").strip().lower()
     if key == "eq":
-        return EQPolicy(eq_config, name="eq", hmm_mode="auto", learned=learned)
+        return EQPolicy(eq_config, name="eq", hmm_mode="auto", learned=learned, seed=seed)
     if key == "wsls":
         return EQPolicy(eq_config, name="wsls", hmm_mode="never", learn=False)
     if key == "hmm":

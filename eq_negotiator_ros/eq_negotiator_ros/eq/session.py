@@ -198,6 +198,17 @@ class NegotiationSession:
             else:
                 intent = "propose" if offer != standing else "hold"
 
+        # Optional policy hook (the eq policy learns from what each of its emotions achieved: how
+        # far the debtor moved in reply, and whether it agreed); looked up with getattr so that
+        # policies without it are unaffected.
+        observe_terms = getattr(self.policy, "observe_terms", None)
+        if callable(observe_terms):
+            observe_terms(
+                debtor_offer.days if debtor_offer is not None else None,
+                standing.days,
+                agreed is not None,
+            )
+
         if agreed is not None:
             self._phase, self._outcome, self._agreed_offer = PHASE_AGREED, "success", agreed
         elif self._utterances + 1 >= self.config.offer.max_utterances:

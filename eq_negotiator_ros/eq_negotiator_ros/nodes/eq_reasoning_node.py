@@ -9,6 +9,7 @@ published, so a restarted node resumes the same negotiation.
 
 from __future__ import annotations
 
+import datetime
 import time
 import uuid
 from typing import Optional
@@ -106,7 +107,9 @@ class EqReasoningNode(Node):
             return response
         if self.session is not None and not self.session.finished:
             self.store.set_phase(self.session.snapshot().session_id, "aborted")
-        self.session = NegotiationSession(scenario, self.config, self.policy, self._tracker(), session_id=uuid.uuid4().hex[:12])
+        # The session keeps the start date, so "by the end of March" reads the same after a resume.
+        self.session = NegotiationSession(scenario, self.config, self.policy, self._tracker(),
+                                          session_id=uuid.uuid4().hex[:12], today=datetime.date.today())
         directive = self.session.open()
         self.persist()
         self.publish_directive(directive)
