@@ -161,14 +161,15 @@ class EqReasoningNode(Node):
         record = self.session.step(message.text, reading)
         self.last_reasoning_s = time.perf_counter() - start
         self.persist()
+        self.publish_emotion(record)
+        self.publish_directive(record.directive)
+        self.publish_state()
         if self.session.finished:
+            # Learning (an HMM refit) happens after the reply is on its way, never before it.
             self.policy.finish(self.session.outcome == "success")
             learning = self.config.eq.learning
             if learning.enabled and learning.state_path and getattr(self.policy, "learns", False):
                 save_learned(learning.state_path, self.policy.learned)
-        self.publish_emotion(record)
-        self.publish_directive(record.directive)
-        self.publish_state()
 
     def publish_emotion(self, record) -> None:
         reading = record.reading
