@@ -240,3 +240,117 @@ def test_save_is_atomic(eq_config, tmp_path, monkeypatch):
 def test_save_accepts_a_bare_model(eq_config, tmp_path):
     path = save_learned(tmp_path / "m.json", eq_config.model)
     assert np.array_equal(load_learned(path, eq_config.model).response, eq_config.model.response)
+
+
+# -- per-turn outcome learning (turn rewards -> learned payoff offsets) -------------------------
+
+
+def scripted_negotiation(policy, creditor_days, debtor_days, agreed_at_end):
+    """start(), then one choose() + observe_terms() per debtor offer; the last one agrees."""
+    decision = policy.start()
+    for i, days in enumerate(debtor_days):
+        policy.choose(reading("neutral"), INITIAL)
+        policy.observe_terms(days, creditor_days, agreed_at_end and i == len(debtor_days) - 1)
+    policy.finish(agreed_at_end)
+    return decision
+
+
+def test_turn_reward_is_the_share_of_the_gap_the_debtor_closed():
+    from eq_negotiator_ros.eq.policy import turn_reward
+
+    assert turn_reward(None, 90, 30, False) is None  # the first number is an anchor, not a reply
+    assert turn_reward(90, 75, 30, False) == pytest.approx(0.25)  # 15 of the 60-day gap
+    assert turn_reward(90, None, 30, False) == 0.0  # a stall
+    assert turn_reward(90, 100, 30, False) == pytest.approx(-10 / 60)  # a retraction
+    assert turn_reward(None, None, 30, True) == 1.0  # agreement
+    assert turn_reward(30, 29, 30, False) is None  # no gap left to close
+
+
+def test_offsets_are_zero_without_data_and_favour_the_emotion_that_moves_debtors():
+    from eq_negotiator_ros.eq.policy import learned_payoff_offsets
+
+    assert np.allclose(learned_payoff_offsets(np.zeros((7, 3)), 30.0, 5.0), 0.0)
+    stats = np.zeros((7, 3))
+    stats[A] = (20, 20 * 0.3, 20 * 0.3**2)  # anger: 0.3 of the gap per turn
+    stats[N] = (20, 20 * 0.1, 20 * 0.1**2)  # neutral: 0.1
+    offsets = learned_payoff_offsets(stats, 30.0, 5.0)
+    # overall mean 0.2; anger's posterior mean (5 * 0.2 + 6) / 25 = 0.28 -> 30 * 0.08 = +2.4
+    assert offsets[A] == pytest.approx(2.4)
+    assert offsets[N] == pytest.approx(-2.4)
+    assert offsets[J] == pytest.approx(0.0)  # untried: the prior mean, no bonus
+    # Thompson draws scatter around the means; an untried emotion's draw is the widest.
+    draws = np.array([learned_payoff_offsets(stats, 30.0, 5.0, np.random.default_rng(s)) for s in range(400)])
+    assert np.allclose(draws.mean(axis=0), offsets, atol=0.3)
+    assert draws[:, J].std() > draws[:, A].std()
+
+
+def test_policy_learns_which_emotion_moves_the_debtor(eq_config):
+    config = with_learning(eq_config, explore=False)
+    policy = make_policy("eq", config, seed=3)
+    # First negotiation: the published table (neutral opening, neutral replies: WSLS stays).
+    first = scripted_negotiation(policy, 30, [90, 88, 87, 86], agreed_at_end=False)
+    assert first.creditor_emotion == "neutral"
+    assert np.allclose(policy.decision_payoff, eq_config.model.creditor_payoff)
+    stats = policy.learned.reward_array
+    assert stats[N, 0] == 3  # three scored replies to neutral (the anchor is not scored)
+    # Teach it that fear gets agreement: stats as if fear had closed the whole gap 10 times.
+    better = list(policy.learned.reward_stats)
+    better[EMOTIONS.index("fear")] = (10.0, 10.0, 10.0)
+    policy._set_learned(dataclasses.replace(policy.learned, reward_stats=tuple(better)))
+    decision = policy.start()
+    assert decision.creditor_emotion == "fear"  # opens with the best learned column
+    bonus = policy.decision_payoff - policy.model.creditor_payoff
+    assert np.allclose(bonus, bonus[0])  # a column offset, the same for every debtor emotion
+    assert bonus[0, EMOTIONS.index("fear")] > 2.0 > 0.0 > bonus[0, N]
+
+
+def test_baselines_do_not_learn_from_turns(eq_config):
+    for name in ("wsls", "hmm"):
+        policy = make_policy(name, eq_config)
+        scripted_negotiation(policy, 30, [90, 60, 31], agreed_at_end=True)
+        policy.start()
+        assert np.allclose(policy.decision_payoff, eq_config.model.creditor_payoff)
+        assert policy.learned.reward_array.sum() == 0.0
+
+
+def test_reward_statistics_persist_across_a_restart(eq_config, tmp_path):
+    path = tmp_path / "learned.json"
+    policy = make_policy("eq", eq_config, seed=1)
+    scripted_negotiation(policy, 30, [90, 70, 50, 33], agreed_at_end=True)
+    save_learned(path, policy.learned)
+    restored, _ = load_learned_state(path, eq_config.model)
+    assert restored.reward_stats == policy.learned.reward_stats
+    assert restored.reward_array[N, 0] == 3  # 2 counters scored + the agreement
+    # A file written before reward statistics existed still loads (no statistics yet).
+    data = json.loads(path.read_text())
+    del data["reward_stats"]
+    path.write_text(json.dumps(data))
+    older, message = load_learned_state(path, eq_config.model)
+    assert older.reward_array.sum() == 0.0 and "loaded" in message
+    data["reward_stats"] = {"joy": [1, 2]}
+    path.write_text(json.dumps(data))
+    broken, message = load_learned_state(path, eq_config.model)
+    assert "unreadable" in message and broken.episodes == 0
+
+
+def test_eq_state_dict_resumes_mid_negotiation_exactly(eq_config):
+    policy = make_policy("eq", eq_config, seed=5)
+    for _ in range(3):  # some learning so that start() draws offsets from the posterior
+        scripted_negotiation(policy, 30, [90, 70, 60, 40], agreed_at_end=True)
+    policy.start()
+    policy.choose(reading("anger"), INITIAL)
+    policy.observe_terms(80, 30, False)
+    saved = json.loads(json.dumps(policy.state_dict()))
+    twin = make_policy("eq", eq_config, learned=policy.learned, seed=99).load_state_dict(saved)
+    assert np.allclose(twin.decision_payoff, policy.decision_payoff)
+    for emotion, days in (("sadness", 70), ("anger", 65), ("joy", 60)):
+        a = policy.choose(reading(emotion), INITIAL)
+        b = twin.choose(reading(emotion), INITIAL)
+        assert a.creditor_emotion == b.creditor_emotion
+        policy.observe_terms(days, 30, False)
+        twin.observe_terms(days, 30, False)
+    policy.finish(False)
+    twin.finish(False)
+    assert policy.learned.reward_stats == twin.learned.reward_stats
+    # The Thompson generator continues identically too.
+    assert np.allclose(policy.start().expected_payoffs, twin.start().expected_payoffs)
