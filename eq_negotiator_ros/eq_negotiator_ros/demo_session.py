@@ -57,7 +57,6 @@ def run_spoken_negotiation(
     (the resume check)."""
     import rclpy
 
-    from . import graph as graph_spec
     from .launcher import LaunchError, NodeGraph
     from .nodes.voice_driver import VoiceDriver
     from .sim.debtor import DebtorSimulator, load_personas

@@ -79,11 +79,12 @@ def check_ros() -> CheckResult:
 
 def check_interfaces() -> CheckResult:
     try:
-        from eq_negotiator_interfaces import msg, srv  # noqa: F401
+        from eq_negotiator_interfaces import msg, srv
 
-        names = [n for n in ("AudioChunk", "Utterance", "EmotionState", "CreditorDirective", "ReplyChunk", "NegotiationState") if hasattr(msg, n)]
-        if len(names) < 6:
-            raise ImportError(f"only {', '.join(names)} found")
+        expected = ("AudioChunk", "Utterance", "EmotionState", "CreditorDirective", "ReplyChunk", "NegotiationState")
+        missing = [n for n in expected if not hasattr(msg, n)] + [n for n in ("StartSession", "ResetSession") if not hasattr(srv, n)]
+        if missing:
+            raise ImportError(f"missing {', '.join(missing)}: the installed package is older than this code")
         msg.EmotionState()  # instantiating loads the C type support
     except Exception as error:
         return CheckResult(

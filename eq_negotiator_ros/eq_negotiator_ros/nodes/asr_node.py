@@ -8,14 +8,11 @@ Noise, silence and empty transcripts never become a turn.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from typing import Optional
 
 import numpy as np
 from builtin_interfaces.msg import Time
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 from std_msgs.msg import Bool, Empty
 
@@ -53,13 +50,12 @@ class AsrNode(Node):
 
         self.speech_pub = self.create_publisher(Utterance, common.SPEECH, common.RELIABLE_QOS)
         self.barge_in_pub = self.create_publisher(Empty, common.BARGE_IN, common.RELIABLE_QOS)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.diagnostics_pub = common.diagnostics_publisher(self)
         self.create_subscription(AudioChunk, common.AUDIO_IN, self.on_audio, common.AUDIO_QOS)
         self.create_subscription(Bool, common.ROBOT_SPEAKING, self.on_robot_speaking, common.LATCHED_QOS)
         self.create_timer(2.0, self.publish_diagnostics)
-        self.jobs: "queue.Queue" = queue.Queue()
-        self.worker = threading.Thread(target=self.work, name="asr_recognition", daemon=True)
-        self.worker.start()
+        self.worker = common.JobWorker("asr_recognition", lambda job: self.recognise(*job),
+                                       lambda error: self.get_logger().error(f"recognition failed: {error}"))
 
     def on_robot_speaking(self, message: Bool) -> None:
         self.robot_speaking = bool(message.data)
@@ -96,17 +92,7 @@ class AsrNode(Node):
             self.barge_in_pub.publish(Empty())
         detected_at = time.perf_counter()
         for segment in segments:
-            self.jobs.put((segment, detected_at))
-
-    def work(self) -> None:
-        while True:
-            job = self.jobs.get()
-            if job is None:
-                return
-            try:
-                self.recognise(*job)
-            except Exception as error:  # a bad segment must not stop recognition of the next one
-                self.get_logger().error(f"recognition failed: {error}")
+            self.worker.put((segment, detected_at))
 
     def recognise(self, segment, detected_at: float) -> None:
         started = time.perf_counter()
@@ -136,22 +122,16 @@ class AsrNode(Node):
         self.utterances += 1
 
     def publish_diagnostics(self) -> None:
-        status = DiagnosticStatus(level=DiagnosticStatus.OK, name="eq_negotiator: asr_node", message="model loaded",
-                                  hardware_id="eq_negotiator")
-        status.values = [
-            KeyValue(key="load_time_s", value=f"{self.load_time_s:.2f}"),
-            KeyValue(key="utterances", value=str(self.utterances)),
-            KeyValue(key="segments_without_speech", value=str(self.rejected_segments)),
-            KeyValue(key="last_asr_s", value=f"{self.last_asr_s:.3f}"),
-            KeyValue(key="barge_in", value=str(self.config.asr.barge_in)),
-        ]
-        array = DiagnosticArray(status=[status])
-        array.header.stamp = self.get_clock().now().to_msg()
-        self.diagnostics_pub.publish(array)
+        common.publish_diagnostics(self, self.diagnostics_pub, 'model loaded', {
+            "load_time_s": f"{self.load_time_s:.2f}",
+            "utterances": self.utterances,
+            "segments_without_speech": self.rejected_segments,
+            "last_asr_s": f"{self.last_asr_s:.3f}",
+            "barge_in": self.config.asr.barge_in,
+        })
 
     def close(self) -> None:
-        self.jobs.put(None)
-        self.worker.join(timeout=5.0)
+        self.worker.close()
 
 
 def main() -> None:

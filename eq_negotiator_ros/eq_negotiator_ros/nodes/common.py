@@ -8,12 +8,15 @@ NegotiatorConfig the CLI uses from the values it got.
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping
 
 import rclpy
 import rclpy.executors
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from rclpy.qos import (
@@ -106,3 +109,61 @@ def run_node(node_factory) -> None:
             node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()
+
+
+class JobWorker:
+    """One background thread that handles jobs in order, so a node holding a slow model (ASR,
+    language model, TTS) keeps receiving messages while it works. A failing job is reported and
+    the next one runs."""
+
+    def __init__(self, name: str, handle: Callable[[Any], None], on_error: Callable[[str], None]):
+        self._jobs: "queue.Queue" = queue.Queue()
+        self._handle, self._on_error = handle, on_error
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def put(self, job: Any) -> None:
+        self._jobs.put(job)
+
+    @property
+    def pending(self) -> int:
+        return self._jobs.qsize()
+
+    def drain(self) -> list:
+        """Remove and return the jobs not started yet."""
+        drained = []
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return drained
+            if job is not None:
+                drained.append(job)
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                self._handle(job)
+            except Exception as error:  # one bad job must not stop the ones after it
+                self._on_error(f"{type(error).__name__}: {error}")
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout=timeout_s)
+
+
+def diagnostics_publisher(node: Node):
+    return node.create_publisher(DiagnosticArray, "/diagnostics", 10)
+
+
+def publish_diagnostics(node: Node, publisher, message: str, values: Mapping[str, Any]) -> None:
+    """One DiagnosticStatus for this node on /diagnostics (what rqt_robot_monitor shows)."""
+    status = DiagnosticStatus(level=DiagnosticStatus.OK, name=f"eq_negotiator: {node.get_name()}",
+                              message=message, hardware_id="eq_negotiator")
+    status.values = [KeyValue(key=key, value=str(value)) for key, value in values.items()]
+    array = DiagnosticArray(status=[status])
+    array.header.stamp = node.get_clock().now().to_msg()
+    publisher.publish(array)

@@ -14,7 +14,6 @@ import time
 import uuid
 from typing import Optional
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 from std_msgs.msg import String
 
@@ -50,7 +49,7 @@ class EqReasoningNode(Node):
         self.directive_pub = self.create_publisher(CreditorDirective, common.DIRECTIVE, common.RELIABLE_QOS)
         self.state_pub = self.create_publisher(NegotiationState, common.NEGOTIATION_STATE, common.LATCHED_QOS)
         self.expression_pub = self.create_publisher(String, common.CREDITOR_EXPRESSION, common.LATCHED_QOS)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.diagnostics_pub = common.diagnostics_publisher(self)
         self.create_subscription(Utterance, common.SPEECH, self.on_speech, common.RELIABLE_QOS)
         self.create_service(StartSession, common.START_SESSION, self.on_start_session)
         self.create_service(ResetSession, common.RESET_SESSION, self.on_reset_session)
@@ -233,17 +232,12 @@ class EqReasoningNode(Node):
         self.state_pub.publish(message)
 
     def publish_diagnostics(self) -> None:
-        status = DiagnosticStatus(level=DiagnosticStatus.OK, name="eq_negotiator: eq_reasoning_node",
-                                  message="ready", hardware_id="eq_negotiator")
-        status.values = [
-            KeyValue(key="detector", value=self.config.detector.kind),
-            KeyValue(key="policy", value=self.policy_name),
-            KeyValue(key="session", value=self.session.snapshot().session_id if self.session else ""),
-            KeyValue(key="last_reasoning_ms", value=f"{self.last_reasoning_s * 1000:.2f}"),
-        ]
-        array = DiagnosticArray(status=[status])
-        array.header.stamp = self.get_clock().now().to_msg()
-        self.diagnostics_pub.publish(array)
+        common.publish_diagnostics(self, self.diagnostics_pub, 'ready', {
+            "detector": self.config.detector.kind,
+            "policy": self.policy_name,
+            "session": self.session.snapshot().session_id if self.session else "",
+            "last_reasoning_ms": f"{self.last_reasoning_s * 1000:.2f}",
+        })
 
     def close(self) -> None:
         self.store.close()

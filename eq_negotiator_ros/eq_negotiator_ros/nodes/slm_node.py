@@ -8,12 +8,9 @@ the node keeps receiving while it speaks.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from typing import Optional
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 
 from eq_negotiator_interfaces.msg import CreditorDirective, NegotiationState, ReplyChunk
@@ -45,19 +42,19 @@ class SlmNode(Node):
         self.last_first_sentence_s = 0.0
 
         self.reply_pub = self.create_publisher(ReplyChunk, common.REPLY, common.RELIABLE_QOS)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.diagnostics_pub = common.diagnostics_publisher(self)
         self.create_subscription(CreditorDirective, common.DIRECTIVE, self.on_directive, common.RELIABLE_QOS)
         self.create_subscription(NegotiationState, common.NEGOTIATION_STATE, self.on_state, common.LATCHED_QOS)
         self.create_timer(2.0, self.publish_diagnostics)
-        self.jobs: "queue.Queue[Optional[CreditorDirective]]" = queue.Queue()
-        self.worker = threading.Thread(target=self.work, name="slm_generation", daemon=True)
-        self.worker.start()
+        # Never leave a directive unanswered: a failure is logged and the next directive runs.
+        self.worker = common.JobWorker("slm_generation", self.reply_to,
+                                       lambda error: self.get_logger().error(f"reply generation failed: {error}"))
 
     def on_state(self, message: NegotiationState) -> None:
         self.state = message
 
     def on_directive(self, message: CreditorDirective) -> None:
-        self.jobs.put(message)
+        self.worker.put(message)
 
     def scenario_for(self, message: CreditorDirective) -> Scenario:
         state = self.state if self.state is not None and self.state.session_id == message.session_id else None
@@ -68,16 +65,6 @@ class SlmNode(Node):
         # No state yet (it is latched, so this is rare): the terms are in the directive itself.
         return Scenario(scenario_id=state.scenario_id if state else "", creditor_target_days=int(message.offer_days),
                         debtor_target_days=int(message.offer_days), outstanding_balance=0.0, currency=message.currency or "USD")
-
-    def work(self) -> None:
-        while True:
-            message = self.jobs.get()
-            if message is None:
-                return
-            try:
-                self.reply_to(message)
-            except Exception as error:  # never leave a directive unanswered
-                self.get_logger().error(f"reply generation failed: {error}")
 
     def reply_to(self, message: CreditorDirective) -> None:
         if message.session_id != self.history_session:
@@ -114,23 +101,17 @@ class SlmNode(Node):
         self.fallbacks += int(used_fallback)
 
     def publish_diagnostics(self) -> None:
-        status = DiagnosticStatus(level=DiagnosticStatus.OK, name="eq_negotiator: slm_node", message="model loaded",
-                                  hardware_id="eq_negotiator")
-        status.values = [
-            KeyValue(key="model", value=str(self.model_path)),
-            KeyValue(key="load_time_s", value=f"{self.load_time_s:.2f}"),
-            KeyValue(key="replies", value=str(self.replies)),
-            KeyValue(key="fallback_replies", value=str(self.fallbacks)),
-            KeyValue(key="last_first_sentence_s", value=f"{self.last_first_sentence_s:.3f}"),
-            KeyValue(key="pending_directives", value=str(self.jobs.qsize())),
-        ]
-        array = DiagnosticArray(status=[status])
-        array.header.stamp = self.get_clock().now().to_msg()
-        self.diagnostics_pub.publish(array)
+        common.publish_diagnostics(self, self.diagnostics_pub, 'model loaded', {
+            "model": self.model_path,
+            "load_time_s": f"{self.load_time_s:.2f}",
+            "replies": self.replies,
+            "fallback_replies": self.fallbacks,
+            "last_first_sentence_s": f"{self.last_first_sentence_s:.3f}",
+            "pending_directives": self.worker.pending,
+        })
 
     def close(self) -> None:
-        self.jobs.put(None)
-        self.worker.join(timeout=self.config.llm.timeout_s + 1.0)
+        self.worker.close(timeout_s=self.config.llm.timeout_s + 1.0)
 
 
 def main() -> None:

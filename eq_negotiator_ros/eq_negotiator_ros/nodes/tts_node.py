@@ -7,16 +7,13 @@ A message on barge_in (the debtor started talking) stops the current reply.
 
 from __future__ import annotations
 
-import queue
 import shutil
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 from std_msgs.msg import Bool, Empty
 
@@ -52,47 +49,33 @@ class TtsNode(Node):
 
         self.audio_pub = self.create_publisher(AudioChunk, common.AUDIO_OUT, common.AUDIO_QOS)
         self.speaking_pub = self.create_publisher(Bool, common.ROBOT_SPEAKING, common.LATCHED_QOS)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.diagnostics_pub = common.diagnostics_publisher(self)
         self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.RELIABLE_QOS)
         self.create_subscription(Empty, common.BARGE_IN, self.on_barge_in, common.RELIABLE_QOS)
         self.create_timer(2.0, self.publish_diagnostics)
         self.set_speaking(False)
-        self.jobs: "queue.Queue[Optional[ReplyChunk]]" = queue.Queue()
-        self.worker = threading.Thread(target=self.work, name="tts_synthesis", daemon=True)
-        self.worker.start()
+        self.worker = common.JobWorker("tts_synthesis", self.speak, self.on_speak_error)
 
     def set_speaking(self, speaking: bool) -> None:
         self.speaking = speaking
         self.speaking_pub.publish(Bool(data=speaking))
 
     def on_reply(self, message: ReplyChunk) -> None:
-        self.jobs.put(message)
+        self.worker.put(message)
 
     def on_barge_in(self, _message: Empty) -> None:
         if not self.speaking:
             return
         self.get_logger().info("barge-in: the debtor is talking, the reply stops")
-        while not self.jobs.empty():
-            try:
-                pending = self.jobs.get_nowait()
-            except queue.Empty:
-                break
-            if pending is not None:
-                self.cancelled_turn = (pending.session_id, pending.turn)
+        for pending in self.worker.drain():
+            self.cancelled_turn = (pending.session_id, pending.turn)
         if self.player is not None and self.player.poll() is None:
             self.player.kill()
         self.set_speaking(False)
 
-    def work(self) -> None:
-        while True:
-            message = self.jobs.get()
-            if message is None:
-                return
-            try:
-                self.speak(message)
-            except Exception as error:
-                self.get_logger().error(f"speaking failed: {error}")
-                self.set_speaking(False)
+    def on_speak_error(self, error: str) -> None:
+        self.get_logger().error(f"speaking failed: {error}")
+        self.set_speaking(False)
 
     def speak(self, message: ReplyChunk) -> None:
         if self.cancelled_turn == (message.session_id, message.turn):
@@ -144,21 +127,15 @@ class TtsNode(Node):
             self.get_logger().warning(f"cannot write {target}: {error}; set run_dir to a writable directory")
 
     def publish_diagnostics(self) -> None:
-        status = DiagnosticStatus(level=DiagnosticStatus.OK, name="eq_negotiator: tts_node", message="voice loaded",
-                                  hardware_id="eq_negotiator")
-        status.values = [
-            KeyValue(key="sample_rate_hz", value=str(self.sample_rate_hz)),
-            KeyValue(key="load_time_s", value=f"{self.load_time_s:.2f}"),
-            KeyValue(key="playing_on_speaker", value=str(self.play)),
-            KeyValue(key="sentences_spoken", value=str(self.sentences)),
-        ]
-        array = DiagnosticArray(status=[status])
-        array.header.stamp = self.get_clock().now().to_msg()
-        self.diagnostics_pub.publish(array)
+        common.publish_diagnostics(self, self.diagnostics_pub, 'voice loaded', {
+            "sample_rate_hz": self.sample_rate_hz,
+            "load_time_s": f"{self.load_time_s:.2f}",
+            "playing_on_speaker": self.play,
+            "sentences_spoken": self.sentences,
+        })
 
     def close(self) -> None:
-        self.jobs.put(None)
-        self.worker.join(timeout=5.0)
+        self.worker.close()
 
 
 def main() -> None:
