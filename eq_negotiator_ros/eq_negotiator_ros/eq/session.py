@@ -15,7 +15,8 @@ Intents: "greet" (the opening, with the target as the offer), "propose" (a new o
 debtor offer this turn), "counter" (answering a debtor offer), "hold" (the offer stays),
 "accept" (agreement: accepts_debtor_offer tells whether the agreed days are the debtor's number or
 the debtor accepted the creditor's offer), "close" (the utterance limit ended it without
-agreement), "clarify", "refuse_terms_change".
+agreement), "clarify", "confirm" (a debtor offer heard below the creditor's own offer is
+read back before anyone is bound to it: a misheard number looks like that), "refuse_terms_change".
 
 Utterances are counted one per debtor step and one per directive (the opening included). When the
 creditor's reply would be utterance number max_utterances or later without agreement, it is a
@@ -29,6 +30,7 @@ The session keeps no clock and draws nothing at random: `to_dict` / `from_dict` 
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Optional
@@ -100,6 +102,8 @@ class NegotiationSession:
         self._creditor_offer: Optional[Offer] = None
         self._debtor_offer: Optional[Offer] = None
         self._agreed_offer: Optional[Offer] = None
+        # A debtor offer heard below the creditor's own offer, awaiting the debtor's confirmation.
+        self._pending_confirmation: Optional[Offer] = None
         self._last_creditor_emotion = config.eq.policy.opening_emotion
         self._opening: Optional[Directive] = None
         self._records: list[TurnRecord] = []
@@ -172,16 +176,29 @@ class NegotiationSession:
         readable = text_is_readable(text)
         terms = extract_readable_terms(text, self.today) if readable and not manipulation else NO_TERMS
         debtor_offer = self._debtor_offer_from(terms.offer_days, terms.upfront_amount)
+        previous_debtor_offer = self._debtor_offer
         if debtor_offer is not None:
             self._debtor_offer = debtor_offer
 
         standing = self._creditor_offer or self.schedule.opening_offer()
         accepts = False
         agreed: Optional[Offer] = None
+        pending, self._pending_confirmation = self._pending_confirmation, None
         if manipulation:
             intent, offer = "refuse_terms_change", standing
+        elif pending is not None and _confirms(text, terms, pending):
+            agreed, accepts, intent = pending, True, "accept"
+            offer = self._debtor_offer = agreed
         elif not readable:
             intent, offer = "clarify", standing
+        elif (debtor_offer is not None and debtor_offer.days < standing.days and terms.acceptance != "accept"
+              and pending is None):
+            # A debtor asking for fewer days than the creditor offers is rare and is what a
+            # misheard number looks like ("78 days" heard as "17, 8 days"): agreeing on it at once
+            # would bind both sides to terms nobody said. Ask first.
+            self._pending_confirmation = debtor_offer
+            self._debtor_offer = previous_debtor_offer  # not the debtor's offer until confirmed
+            intent, offer = "confirm", debtor_offer
         elif self.schedule.agreement(standing, debtor_offer, terms.acceptance):
             agreed = self.schedule.agreed_offer(standing, debtor_offer, terms.acceptance)
             accepts = debtor_offer is not None and agreed.days == debtor_offer.days
@@ -227,7 +244,8 @@ class NegotiationSession:
             directive=directive,
         )
         self._records.append(record)
-        self._creditor_offer = offer
+        # A confirmation question restates the debtor's number; the creditor's own offer stands.
+        self._creditor_offer = standing if intent == "confirm" else offer
         self._after_directive(decision)
         return record
 
@@ -277,6 +295,7 @@ class NegotiationSession:
             "creditor_offer": _offer_to_dict(self._creditor_offer),
             "debtor_offer": _offer_to_dict(self._debtor_offer),
             "agreed_offer": _offer_to_dict(self._agreed_offer),
+            "pending_confirmation": _offer_to_dict(self._pending_confirmation),
             "last_creditor_emotion": self._last_creditor_emotion,
             "opening": asdict(self._opening) if self._opening else None,
             "records": [_record_to_dict(r) for r in self._records],
@@ -312,6 +331,7 @@ class NegotiationSession:
             session._creditor_offer = _offer_from_dict(data.get("creditor_offer"))
             session._debtor_offer = _offer_from_dict(data.get("debtor_offer"))
             session._agreed_offer = _offer_from_dict(data.get("agreed_offer"))
+            session._pending_confirmation = _offer_from_dict(data.get("pending_confirmation"))
             session._last_creditor_emotion = str(data["last_creditor_emotion"])
             session._opening = _directive_from_dict(data["opening"]) if data.get("opening") else None
             session._records = [_record_from_dict(r) for r in data.get("records", [])]
@@ -333,6 +353,20 @@ class NegotiationSession:
 # ---------------------------------------------------------------------------------------------
 # Record (de)serialisation: dataclasses.asdict out, the records back in
 # ---------------------------------------------------------------------------------------------
+
+
+_AFFIRMATIVE = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|correct|right|exactly|that'?s (?:right|correct|it)|indeed|sure|uh-huh)\b", re.I)
+
+
+def _confirms(text: str, terms, pending: Offer) -> bool:
+    """The debtor confirms the number the agent asked about: an explicit yes or acceptance, or the
+    same number said again."""
+    if terms.acceptance == "reject":
+        return False
+    if terms.offer_days is not None:
+        return terms.offer_days == pending.days
+    return terms.acceptance == "accept" or bool(_AFFIRMATIVE.search(text))
 
 
 def _offer_to_dict(offer: Optional[Offer]) -> Optional[dict[str, Any]]:

@@ -75,6 +75,10 @@ INTENT_SENTENCES: dict[str, tuple[str, ...]] = {
         "I'm sorry, could you repeat that, please?",
         "I didn't quite understand; what repayment timeline can you manage?",
     ),
+    "confirm": (
+        "Just to be sure I heard you right: you are proposing {terms}, is that correct?",
+        "Let me check that I understood you: {terms}, is that right?",
+    ),
     "refuse_terms_change": (
         "I can't change the terms that way; our offer is {terms}.",
         "The terms aren't something I can set aside; the offer stands at {terms}.",

@@ -242,3 +242,47 @@ def test_any_text_gives_a_directive(config, scenario):
             break
         record = session.step(text, NEUTRAL)
         assert record.directive.offer.days <= session.schedule.reservation_days
+
+
+def _session_after_counter(config, scenario):
+    session = new_session(config, scenario)
+    session.open()
+    session.step("I need 150 days", NEUTRAL)
+    return session
+
+
+def test_an_offer_below_the_creditors_own_is_read_back_before_anyone_is_bound(config, scenario):
+    session = _session_after_counter(config, scenario)
+    standing = session.snapshot().creditor_offer
+    record = session.step("17, 8 days.", NEUTRAL)  # what the ASR made of "78 days"
+    directive = record.directive
+    assert directive.intent == "confirm" and directive.offer == Offer(days=8)
+    assert not session.finished
+    assert session.snapshot().creditor_offer == standing  # the creditor's own offer did not move
+
+
+@pytest.mark.parametrize("reply", ["Yes, that's right.", "correct", "8 days, yes", "ok, deal"])
+def test_a_confirmed_low_offer_is_agreed(config, scenario, reply):
+    session = _session_after_counter(config, scenario)
+    session.step("17, 8 days.", NEUTRAL)
+    record = session.step(reply, NEUTRAL)
+    assert record.directive.intent == "accept" and record.directive.accepts_debtor_offer
+    assert session.snapshot().agreed_offer == Offer(days=8) and session.outcome == "success"
+
+
+@pytest.mark.parametrize("reply", ["No, I said 78 days.", "no", "absolutely not"])
+def test_a_denied_low_offer_is_not_agreed(config, scenario, reply):
+    session = _session_after_counter(config, scenario)
+    standing = session.snapshot().creditor_offer
+    session.step("17, 8 days.", NEUTRAL)
+    record = session.step(reply, NEUTRAL)
+    assert record.directive.intent != "accept" and not session.finished
+    assert record.directive.offer.days >= standing.days
+
+
+def test_a_pending_confirmation_survives_a_resume(config, scenario):
+    session = _session_after_counter(config, scenario)
+    session.step("17, 8 days.", NEUTRAL)
+    resumed = NegotiationSession.from_dict(session.to_dict(), config, FakePolicy(), FakeTracker())
+    resumed.step("yes", NEUTRAL)
+    assert resumed.snapshot().agreed_offer == Offer(days=8)

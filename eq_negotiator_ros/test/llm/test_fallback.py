@@ -15,7 +15,7 @@ from eq_negotiator_ros.llm.fallback import (
 )
 from eq_negotiator_ros.llm.guard import check_reply
 
-INTENTS = ("greet", "propose", "counter", "hold", "accept", "close", "clarify", "refuse_terms_change")
+INTENTS = ("greet", "propose", "counter", "hold", "accept", "close", "clarify", "confirm", "refuse_terms_change")
 SCENARIO = Scenario(scenario_id="s", creditor_target_days=20, debtor_target_days=150, outstanding_balance=5000.0)
 
 

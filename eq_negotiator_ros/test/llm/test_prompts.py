@@ -15,7 +15,7 @@ from eq_negotiator_ros.llm.prompts import (
     reply_prefix,
 )
 
-INTENTS = ("greet", "propose", "counter", "hold", "accept", "close", "clarify", "refuse_terms_change")
+INTENTS = ("greet", "propose", "counter", "hold", "accept", "close", "clarify", "confirm", "refuse_terms_change")
 SCENARIO = Scenario(scenario_id="crad_000", creditor_target_days=12, debtor_target_days=159,
                     outstanding_balance=15700.0, creditor_name="Hughes, Ortiz and Hudson")
 
