@@ -75,8 +75,8 @@ class LearningConfig:
     fit_iterations: int = 10
     # Per-turn outcome learning of the eq policy (see eq.learning in negotiator.yaml).
     explore: bool = True
-    reward_payoff_scale: float = 30.0
-    reward_prior_turns: float = 5.0
+    reward_payoff_scale: float = 60.0
+    reward_prior_turns: float = 20.0
 
 
 @dataclass(frozen=True)

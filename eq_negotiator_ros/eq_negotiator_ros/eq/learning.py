@@ -20,13 +20,13 @@ After each finished negotiation (learn_from_episode):
 * per-turn outcome statistics of each creditor emotion (reward_stats): after every debtor reply
   the policy scores what the emotion it had just shown achieved (eq/policy.py turn_reward: the
   share of the gap between the two offers the debtor closed, 1 on agreement); count, sum and
-  sum of squares per creditor emotion are kept, and the policy turns them into a learned column
-  offset of the payoff table (policy.py, learned_payoff_offsets). Pooled over debtor emotions:
-  the debtor's next move follows the creditor's expression whatever label the detector put on
+  sum of squares per creditor emotion are kept (one observation per scored turn), and the
+  policy turns them into a learned column offset of the payoff table (policy.py,
+  learned_payoff_offsets). Pooled over debtor emotions: the debtor's next move follows the creditor's expression whatever label the detector put on
   the previous reply, and 7 x 7 cells would starve each estimate of data for dozens of episodes.
 
 Persistence (save_learned / load_learned_state / reset_learned): JSON with the matrices, the
-episode count and the stored sequences, written atomically (temp file, fsync, rename). A missing,
+episode count, the stored sequences and the reward statistics, written atomically (temp file, fsync, rename). A missing,
 unreadable or invalid file gives the priors and a message saying what happened; nothing printed.
 """
 
@@ -203,14 +203,21 @@ def learn_from_episode(
 def add_rewards(
     stats: tuple[tuple[float, float, float], ...], rewards: tuple[tuple[str, float], ...]
 ) -> tuple[tuple[float, float, float], ...]:
-    """The per-emotion reward statistics with one negotiation's scored turns added."""
+    """The per-emotion reward statistics with one negotiation's scored turns added (one
+    observation per scored turn).
+
+    The turns of one negotiation are correlated (the debtor's treatment of the creditor is a
+    running average; one scenario, one debtor), so counting them one by one makes the posterior
+    narrower than the evidence and exploration end sooner. Measured on the benchmark (4 seeds x
+    60 episodes x the 4 adversarial personas, payoff scale 30, prior 5 turns), one observation
+    per negotiation instead (the emotion's mean turn reward) explored longer and lost more on the
+    emotions tried than it gained: success 0.451 against 0.476 per turn.
+    """
     array = np.asarray(stats, dtype=float).reshape(N_EMOTIONS, 3).copy()
     for emotion, reward in rewards:
         value = float(reward)
-        if not np.isfinite(value):
-            continue
-        row = array[emotion_index(emotion)]
-        row += (1.0, value, value * value)
+        if np.isfinite(value):
+            array[emotion_index(emotion)] += (1.0, value, value * value)
     return tuple(tuple(float(x) for x in row) for row in array)
 
 

@@ -20,6 +20,16 @@ label would. The negative-emotion count uses the dominant label, as the paper co
 Ties are broken deterministically by EMOTIONS order (joy first): "second best" is the second
 entry of the creditor emotions sorted by payoff descending, then by EMOTIONS order.
 
+Learning from what each emotion achieves (eq only, eq.learning): the session reports the terms
+of every debtor reply (observe_terms); the emotion the debtor replied to is scored by the share of
+the offer gap the debtor closed (turn_reward, 1 on agreement). Why: the paper's +0.05 / -0.025
+after a negotiation only touches the cells of emotions used, and with the published table WSLS
+never leaves neutral (its neutral column is never below lose_threshold), so nothing else is ever
+tried. The scores become a learned offset per creditor-emotion column of the payoff table
+(learned_payoff_offsets), drawn once per negotiation from its posterior (Thompson sampling) so that
+rarely tried emotions get tried; WSLS, the k-of-n switch and the HMM branch then run unchanged on
+that table, and the opening is the best average column (neutral while nothing is learned).
+
 Baselines (same interface): vanilla (always neutral), fixed-<emotion>, random (seeded), wsls
 (no HMM branch), hmm (HMM branch every turn), released (a replica of the authors' released code,
 defects included, see ReleasedPolicy).

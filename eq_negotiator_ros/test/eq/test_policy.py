@@ -429,3 +429,27 @@ def test_to_dict_load_dict_resumes_a_negotiation_exactly(eq_config, name):
     for e in history[4:]:
         a, b = original.choose(reading(e), INITIAL), resumed.choose(reading(e), INITIAL)
         assert a == b
+
+
+def test_session_reports_each_replys_terms_to_the_eq_policy():
+    """The session's optional observe_terms hook feeds the eq policy's per-turn learning."""
+    import datetime
+
+    from eq_negotiator_ros.eq.records import Scenario
+    from eq_negotiator_ros.eq.session import NegotiationSession
+
+    config = load_config()
+    policy = make_policy("eq", config.eq, seed=1)
+    tracker = HiddenStateTracker.from_config(config.eq, policy.model)
+    scenario = Scenario(scenario_id="s1", creditor_target_days=20, debtor_target_days=150, outstanding_balance=5000.0)
+    session = NegotiationSession(scenario, config, policy, tracker, "sid", today=datetime.date(2025, 1, 1))
+    session.open()
+    neutral = EmotionReading((0, 0, 0, 0, 0, 0, 1.0), "test")
+    session.step("I can pay in 150 days.", neutral)  # the anchor: not scored
+    assert policy.state_dict()["rewards"] == []
+    session.step("Fine, 120 days then.", neutral)
+    rewards = policy.state_dict()["rewards"]
+    assert len(rewards) == 1 and rewards[0][0] == "neutral"
+    assert 0.0 < rewards[0][1] < 1.0  # part of the gap closed, no agreement
+    policy.finish(False)
+    assert policy.learned.reward_array[EMOTIONS.index("neutral"), 0] == 1
