@@ -22,7 +22,7 @@ demo: $(PY)
 	$(EQ) demo --max-turns 4 --out runs/demo
 
 bench: $(PY)
-	$(EQ) bench --policies all --personas all --episodes 30 --seed 1 --workers 2 --out runs/bench
+	$(EQ) bench --policies all --personas all --episodes 60 --seed 1 --workers 2 --out runs/bench
 
 bench-latency: $(PY)
 	$(EQ) bench-latency --turns 5
