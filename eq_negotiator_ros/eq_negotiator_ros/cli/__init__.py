@@ -49,8 +49,9 @@ def _load(module_name: str):
         raise
 
 
-def load_cli_config(args: argparse.Namespace):
-    """The configuration a command runs with: --config file plus --set overrides."""
+def load_cli_config(args: argparse.Namespace, forced: dict | None = None):
+    """The configuration a command runs with: --config file plus --set overrides, then the
+    settings the command itself must force (`forced`)."""
     import yaml
 
     from ..config import load_config
@@ -61,6 +62,7 @@ def load_cli_config(args: argparse.Namespace):
         if not sep or not key:
             raise SystemExit(f"eq-negotiator: --set expects KEY=VALUE, got {item!r}")
         overrides[key.strip()] = yaml.safe_load(value) if value else ""
+    overrides.update(forced or {})
     return load_config(args.config, overrides)
 
 

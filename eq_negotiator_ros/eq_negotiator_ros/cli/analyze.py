@@ -28,15 +28,14 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..config import ConfigError, load_config
+    from . import load_cli_config
+    from ..config import ConfigError
 
     try:
-        config = load_config(args.config)
+        config = load_cli_config(args, forced={"detector.kind": args.detector} if args.detector else None)
     except ConfigError as error:
         print(f"eq-negotiator analyze: {error}", file=sys.stderr)
         return 2
-    if args.detector:
-        config = load_config(args.config, overrides={"detector.kind": args.detector})
 
     lines: Iterable[str]
     if args.input is not None:

@@ -68,7 +68,8 @@ def _pick(value: str, known: Sequence[str], what: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..config import ConfigError, load_config
+    from . import load_cli_config
+    from ..config import ConfigError
     from ..eq.policy import POLICY_NAMES
     from ..sim.debtor import PersonaError, load_personas
     from ..sim.metrics import summarize
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if args.no_learning:
         overrides["eq.learning.enabled"] = False
     try:
-        config = load_config(getattr(args, "config", None), overrides=overrides)
+        config = load_cli_config(args, forced=overrides)
         personas = load_personas(args.debtor_config)
         scenarios = load_scenarios(args.scenarios or config.session.scenarios_path)
         policy_names = _pick(args.policies, POLICY_NAMES, "policy")
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "creditor": args.creditor,
         "debtor": args.debtor,
-        "learning": not args.no_learning,
+        "learning": config.eq.learning.enabled,
         "workers": args.workers,
         "scenarios": str(args.scenarios or config.session.scenarios_path or "crad_dev.csv (shipped)"),
         "scenario_count": len(scenarios),
