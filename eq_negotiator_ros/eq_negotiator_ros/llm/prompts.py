@@ -60,7 +60,7 @@ def _intent_start(directive: Directive) -> str:
     if intent == "accept":
         if directive.accepts_debtor_offer:
             return f"Agreed, we accept {terms} to repay the balance. Thank you"
-        return f"Thank you, then we have a deal: {terms} to repay the balance. I"
+        return f"Then we have a deal: {terms} to repay the balance. I"
     if intent == "close":
         return f"I'm sorry we could not agree today. Our last offer was {terms} to repay the balance, and"
     if intent == "confirm":
