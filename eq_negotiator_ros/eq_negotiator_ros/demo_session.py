@@ -24,21 +24,11 @@ class DemoError(RuntimeError):
     """The demo could not run; the message says what failed and what to do."""
 
 
-def _parse_overrides(items: Sequence[str]) -> dict:
-    import yaml
-
-    overrides = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        overrides[key.strip()] = yaml.safe_load(value) if value else ""
-    return overrides
-
-
 def run_spoken_negotiation(
     config: NegotiatorConfig,
     *,
     config_path: Optional[str],
-    overrides: Sequence[str] = (),
+    overrides: Optional[dict] = None,
     scenario_id: str = "",
     persona: str = "vanilla",
     max_turns: int = 6,
@@ -82,7 +72,7 @@ def run_spoken_negotiation(
         # A fresh session store per run: the demo must not resume a negotiation left by another run.
         "session.store_path": str(out_dir / "sessions.sqlite"),
         "run_dir": str(out_dir),
-        **_parse_overrides(overrides),
+        **(overrides or {}),
     }
     node_logs: list[str] = []
 

@@ -52,18 +52,24 @@ def _load(module_name: str):
 def load_cli_config(args: argparse.Namespace, forced: dict | None = None):
     """The configuration a command runs with: --config file plus --set overrides, then the
     settings the command itself must force (`forced`)."""
-    import yaml
-
     from ..config import load_config
 
-    overrides = {}
-    for item in args.overrides:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"eq-negotiator: --set expects KEY=VALUE, got {item!r}")
-        overrides[key.strip()] = yaml.safe_load(value) if value else ""
+    overrides = parse_overrides(args.overrides)
     overrides.update(forced or {})
     return load_config(args.config, overrides)
+
+
+def parse_overrides(items) -> dict:
+    """`--set KEY=VALUE` items as {dotted key: value}; VALUE is read as YAML (numbers, booleans)."""
+    import yaml
+
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SystemExit(f"eq-negotiator: --set expects KEY=VALUE, got {item!r}")
+        overrides[key.strip()] = yaml.safe_load(value) if value else ""
+    return overrides
 
 
 def main(argv: list[str] | None = None) -> int:

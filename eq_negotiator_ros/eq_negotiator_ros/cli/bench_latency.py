@@ -35,7 +35,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import load_cli_config
+    from . import load_cli_config, parse_overrides
     from ..demo_session import DemoError, run_spoken_negotiation
 
     config = load_cli_config(args)
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="eq_latency_") as tmp:
         try:
             report = run_spoken_negotiation(
-                config, config_path=args.config, overrides=args.overrides, scenario_id=args.scenario,
+                config, config_path=args.config, overrides=parse_overrides(args.overrides), scenario_id=args.scenario,
                 max_turns=len(lines), out_dir=Path(tmp), log=log, scripted_lines=lines, write_files=False,
             )
         except DemoError as error:

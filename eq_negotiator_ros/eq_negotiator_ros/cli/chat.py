@@ -50,14 +50,12 @@ def run(args: argparse.Namespace) -> int:
 
     def say(directive) -> None:
         if llama is None:
-            sentences = list(fallback_reply(directive, scenario).sentences)
-            template = True
+            reply = fallback_reply(directive, scenario)
         else:
-            from ..llm.phrasing import phrase_reply
+            from ..llm.phrasing import phrase_reply_text
 
-            parts = list(phrase_reply(directive, scenario, history[-8:], llama, config.llm))
-            sentences, template = [p.text for p in parts if p.text], any(p.from_fallback for p in parts)
-        text = " ".join(sentences)
+            reply = phrase_reply_text(directive, scenario, history[-8:], llama, config.llm)
+        text, template = reply.text, reply.from_fallback or llama is None
         history.append(("Agent", text))
         print(f"agent [{directive.creditor_emotion}, {directive.intent} {directive.offer.days} days]"
               f"{' (template)' if template else ''}: {text}", flush=True)

@@ -30,7 +30,7 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import load_cli_config
+    from . import load_cli_config, parse_overrides
     from ..demo_session import DemoError, run_spoken_negotiation
 
     config = load_cli_config(args)
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     stream = sys.stderr if args.json else sys.stdout
     try:
         report = run_spoken_negotiation(
-            config, config_path=args.config, overrides=args.overrides, scenario_id=args.scenario,
+            config, config_path=args.config, overrides=parse_overrides(args.overrides), scenario_id=args.scenario,
             persona=args.persona, max_turns=args.max_turns, seed=args.seed, out_dir=out_dir,
             log=lambda line: print(line, file=stream, flush=True), show_node_logs=args.show_logs,
         )

@@ -15,18 +15,14 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from . import parse_overrides
     from .. import graph
     from ..launcher import LaunchError, NodeGraph
 
     arguments = {a.name: getattr(args, a.name) for a in graph.LAUNCH_ARGUMENTS}
     if args.config and not arguments["params_file"]:
         arguments["params_file"] = args.config
-    overrides = {}
-    for item in args.overrides:
-        key, _, value = item.partition("=")
-        import yaml
-
-        overrides[key.strip()] = yaml.safe_load(value) if value else ""
+    overrides = parse_overrides(args.overrides)
     node_graph = NodeGraph(arguments, overrides=overrides, on_output=lambda name, line: print(f"[{name}] {line}", flush=True))
     try:
         node_graph.start()

@@ -101,16 +101,6 @@ def states_terms(text: str, directive: Directive) -> bool:
     return days_said and amount_said
 
 
-def _forced_prefix(prompt: str) -> str:
-    """The reply start a completion prompt forced after the speaker label on its last line
-    ('Agent (calm, firm): I understand' -> 'I understand'). It is spoken as part of the reply."""
-    last_line = prompt.rsplit("\n", 1)[-1]
-    label, colon, rest = last_line.partition(":")
-    if not colon or len(label) > 80 or re.search(r"[.!?]", label):
-        return ""
-    return rest.lstrip().lstrip("\"“")
-
-
 def resolve_style(style: str, llm_config: LlmConfig, llama: Any) -> str:
     """"completion" or "chat": an explicit style wins, then llm.prompt_style, then the model."""
     for choice in (style, llm_config.prompt_style):
@@ -219,11 +209,10 @@ def _model_sentences(directive: Directive, scenario: Scenario, history: Sequence
         messages = prompts.build_chat_messages(directive, scenario, history)
         return stream_chat_sentences(llama, messages, **common)
     prompt = prompts.build_prompt(directive, scenario, history, "completion")
-    prefix_of = getattr(prompts, "reply_prefix", None)
-    prefix = prefix_of(directive) if callable(prefix_of) else _forced_prefix(prompt)
-    stop = list(getattr(prompts, "STOP_SEQUENCES", ("\n",)))
-    # A transcript reply is one line: the newline ends the creditor's turn.
-    return stream_sentences(llama, prompt, stop=stop, prefix=prefix, **common)
+    # A transcript reply is one line: the newline ends the creditor's turn. The forced prefix the
+    # prompt ends with is spoken as part of the reply.
+    return stream_sentences(llama, prompt, stop=list(prompts.STOP_SEQUENCES), prefix=prompts.reply_prefix(directive),
+                            **common)
 
 
 def phrase_reply_text(

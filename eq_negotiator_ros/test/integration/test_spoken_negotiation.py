@@ -29,7 +29,7 @@ def spoken_run(tmp_path_factory):
     assert json.loads(listener.stdout.readline())["ready"]
     try:
         report = run_spoken_negotiation(
-            config, config_path=None, overrides=["tts.play_audio=false", f"eq.learning.state_path={out / 'learned.json'}"], max_turns=len(LINES), out_dir=out,
+            config, config_path=None, overrides={"tts.play_audio": False, "eq.learning.state_path": str(out / "learned.json")}, max_turns=len(LINES), out_dir=out,
             log=lambda line: None, scripted_lines=LINES, restart_reasoning_after_turn=1,
         )
     finally:
