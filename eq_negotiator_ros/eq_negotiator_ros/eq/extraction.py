@@ -69,10 +69,14 @@ class DebtorTerms:
     offer_days: Optional[int]
     upfront_amount: Optional[float]
     acceptance: Optional[str]  # "accept" | "reject" | None
+    # A number said as a term that no term can be (negative, zero days, beyond any timeline, not
+    # a finite number), as heard: the session asks about it again instead of guessing.
+    unusable_number: Optional[str] = None
 
     @property
     def is_empty(self) -> bool:
-        return self.offer_days is None and self.upfront_amount is None and self.acceptance is None
+        return (self.offer_days is None and self.upfront_amount is None and self.acceptance is None
+                and self.unusable_number is None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -161,6 +165,7 @@ def words_to_digits(text: str) -> str:
 
 
 _NUMBER = r"\d+(?:\.\d+)?"
+_SCIENTIFIC = re.compile(r"(?<![\w.])\d+(?:\.\d+)?e[+-]?\d+\b")
 _THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _TOO_MANY_DIGITS = re.compile(r"\d{13,}(?:\.\d*)?|\d*\.\d{13,}")
 # "$200 a month", "200 dollars every 2 weeks", "100 monthly": installments, not an up-front amount.
@@ -172,12 +177,20 @@ _ONE_UNIT = re.compile(rf"\b(?:a|an)\s+({_UNIT})\b")
 _AND_A_HALF = re.compile(rf"\b({_NUMBER})\s+(?:and\s+a\s+half\s+({_UNIT})|({_UNIT})\s+and\s+a\s+half)\b")
 
 
-def _normalise(text: str) -> str:
+def _lower_with_numbers(text: str) -> str:
+    """Lower case, fixed phrases and spelled-out numbers as digits, thousands commas removed: the
+    text in which both the terms and the unusable numbers are looked for."""
     text = text.lower()
     for pattern, replacement in _FIXED_PHRASES:
         text = pattern.sub(replacement, text)
     text = words_to_digits(text)
-    text = _THOUSANDS_COMMA.sub("", text)
+    return _THOUSANDS_COMMA.sub("", text)
+
+
+def _normalise(text: str) -> str:
+    text = _lower_with_numbers(text)
+    # Scientific notation ("1e308") is no spoken term; left in, its exponent would read as a number.
+    text = _SCIENTIFIC.sub(" ", text)
     text = _TOO_MANY_DIGITS.sub(" ", text)  # no term has 13 digits; float() of it may be infinite
     text = _PERIODIC.sub(" installment ", text)
     text = _ONE_UNIT.sub(r"1 \1", text)
@@ -437,6 +450,49 @@ def _acceptance(text: str, candidates: list[_Candidate], refused_positions: list
 
 
 # ---------------------------------------------------------------------------------------------
+# Numbers said as terms that no term can be
+# ---------------------------------------------------------------------------------------------
+
+_TERM_WORD = rf"(?:{_UNIT}|{_CURRENCY_WORD})\b"
+_NEGATIVE_TERM = re.compile(
+    rf"\b(?:minus|negative)\s+(?:(?:\$|€|£)\s?{_NUMBER}|{_NUMBER}k?\s*-?\s*{_TERM_WORD})"
+    rf"|(?<![\w.])-{_NUMBER}k?\s*-?\s*{_TERM_WORD}"
+    rf"|(?:\$|€|£)\s?-\s?{_NUMBER}|(?<![\w.])-(?:\$|€|£)\s?{_NUMBER}"
+)
+_NON_FINITE_TERM = re.compile(
+    rf"\b(?:\d+(?:\.\d+)?e[+-]?\d+|\d{{13,}}(?:\.\d*)?|inf|infinity|infinite|nan)\s*-?\s*{_TERM_WORD}"
+    rf"|(?:\$|€|£)\s?(?:\d+(?:\.\d+)?e[+-]?\d+|\d{{13,}}|inf|infinity|nan)\b"
+)
+_ZERO_DURATION = re.compile(rf"(?<![\d.])0+(?:\.0+)?\s*-?\s*{_UNIT}\b")
+_RANGE_BEFORE = re.compile(rf"(?:\d|{_UNIT})\s*$")
+
+
+def _unusable_number(lowered: str) -> Optional[str]:
+    """The first number said as a term (with a unit or a currency) that no term can be: negative
+    ("minus five days", "-5 days", "$-200"), zero days, more days than any repayment timeline, or
+    no finite number at all ("1e308 days", "infinity days"). None when there is none.
+
+    `lowered` is the text after `_lower_with_numbers` (spelled-out numbers already digits)."""
+    for match in _NEGATIVE_TERM.finditer(lowered):
+        if match.group().startswith("-") and _RANGE_BEFORE.search(lowered[:match.start()]):
+            continue  # "60 -90 days" is a range, not a negative number
+        return match.group().strip()
+    match = _NON_FINITE_TERM.search(lowered)
+    if match:
+        return match.group().strip()
+    match = _ZERO_DURATION.search(lowered)
+    if match and not _is_negated(lowered, match.start()):
+        return match.group().strip()
+    for match in _DURATION.finditer(lowered):
+        if _PAST_AFTER.match(lowered, match.end()) or _PAST_BEFORE.search(_clause_prefix(lowered, match.start())):
+            continue
+        days = float(match.group("num")) * UNIT_DAYS_BY_INITIAL[match.group("unit")[0]]
+        if days > MAX_OFFER_DAYS:
+            return match.group().strip()
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------------------------
 
@@ -450,7 +506,8 @@ _COMMON_WORDS = frozenset(
     never maybe really very too more less much many all any some nothing something anything here
     there about from by as up out off over get got let go going know think understand say said tell
     call sounds works right wrong way hard can't i'm it's that's don't won't dollars bucks agreed
-    nope nah tomorrow next absolutely definitely deal alright yeah yep""".split()
+    nope nah tomorrow next absolutely definitely deal alright yeah yep yup correct incorrect exactly
+    indeed misheard""".split()
 ) | frozenset(_SMALL_NUMBERS) | frozenset(_MULTIPLIERS) | frozenset(_MONTHS) | frozenset(_WEEKDAYS)
 _LATIN = re.compile(r"[a-z]")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -490,6 +547,7 @@ def extract_terms(text: str, today: Optional[datetime.date] = None) -> DebtorTer
 def extract_readable_terms(text: str, today: Optional[datetime.date] = None) -> DebtorTerms:
     """`extract_terms` for a text already known to pass `text_is_readable` (saves checking twice)."""
     today = today or datetime.date.today()
+    unusable = _unusable_number(_lower_with_numbers(text))
     normalised = _normalise(text)
     candidates = _find_candidates(normalised, today)
     offered = [c for c in candidates if not _is_negated(normalised, c.start)]
@@ -501,11 +559,61 @@ def extract_readable_terms(text: str, today: Optional[datetime.date] = None) -> 
     strong_days = [c for c in days if c.strong]
     chosen_days = (strong_days or days)[-1] if days else None
     acceptance = _acceptance(normalised, offered, refused)
+    if unusable is not None:
+        # One number in the utterance is impossible as a term: taking the others would guess at
+        # what the person meant ("minus five days" is not an offer of 5). Nothing is taken.
+        return DebtorTerms(None, None, acceptance, unusable)
     return DebtorTerms(
         offer_days=int(chosen_days.value) if chosen_days is not None else None,
         upfront_amount=round(amounts[-1].value, 2) if amounts else None,
         acceptance=acceptance,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The answer to a read-back ("you are proposing 10 days, is that correct?")
+# ---------------------------------------------------------------------------------------------
+
+READ_BACK_CONFIRMED = "confirmed"  # yes, or the same number said again with no denial
+READ_BACK_DENIED = "denied"  # no, wrong, misheard, not what I said (no other number)
+READ_BACK_CHANGED = "changed"  # another number: a correction or a new offer
+READ_BACK_OTHER = "other"  # neither (the person talks about something else, or says both yes and no)
+
+_READ_BACK_DENIAL = re.compile(
+    r"\b(?:no(?!\s+(?:problem|problems|worries|worry|doubt|question|questions|issue|issues)\b)|nope|nah)\b"
+    r"|^\W*negative\b|\b(?:wrong|incorrect|mistaken|mistake|misheard|mis-heard|misunderstood"
+    r"|not\s+(?:right|correct|true|it|what\s+i\s+(?:said|meant)|that)|that'?s\s+not|that\s+is\s+not|isn'?t\s+(?:right|correct|it)"
+    r"|(?:didn'?t|did\s+not|never)\s+(?:say|said|mean|meant|offer|propose)"
+    r"|you\s+(?:heard|got)\s+(?:it\s+|that\s+|me\s+)?wrong|hear\s+me\s+wrong|not\s+at\s+all)\b",
+    re.I,
+)
+_READ_BACK_AFFIRMATION = re.compile(
+    r"\b(?:yes|yeah|yep|yup|yea|correct|right|exactly|indeed|affirmative|confirm(?:ed)?|precisely|sure|uh-huh"
+    r"|mm-hmm|ok|okay|alright|all\s+right|that'?s\s+(?:it|what\s+i\s+said)|you\s+heard\s+(?:me\s+)?right"
+    r"|absolutely|definitely|agreed|deal)\b",
+    re.I,
+)
+
+
+def read_back_answer(text: str, terms: DebtorTerms, asked_days: int) -> str:
+    """How the debtor answered the read-back of `asked_days`: READ_BACK_CONFIRMED, _DENIED,
+    _CHANGED or _OTHER. Only a clear yes (or the same number again) with no sign of denial
+    confirms: binding someone to a number they did not say is the worst error the agent can make,
+    and asking once more costs one turn."""
+    if not isinstance(text, str):
+        return READ_BACK_OTHER
+    lowered = text.lower().replace("\u2019", "'")
+    denied = terms.acceptance == "reject" or _READ_BACK_DENIAL.search(lowered) is not None
+    if terms.unusable_number is not None:
+        return READ_BACK_CHANGED if not denied else READ_BACK_DENIED
+    if terms.offer_days is not None and terms.offer_days != asked_days:
+        return READ_BACK_CHANGED
+    if denied:
+        return READ_BACK_DENIED
+    if terms.offer_days == asked_days:
+        return READ_BACK_CONFIRMED
+    affirmed = terms.acceptance == "accept" or _READ_BACK_AFFIRMATION.search(lowered) is not None
+    return READ_BACK_CONFIRMED if affirmed else READ_BACK_OTHER
 
 
 # What a debtor says to talk the agent out of its terms (or out of its role): the session answers

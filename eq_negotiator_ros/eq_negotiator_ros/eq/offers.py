@@ -93,26 +93,35 @@ class ConcessionSchedule:
                 reach = floor_days + math.floor(self.config.max_step_fraction * (debtor_offer.days - floor_days))
                 days = min(days, max(reach, floor_days))
             days = min(days, max(debtor_offer.days, 0))  # never more than the debtor asked for
-            if debtor_offer.upfront_amount > upfront:
+            balance = self.scenario.outstanding_balance
+            if debtor_offer.upfront_amount > upfront and (balance <= 0 or debtor_offer.upfront_amount <= balance):
                 upfront = float(debtor_offer.upfront_amount)  # money offered now is taken as offered
         return Offer(days=int(days), upfront_amount=float(upfront))
 
     # -- agreement -----------------------------------------------------------------------------
 
     def acceptable(self, debtor_offer: Offer) -> bool:
-        """The creditor accepts a debtor offer only within its reservation limit."""
-        return 0 <= debtor_offer.days <= self.reservation_days
+        """The creditor accepts a debtor offer only within its reservation limit, for a real
+        timeline (at least one day), and never for more money up front than is owed."""
+        balance = self.scenario.outstanding_balance
+        if balance > 0 and debtor_offer.upfront_amount > balance:
+            return False
+        return 1 <= debtor_offer.days <= self.reservation_days
 
     def agreement(self, creditor_offer: Offer, debtor_offer: Optional[Offer], debtor_acceptance: Optional[str]) -> bool:
         """Agreement when the two latest offers are within agreement_gap_days (and the debtor's is
         within the reservation limit), or when the debtor explicitly accepts the creditor's standing
         offer (an "accept" that comes with a far-away number of their own is a counter-offer)."""
-        gap = self.config.agreement_gap_days
-        if debtor_offer is not None and self.acceptable(debtor_offer) and debtor_offer.days - creditor_offer.days <= gap:
+        # Only a debtor number at or above the creditor's offer binds here: a lower one is what a
+        # misheard number looks like, and the session reads it back before anyone is bound.
+        if debtor_offer is not None and self._within_gap(creditor_offer, debtor_offer) and self.acceptable(debtor_offer):
             return True
         if debtor_acceptance == "accept":
-            return debtor_offer is None or debtor_offer.days - creditor_offer.days <= gap
+            return debtor_offer is None or self._within_gap(creditor_offer, debtor_offer)
         return False
+
+    def _within_gap(self, creditor_offer: Offer, debtor_offer: Offer) -> bool:
+        return 0 <= debtor_offer.days - creditor_offer.days <= self.config.agreement_gap_days
 
     def agreed_offer(self, creditor_offer: Offer, debtor_offer: Optional[Offer], debtor_acceptance: Optional[str]) -> Offer:
         """The terms agreed (call only when `agreement` is true): the debtor's own number when it is
@@ -121,6 +130,6 @@ class ConcessionSchedule:
         upfront = creditor_offer.upfront_amount
         if debtor_offer is not None:
             upfront = max(upfront, debtor_offer.upfront_amount)
-            if self.acceptable(debtor_offer) and debtor_offer.days - creditor_offer.days <= self.config.agreement_gap_days:
+            if self.acceptable(debtor_offer) and self._within_gap(creditor_offer, debtor_offer):
                 return Offer(days=int(debtor_offer.days), upfront_amount=float(upfront))
         return Offer(days=int(creditor_offer.days), upfront_amount=float(upfront))

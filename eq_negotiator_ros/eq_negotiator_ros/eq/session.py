@@ -30,14 +30,21 @@ The session keeps no clock and draws nothing at random: `to_dict` / `from_dict` 
 from __future__ import annotations
 
 import datetime
-import re
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Optional
 
 from ..config import NegotiatorConfig
 from ..llm.personas import persona_text
-from .extraction import NO_TERMS, detect_terms_change_request, extract_readable_terms, text_is_readable
+from .extraction import (
+    NO_TERMS,
+    READ_BACK_CONFIRMED,
+    READ_BACK_DENIED,
+    detect_terms_change_request,
+    extract_readable_terms,
+    read_back_answer,
+    text_is_readable,
+)
 from .offers import ConcessionSchedule
 from .records import CreditorPolicy, Directive, EmotionReading, Offer, PolicyDecision, Scenario, TurnRecord
 
@@ -175,7 +182,8 @@ class NegotiationSession:
         manipulation = detect_terms_change_request(text)
         readable = text_is_readable(text)
         terms = extract_readable_terms(text, self.today) if readable and not manipulation else NO_TERMS
-        debtor_offer = self._debtor_offer_from(terms.offer_days, terms.upfront_amount)
+        unusable = terms.unusable_number or self._unusable_amount(terms.upfront_amount)
+        debtor_offer = None if unusable else self._debtor_offer_from(terms.offer_days, terms.upfront_amount)
         previous_debtor_offer = self._debtor_offer
         if debtor_offer is not None:
             self._debtor_offer = debtor_offer
@@ -184,18 +192,26 @@ class NegotiationSession:
         accepts = False
         agreed: Optional[Offer] = None
         pending, self._pending_confirmation = self._pending_confirmation, None
+        answer = read_back_answer(text, terms, pending.days) if pending is not None and readable else None
         if manipulation:
             intent, offer = "refuse_terms_change", standing
-        elif pending is not None and _confirms(text, terms, pending):
+        elif answer == READ_BACK_CONFIRMED:
             agreed, accepts, intent = pending, True, "accept"
             offer = self._debtor_offer = agreed
-        elif not readable:
+        elif pending is not None and not readable:
+            # Noise in answer to the read-back: ask the same question again, still binding nobody.
+            self._pending_confirmation = pending
+            intent, offer = "confirm", pending
+        elif not readable or answer == READ_BACK_DENIED or unusable:
+            # Not understood, a "no" to the read-back, or a number no term can be (negative, zero
+            # days, beyond any timeline, more money than is owed): ask again, take nothing from it
+            # ("No, 10 days is wrong" names 10 days without offering it).
             intent, offer = "clarify", standing
-        elif (debtor_offer is not None and debtor_offer.days < standing.days and terms.acceptance != "accept"
-              and pending is None):
-            # A debtor asking for fewer days than the creditor offers is rare and is what a
-            # misheard number looks like ("78 days" heard as "17, 8 days"): agreeing on it at once
-            # would bind both sides to terms nobody said. Ask first.
+            debtor_offer, self._debtor_offer = None, previous_debtor_offer
+        elif debtor_offer is not None and self._needs_read_back(debtor_offer, standing, pending is not None):
+            # A number that would bind both sides although it is below the creditor's own offer
+            # (what a misheard number looks like: "78 days" heard as "17, 8 days"), or any binding
+            # number right after a read-back (the last one was misheard): ask first.
             self._pending_confirmation = debtor_offer
             self._debtor_offer = previous_debtor_offer  # not the debtor's offer until confirmed
             intent, offer = "confirm", debtor_offer
@@ -205,9 +221,10 @@ class NegotiationSession:
             intent, offer = "accept", agreed
         else:
             offer = self.schedule.next_offer(self._creditor_turn, belief, self._debtor_offer, standing)
-            if self._debtor_offer is not None and self.schedule.agreement(offer, self._debtor_offer, None):
+            if (self._debtor_offer is not None and terms.acceptance != "reject"
+                    and self.schedule.agreement(offer, self._debtor_offer, None)):
                 # The creditor's own concession reaches the debtor's standing number: accept it
-                # rather than counter a few days away.
+                # rather than counter a few days away (not while the debtor is saying no).
                 agreed = self.schedule.agreed_offer(offer, self._debtor_offer, None)
                 accepts, intent, offer = True, "accept", agreed
             elif debtor_offer is not None:
@@ -248,6 +265,21 @@ class NegotiationSession:
         self._creditor_offer = standing if intent == "confirm" else offer
         self._after_directive(decision)
         return record
+
+    def _needs_read_back(self, debtor_offer: Offer, standing: Offer, after_read_back: bool) -> bool:
+        """Whether a debtor offer must be read back before it can bind: fewer days than the creditor
+        offers (rare on purpose, common when misheard), or, right after a read-back, any number
+        that would conclude the negotiation."""
+        if debtor_offer.days < standing.days:
+            return True
+        return after_read_back and debtor_offer.days - standing.days <= self.config.offer.agreement_gap_days
+
+    def _unusable_amount(self, amount: Optional[float]) -> Optional[str]:
+        """An up-front amount above what is owed is no payment offer (a misheard number, or a joke)."""
+        balance = self.scenario.outstanding_balance
+        if amount is not None and balance > 0 and amount > balance:
+            return f"{amount:,.2f} paid now, above the balance of {balance:,.2f}"
+        return None
 
     def _debtor_offer_from(self, offer_days: Optional[int], upfront: Optional[float]) -> Optional[Offer]:
         if offer_days is not None:
@@ -353,20 +385,6 @@ class NegotiationSession:
 # ---------------------------------------------------------------------------------------------
 # Record (de)serialisation: dataclasses.asdict out, the records back in
 # ---------------------------------------------------------------------------------------------
-
-
-_AFFIRMATIVE = re.compile(
-    r"^\W*(?:yes|yeah|yep|yup|correct|right|exactly|that'?s (?:right|correct|it)|indeed|sure|uh-huh)\b", re.I)
-
-
-def _confirms(text: str, terms, pending: Offer) -> bool:
-    """The debtor confirms the number the agent asked about: an explicit yes or acceptance, or the
-    same number said again."""
-    if terms.acceptance == "reject":
-        return False
-    if terms.offer_days is not None:
-        return terms.offer_days == pending.days
-    return terms.acceptance == "accept" or bool(_AFFIRMATIVE.search(text))
 
 
 def _offer_to_dict(offer: Optional[Offer]) -> Optional[dict[str, Any]]:

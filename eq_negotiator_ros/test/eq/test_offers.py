@@ -107,7 +107,10 @@ def test_agreement_rules(config):
     creditor = Offer(days=40)
     assert schedule.agreement(creditor, Offer(days=45), None)  # within the gap
     assert not schedule.agreement(creditor, Offer(days=46), None)
-    assert schedule.agreement(creditor, Offer(days=30), None)  # fewer days than offered
+    # Fewer days than offered never binds here: the session reads such a number back first.
+    assert not schedule.agreement(creditor, Offer(days=30), None)
+    assert not schedule.agreement(creditor, Offer(days=30), "accept")
+    assert not schedule.agreement(creditor, Offer(days=0), None)
     assert schedule.agreement(creditor, None, "accept")  # explicit acceptance of the standing offer
     assert not schedule.agreement(creditor, Offer(days=90), "accept")  # "ok, 90 days" is a counter
     assert not schedule.agreement(creditor, None, "reject")
@@ -121,3 +124,15 @@ def test_agreed_offer(config):
     schedule = ConcessionSchedule(config, scenario(target=20))
     assert schedule.agreed_offer(Offer(days=40), Offer(days=43, upfront_amount=100.0), None) == Offer(43, 100.0)
     assert schedule.agreed_offer(Offer(days=40), None, "accept") == Offer(40)
+
+
+def test_money_above_the_balance_is_never_taken(config):
+    schedule = ConcessionSchedule(config, scenario(target=20))
+    owed = schedule.scenario.outstanding_balance
+    assert owed > 0
+    too_much = Offer(days=42, upfront_amount=owed * 100)
+    assert not schedule.acceptable(too_much)
+    assert not schedule.agreement(Offer(days=40), too_much, None)
+    # a counter-offer does not adopt it either
+    offer = schedule.next_offer(1, (0.25,) * 4, too_much, Offer(days=20))
+    assert offer.upfront_amount == 0.0

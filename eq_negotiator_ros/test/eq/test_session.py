@@ -286,3 +286,42 @@ def test_a_pending_confirmation_survives_a_resume(config, scenario):
     resumed = NegotiationSession.from_dict(session.to_dict(), config, FakePolicy(), FakeTracker())
     resumed.step("yes", NEUTRAL)
     assert resumed.snapshot().agreed_offer == Offer(days=8)
+
+
+@pytest.mark.parametrize("text", [
+    "minus five days", "How about -5 days?", "0 days", "zero days, I pay today", "1e308 days",
+    "infinity days", "99999999999999 days", "5000 days", "I can pay $-200 now",
+])
+def test_a_number_no_term_can_be_is_asked_about_again(config, scenario, text):
+    session = _session_after_counter(config, scenario)
+    before = session.snapshot()
+    record = session.step(text, NEUTRAL)
+    assert record.directive.intent == "clarify" and not session.finished
+    assert record.debtor_offer is None
+    assert session.snapshot().debtor_offer == before.debtor_offer
+    assert record.directive.offer == before.creditor_offer
+
+
+def test_money_above_the_balance_is_asked_about_again_and_never_agreed(config):
+    scenario = Scenario(scenario_id="s2", creditor_target_days=20, debtor_target_days=150, outstanding_balance=15700.0)
+    session = _session_after_counter(config, scenario)
+    standing = session.snapshot().creditor_offer
+    record = session.step("9,000,000 dollars now", NEUTRAL)
+    assert record.directive.intent == "clarify" and record.directive.offer == standing
+    record = session.step(f"{standing.days} days and 9,000,000 dollars now, deal", NEUTRAL)
+    assert record.directive.intent == "clarify" and session.snapshot().agreed_offer is None
+    # an amount within the balance is taken as offered
+    record = session.step(f"{standing.days} days and 2,000 dollars now, deal", NEUTRAL)
+    assert session.snapshot().agreed_offer == Offer(days=standing.days, upfront_amount=2000.0)
+
+
+def test_a_refusal_does_not_turn_a_standing_debtor_offer_into_an_agreement(config, scenario):
+    session = _session_after_counter(config, scenario)
+    # the creditor concedes toward 40 days over the turns while the debtor keeps saying no
+    session.step("I can do 40 days.", NEUTRAL)
+    for _ in range(12):
+        if session.finished:
+            break
+        record = session.step("No, I can't do that.", NEUTRAL)
+        assert record.directive.intent != "accept"
+    assert session.snapshot().agreed_offer is None
