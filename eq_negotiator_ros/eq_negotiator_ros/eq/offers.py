@@ -129,7 +129,9 @@ class ConcessionSchedule:
         standing offer; the larger up-front amount either side put on the table."""
         upfront = creditor_offer.upfront_amount
         if debtor_offer is not None:
-            upfront = max(upfront, debtor_offer.upfront_amount)
+            balance = self.scenario.outstanding_balance
+            if balance <= 0 or debtor_offer.upfront_amount <= balance:
+                upfront = max(upfront, debtor_offer.upfront_amount)
             if self.acceptable(debtor_offer) and self._within_gap(creditor_offer, debtor_offer):
                 return Offer(days=int(debtor_offer.days), upfront_amount=float(upfront))
         return Offer(days=int(creditor_offer.days), upfront_amount=float(upfront))

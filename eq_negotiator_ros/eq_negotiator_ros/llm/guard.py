@@ -83,6 +83,9 @@ _DEBTOR_SPEAK = _any(
     r"\b(?:i|we)\s+(?:have|need)\s+to\s+pay\s+(?:the|my|our)\b|\bmy\s+(?:next\s+)?pay\s*(?:check|day)\b|\bmy\s+salary\b",
     r"\b(?:do\s+not|don'?t)\s+(?:contact|call)\s+me\b|\bwe\s+can'?t\s+afford\b",
     r"\bi\s+(?:can|will|could|hope\s+to|want\s+to|'ll)\s+(?:be\s+able\s+to\s+)?(?:re)?pay\b|\brepay\s+me\b",
+    # the payer's history told in the first person ("I've been paying you back in full")
+    r"\bi(?:'ve|\s+have)?\s+(?:been\s+)?(?:paying|paid|repaying|repaid)\s+(?:you|it|this|the\s+\w+|my|in\s+full|back)\b",
+    r"\b(?:paying|pay|paid)\s+you\s+back\b",
 )
 _FORGIVE = _any(
     r"\b(?:cancel|forgive|waive|erase|wipe|write\s+off|written\s+off|clear|drop|void)\w*\s+(?:\w+\s+)?(?:the\s+|your\s+|this\s+)?(?:debt|balance|loan|amount|account)\b",

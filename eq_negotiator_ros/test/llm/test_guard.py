@@ -62,6 +62,10 @@ BAD = [
     "We can offer 45 days. I hope to be able to pay you in full.",
     "We can offer 45 days. If you're not sure, please call me at 1-888-988-4111.",
     "Great, we have a deal at 45 days.",  # the decision is to counter, not to agree
+    # the agent speaking as the person who pays
+    "I understand that I've been paying you back in full.",
+    "I have paid the balance already, so 45 days is fine.",
+    "I'll keep paying you back, 45 days.",
     # empty, garbage, not English
     "",
     "   ",
