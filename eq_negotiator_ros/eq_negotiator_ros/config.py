@@ -9,9 +9,11 @@ the file holds and build the same typed records from them.
 from __future__ import annotations
 
 import copy
+import difflib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import yaml
@@ -175,6 +177,9 @@ class SessionConfig:
     store_path: Path | None = None
     scenarios_path: Path | None = None
     default_scenario: str = "crad_000"
+    # What a StartSession request may ask for (eq/requests.py); beyond these a request is refused.
+    max_target_days: int = 3650
+    max_balance: float = 1.0e9
 
 
 @dataclass(frozen=True)
@@ -218,7 +223,7 @@ def read_parameters(path: Path | str | None = None) -> dict[str, Any]:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise ConfigError(f"config file {path} is not valid YAML: {error}") from None
+        raise ConfigError(f"config file {path} is not valid YAML: {yaml_error_line(error)}") from None
     if not isinstance(document, dict):
         raise ConfigError(f"config file {path} must hold a mapping, got {type(document).__name__}")
     # Accept the ROS form (`node_name_or_wildcard: ros__parameters: {...}`) and a plain mapping.
@@ -226,6 +231,13 @@ def read_parameters(path: Path | str | None = None) -> dict[str, Any]:
         if isinstance(value, dict) and ROS_PARAMS_KEY in value:
             return value[ROS_PARAMS_KEY] or {}
     return document
+
+
+def yaml_error_line(error: yaml.YAMLError) -> str:
+    """A YAML parser error in one line: what is wrong and where (PyYAML's own text spans lines)."""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    mark = getattr(error, "problem_mark", None)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
 
 
 def load_config(path: Path | str | None = None, overrides: Mapping[str, Any] | None = None) -> NegotiatorConfig:
@@ -278,6 +290,101 @@ def config_from_parameters(flat: Mapping[str, Any]) -> NegotiatorConfig:
 # ---------------------------------------------------------------------------------------------
 # Validation and typing
 # ---------------------------------------------------------------------------------------------
+
+CONFIG_SECTIONS = ("eq", "offer", "detector", "llm", "asr", "tts", "audio", "session", "run_dir")
+# The nodes' own parameters: a params file written for `ros2 launch` may set them at the top level
+# next to the config sections; the typed config does not hold them.
+NODE_PARAMETER_KEYS = ("use_mic", "wav_paths", "policy")
+EQ_KEYS = ("initial_belief", "transition", "emission", "response", "creditor_payoff", "debtor_payoff",
+           "policy", "learning", "tracker")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The range a numeric setting must lie in; None is unbounded on that side."""
+
+    low: float | None = None
+    high: float | None = None
+    low_exclusive: bool = False
+
+    def allows(self, value: float) -> bool:
+        if self.low is not None and (value <= self.low if self.low_exclusive else value < self.low):
+            return False
+        return self.high is None or value <= self.high
+
+    def describe(self) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.low_exclusive else '>='} {self.low:g}")
+        if self.high is not None:
+            parts.append(f"<= {self.high:g}")
+        return " and ".join(parts)
+
+
+# Ranges of the numeric settings. The upper limits are far beyond any sensible value: they exist
+# so that a typo (an extra zero, 4294967295) is an error at start rather than a hang or a crash
+# at turn one. NaN and infinity are refused for every number before these are checked.
+BOUNDS: dict[str, Bounds] = {
+    "eq.policy.negative_window": Bounds(1, 1000),
+    "eq.policy.negative_min": Bounds(1, 1000),
+    "eq.learning.prior_strength": Bounds(0),
+    "eq.learning.history_episodes": Bounds(1, 100000),
+    "eq.learning.fit_iterations": Bounds(1, 10000),
+    "eq.learning.reward_payoff_scale": Bounds(0, low_exclusive=True),
+    "eq.learning.reward_prior_turns": Bounds(0),
+    "eq.tracker.transition_tilt_alpha": Bounds(0),
+    "eq.tracker.response_weight": Bounds(0, 1),
+    "offer.agreement_gap_days": Bounds(0, 3650),
+    "offer.max_utterances": Bounds(1, 1000),
+    "offer.reservation_multiple": Bounds(1, 1000),
+    "offer.max_reservation_days": Bounds(1, 36500),
+    "offer.concession_beta": Bounds(0, 1000, low_exclusive=True),
+    "offer.deadline_turns": Bounds(1, 1000),
+    "offer.max_step_fraction": Bounds(0, 1, low_exclusive=True),
+    "detector.prosody_gain": Bounds(0, 100),
+    "llm.context_tokens": Bounds(64, 1048576),
+    "llm.threads": Bounds(1, 1024),
+    "llm.gpu_layers": Bounds(-1, 10000),  # -1: every layer (llama.cpp)
+    "llm.max_reply_tokens": Bounds(1, 8192),
+    "llm.temperature_start": Bounds(0, 5),
+    "llm.temperature_decay": Bounds(0, 1, low_exclusive=True),
+    "llm.temperature_min": Bounds(0, 5),
+    "llm.timeout_s": Bounds(0, 3600, low_exclusive=True),
+    "llm.max_reply_sentences": Bounds(1, 100),
+    "asr.beam_size": Bounds(1, 100),
+    "asr.threads": Bounds(1, 1024),
+    "asr.vad_threshold": Bounds(0, 1, low_exclusive=True),
+    "asr.min_silence_ms": Bounds(1, 60000),
+    "asr.min_speech_ms": Bounds(0, 60000),
+    "asr.max_utterance_s": Bounds(1, 600),
+    "asr.speech_pad_ms": Bounds(0, 10000),
+    "asr.no_speech_threshold": Bounds(0, 1),
+    "tts.length_scale": Bounds(0, 10, low_exclusive=True),
+    "audio.sample_rate_hz": Bounds(8000, 192000),
+    "audio.chunk_ms": Bounds(10, 1000),
+    "session.max_target_days": Bounds(1, 36500),
+    "session.max_balance": Bounds(0, 1e15, low_exclusive=True),
+}
+
+
+def unknown_key_error(key: str, known: Iterable[str], what: str = "setting") -> ConfigError:
+    """`offer.max_utterance: unknown setting; did you mean offer.max_utterances?`"""
+    known = list(known)
+    prefix, _, name = key.rpartition(".")
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        hint = f"did you mean {prefix + '.' if prefix else ''}{close[0]}?"
+    else:
+        hint = f"known: {', '.join(known)}"
+    return ConfigError(f"{key}: unknown {what}; {hint}")
+
+
+def _check_known_keys(params: Mapping[str, Any], known: Iterable[str], prefix: str = "") -> None:
+    known = list(known)
+    for name in params:
+        if name not in known:
+            what = "section" if isinstance(params[name], Mapping) else "setting"
+            raise unknown_key_error(f"{prefix}{name}", known, what)
 
 
 def _section(params: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -345,9 +452,7 @@ def _typed(record_type: type, values: Mapping[str, Any], key: str, converters: M
     converters = dict(converters or {})
     defaults = record_type()
     kwargs: dict[str, Any] = {}
-    for name in values:
-        if name not in record_type.__dataclass_fields__:
-            raise ConfigError(f"{key}.{name}: unknown setting (known: {', '.join(record_type.__dataclass_fields__)})")
+    _check_known_keys(values, record_type.__dataclass_fields__, f"{key}.")
     for name in record_type.__dataclass_fields__:
         if name not in values:
             continue
@@ -361,23 +466,36 @@ def _typed(record_type: type, values: Mapping[str, Any], key: str, converters: M
                     if not isinstance(raw, bool):
                         raise TypeError
                     kwargs[name] = raw
-                elif isinstance(default, int):
-                    if isinstance(raw, bool) or float(raw) != int(float(raw)):
-                        raise TypeError
-                    kwargs[name] = int(raw)
-                elif isinstance(default, float):
+                elif isinstance(default, (int, float)):
                     if isinstance(raw, bool):
                         raise TypeError
-                    kwargs[name] = float(raw)
+                    number = float(raw)
+                    if not math.isfinite(number):
+                        raise ConfigError(f"{key}.{name}: {raw!r} is not a finite number")
+                    if isinstance(default, int):
+                        if number != int(number):
+                            raise ConfigError(f"{key}.{name}: {raw!r} is not a whole number")
+                        number = int(number)
+                    kwargs[name] = number
                 else:
-                    kwargs[name] = str(raw)
-        except (TypeError, ValueError):
+                    if isinstance(raw, (Mapping, list, tuple)):
+                        raise TypeError
+                    kwargs[name] = "" if raw is None else str(raw)
+        except ConfigError:
+            raise
+        except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"{key}.{name}: invalid value {raw!r}") from None
+        bounds = BOUNDS.get(f"{key}.{name}")
+        value = kwargs[name]
+        if bounds is not None and isinstance(value, (int, float)) and not bounds.allows(value):
+            raise ConfigError(f"{key}.{name}: {value!r} is out of range; it must be {bounds.describe()}")
     return record_type(**kwargs)
 
 
 def config_from_nested(params: Mapping[str, Any]) -> NegotiatorConfig:
+    _check_known_keys(params, CONFIG_SECTIONS + NODE_PARAMETER_KEYS)
     eq = _section(params, "eq")
+    _check_known_keys(eq, EQ_KEYS, "eq.")
     model = emotion_model_from_params(eq)
     policy = _typed(PolicyConfig, _section(eq, "policy"), "eq.policy")
     if policy.opening_emotion not in EMOTIONS:
@@ -397,6 +515,7 @@ def config_from_nested(params: Mapping[str, Any]) -> NegotiatorConfig:
     if factors is not None:
         if not isinstance(factors, Mapping):
             raise ConfigError("offer.state_concession_factor: expected one factor per hidden state")
+        _check_known_keys(factors, HIDDEN_STATES, "offer.state_concession_factor.")
         factor_vector = _vector([factors.get(s) for s in HIDDEN_STATES], "offer.state_concession_factor", len(HIDDEN_STATES), False)
         if np.any(factor_vector <= 0):
             raise ConfigError("offer.state_concession_factor: factors must be positive")

@@ -26,8 +26,10 @@ class LaunchArgument:
 class NodeSpec:
     executable: str
     name: str
-    # Started only when this boolean launch argument is true ("" = always).
+    # Started only when this boolean launch argument is true ("" = always) ...
     condition: str = ""
+    # ... or when this launch argument is not empty (WAV files to play need the audio source).
+    also_when_given: str = ""
     extra_parameters: tuple[str, ...] = field(default=())
 
 
@@ -42,13 +44,15 @@ LAUNCH_ARGUMENTS: tuple[LaunchArgument, ...] = (
                    "tts.voice_path", ("tts_node",)),
     LaunchArgument("use_mic", "true", "start the microphone source (false: publish audio/in yourself)",
                    "use_mic", ("audio_source",)),
+    LaunchArgument("wav_paths", "", "WAV files to play as the input, comma-separated (not the microphone)",
+                   "wav_paths", ("audio_source",)),
     LaunchArgument("barge_in", "false", "speech during a reply stops the reply", "asr.barge_in", ("asr_node",)),
     LaunchArgument("gpu_layers", "", "language-model layers on the GPU (empty: the params file's llm.gpu_layers)",
                    "llm.gpu_layers", ("slm_node",)),
 )
 
 NODES: tuple[NodeSpec, ...] = (
-    NodeSpec("audio_source", "audio_source", condition="use_mic"),
+    NodeSpec("audio_source", "audio_source", condition="use_mic", also_when_given="wav_paths"),
     NodeSpec("asr_node", "asr_node"),
     NodeSpec("eq_reasoning_node", "eq_reasoning_node"),
     NodeSpec("slm_node", "slm_node"),
@@ -68,11 +72,24 @@ def typed_value(parameter: str, value: str):
         return parse_bool(value)
     if parameter == "llm.gpu_layers":
         return int(value)
+    if parameter == "wav_paths":
+        return split_paths(value)
     return value
 
 
+def split_paths(value: str) -> list[str]:
+    """"a.wav, b.wav" -> ["a.wav", "b.wav"] (a launch argument is one string)."""
+    return [p.strip() for p in str(value).split(",") if p.strip()]
+
+
 def selected_nodes(arguments: dict[str, str]) -> list[NodeSpec]:
-    return [n for n in NODES if not n.condition or parse_bool(arguments.get(n.condition, "false"))]
+    return [n for n in NODES if _wanted(n, arguments)]
+
+
+def _wanted(node: NodeSpec, arguments: dict[str, str]) -> bool:
+    if not node.condition or parse_bool(arguments.get(node.condition, "false")):
+        return True
+    return bool(node.also_when_given and str(arguments.get(node.also_when_given, "")).strip())
 
 
 def parameter_overrides(node: NodeSpec, arguments: dict[str, str]) -> dict:

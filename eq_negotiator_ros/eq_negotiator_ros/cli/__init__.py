@@ -60,15 +60,25 @@ def load_cli_config(args: argparse.Namespace, forced: dict | None = None):
 
 
 def parse_overrides(items) -> dict:
-    """`--set KEY=VALUE` items as {dotted key: value}; VALUE is read as YAML (numbers, booleans)."""
+    """`--set KEY=VALUE` items as {dotted key: value}; VALUE is read as YAML (numbers, booleans).
+
+    Raises ConfigError (exit code 2) for an item that is not KEY=VALUE or whose VALUE is not YAML;
+    unknown keys and wrong values are named when the config is built from the overrides."""
     import yaml
+
+    from ..config import ConfigError, yaml_error_line
 
     overrides = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise SystemExit(f"eq-negotiator: --set expects KEY=VALUE, got {item!r}")
-        overrides[key.strip()] = yaml.safe_load(value) if value else ""
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ConfigError(f"--set expects KEY=VALUE, e.g. offer.max_utterances=20; got {item!r}")
+        try:
+            overrides[key] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError as error:
+            raise ConfigError(f"--set {key}: {value!r} is not a valid YAML value ({yaml_error_line(error)}); "
+                              f"quote a text value, e.g. --set '{key}=\"...\"'") from None
     return overrides
 
 

@@ -37,10 +37,13 @@ class AudioSourceNode(Node):
         self.recorder: Optional[subprocess.Popen] = None
         use_mic = bool(self.get_parameter("use_mic").value)
         wav_paths = [Path(p).expanduser() for p in self.get_parameter("wav_paths").value if p]
-        if use_mic:
-            target = self.capture_microphone
-        elif wav_paths:
+        # Files named explicitly are the input asked for: they win over use_mic (true by default).
+        if wav_paths:
+            if use_mic:
+                self.get_logger().info("wav_paths given: playing the files, not the microphone")
             target = lambda: self.play_files(wav_paths)  # noqa: E731
+        elif use_mic:
+            target = self.capture_microphone
         else:
             self.get_logger().warning("no input: set use_mic:=true or wav_paths:=[file.wav, ...]; publishing nothing")
             return

@@ -109,7 +109,7 @@ def test_every_launch_argument_is_declared_with_a_description(monkeypatch):
     spec.loader.exec_module(module)
     declared = [a for a in module.generate_launch_description() if hasattr(a, "default_value")]
     assert {a.name for a in declared} == {"namespace", "params_file", "llm_model_path", "asr_model_path",
-                                          "tts_voice_path", "use_mic", "barge_in", "gpu_layers"}
+                                          "tts_voice_path", "use_mic", "wav_paths", "barge_in", "gpu_layers"}
     assert all(a.description for a in declared)
 
 
@@ -144,6 +144,13 @@ def test_launch_arguments_reach_their_nodes_with_the_declared_types(monkeypatch)
     assert by_name["asr_node"]["parameters"][1] == {"asr.barge_in": True}
     assert by_name["slm_node"]["parameters"][1] == {"llm.model_path": "/m.gguf", "llm.gpu_layers": 20}
     assert len(by_name["eq_reasoning_node"]["parameters"]) == 1  # nothing overridden: the file's values stand
+
+
+def test_wav_paths_start_the_audio_source_without_the_microphone(monkeypatch):
+    nodes = run_launch_file(monkeypatch, use_mic="false", wav_paths="/tmp/a.wav, /tmp/b.wav")
+    source = next(n for n in nodes if n["executable"] == "audio_source")
+    assert source["parameters"][1] == {"use_mic": False, "wav_paths": ["/tmp/a.wav", "/tmp/b.wav"]}
+    assert "audio_source" not in {n["executable"] for n in run_launch_file(monkeypatch, use_mic="false")}
 
 
 def test_empty_model_arguments_keep_the_params_file_values(monkeypatch):
