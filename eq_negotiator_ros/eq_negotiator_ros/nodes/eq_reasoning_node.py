@@ -25,6 +25,7 @@ from ..eq.emotions import EMOTIONS, HIDDEN_STATES
 from ..eq.learning import load_learned_state, reset_learned, save_learned
 from ..eq.policy import make_policy
 from ..eq.records import Directive, ProsodyFeatures, Scenario
+from ..eq.requests import SessionRequestError, validate_session_request
 from ..eq.session import NegotiationSession
 from ..eq.tracker import HiddenStateTracker
 from ..sim.scenarios import load_scenarios
@@ -90,18 +91,13 @@ class EqReasoningNode(Node):
         scenario_id = scenario_id or self.config.session.default_scenario
         if scenario_id not in self.scenarios:
             raise KeyError(f"unknown scenario {scenario_id!r}; known: {', '.join(sorted(self.scenarios)[:5])}, ...")
-        scenario = self.scenarios[scenario_id]
-        changes = {}
-        if request.creditor_target_days:
-            changes["creditor_target_days"] = int(request.creditor_target_days)
-        if request.outstanding_balance:
-            changes["outstanding_balance"] = float(request.outstanding_balance)
-        return Scenario(**{**scenario.to_dict(), **changes}) if changes else scenario
+        return validate_session_request(self.scenarios[scenario_id], request.creditor_target_days,
+                                        request.outstanding_balance, self.config.session)
 
     def on_start_session(self, request: StartSession.Request, response: StartSession.Response):
         try:
             scenario = self.scenario(request.scenario_id, request)
-        except KeyError as error:
+        except (KeyError, SessionRequestError) as error:
             response.success, response.message = False, str(error.args[0])
             return response
         if self.session is not None and not self.session.finished:
