@@ -3,6 +3,10 @@
 Two forms per emotion: `persona_text` (a sentence for the prompt header and the Directive that
 travels over ROS) and `persona_tag` (two or three words for the transcript's speaker label,
 "Agent (calm, firm):", which is what a small base model imitates best).
+
+`persona_opener` gives the short interjection that starts every model-phrased reply: it is code,
+so it is spoken at once while the model writes the acknowledgment (llm/phrasing.py), and the
+prompt ends with it so that the model continues in the same voice (llm/prompts.py).
 """
 
 from __future__ import annotations
@@ -44,3 +48,44 @@ def persona_text(emotion: str) -> str:
 def persona_tag(emotion: str) -> str:
     """Short tone words for the transcript speaker label."""
     return PERSONA_TAGS[normalise_emotion(emotion)]
+
+
+# Short openers, spoken before the model has written anything: a word or two in the persona's
+# voice that fits any debtor line (they promise nothing and name no fact). Several per emotion so
+# that consecutive turns do not start alike.
+PERSONA_OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
+    "joy": {"negotiate": ("Okay!", "Alright.", "Thanks for that.", "Sure thing.", "Okay, thanks."),
+            "closing": ("Wonderful.", "Great.", "Lovely."),
+            "greet": ("Hi there!", "Hello!")},
+    "sadness": {"negotiate": ("Oh, I see.", "I hear you.", "Okay.", "Mm, I understand.", "I see."),
+                "closing": ("Okay.", "Alright.", "Thank you."),
+                "greet": ("Hello.", "Hi.")},
+    "anger": {"negotiate": ("Right.", "Okay.", "Noted.", "Alright.", "Fine."),
+              "closing": ("Very well.", "Understood.", "Right."),
+              "greet": ("Hello.", "Good day.")},
+    "fear": {"negotiate": ("Okay.", "Alright.", "I see.", "Hm, alright.", "Okay, I see."),
+             "closing": ("Alright.", "Okay.", "Thank you."),
+             "greet": ("Hello.", "Hello there.")},
+    "surprise": {"negotiate": ("Oh!", "Oh, I see!", "Well now.", "Huh, okay.", "Oh, okay!"),
+                 "closing": ("Well!", "Oh, good.", "Oh!"),
+                 "greet": ("Oh, hello!", "Hi there!")},
+    "disgust": {"negotiate": ("Hm.", "Well.", "I see.", "Alright then.", "Mm."),
+                "closing": ("Alright.", "Well.", "Fine."),
+                "greet": ("Hello.", "Good day.")},
+    "neutral": {"negotiate": ("Okay.", "I see.", "Alright.", "Understood.", "Thank you."),
+                "closing": ("Thank you.", "Alright.", "Okay."),
+                "greet": ("Hello.", "Good day.")},
+}
+
+
+def opener_group(intent: str) -> str:
+    """Which opener list an intent takes: greeting, closing (accept, close) or negotiating."""
+    if intent == "greet":
+        return "greet"
+    return "closing" if intent in ("accept", "close") else "negotiate"
+
+
+def persona_opener(emotion: str, intent: str, variant: int) -> str:
+    """The short opener for a persona and intent; `variant` (the turn) picks among several."""
+    options = PERSONA_OPENERS[normalise_emotion(emotion)][opener_group(intent)]
+    return options[max(0, int(variant)) % len(options)]
