@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -17,11 +18,19 @@ from .eq.records import Offer
 DEBTOR_LENGTH_SCALE = 1.15
 GRAPH_READY_TIMEOUT_S = 180.0
 REPLY_TIMEOUT_S = 90.0
+# From the end of the debtor's speech to the ASR's transcript.
+HEARD_TIMEOUT_S = 15.0
 FINISHED_PHASES = ("agreed", "failed", "aborted")
 
 
 class DemoError(RuntimeError):
     """The demo could not run; the message says what failed and what to do."""
+
+
+def unique_namespace() -> str:
+    """A namespace of its own for one demo run: two demos on one ROS domain never share a topic, so
+    neither aborts the other's session nor hears its replies."""
+    return f"eq_negotiator_demo_{uuid.uuid4().hex[:8]}"
 
 
 def run_spoken_negotiation(
@@ -37,17 +46,25 @@ def run_spoken_negotiation(
     log: Callable[[str], None] = print,
     show_node_logs: bool = False,
     scripted_lines: Optional[Sequence[str]] = None,
-    restart_reasoning_after_turn: Optional[int] = None,
+    kill_after_turn: Optional[Mapping[int, str]] = None,
+    restart_killed: bool = True,
+    namespace: Optional[str] = None,
     write_files: bool = True,
 ) -> dict:
     """Run the graph, negotiate up to max_turns debtor turns, write the run files, return the report.
 
     scripted_lines replaces the debtor simulator with fixed lines (tests, latency runs);
-    restart_reasoning_after_turn kills the reasoning node after that turn and starts it again
-    (the resume check)."""
-    import rclpy
+    kill_after_turn {turn: node name} kills that node (SIGKILL) once that turn is finished, and
+    with restart_killed starts it again and waits until it reports ready (the fault checks).
+    namespace: the graph's namespace (default: a new one per run, see unique_namespace).
 
-    from .launcher import LaunchError, NodeGraph
+    Whatever happens, the transcript of what happened is written (with write_files): a node that
+    dies, a reply that never comes or Ctrl-C end the run with a DemoError (KeyboardInterrupt is
+    raised again) after transcript.json holds every finished turn and the error."""
+    import rclpy
+    from rclpy.signals import SignalHandlerOptions
+
+    from .launcher import LaunchError, NodeDiedError, NodeGraph
     from .nodes.voice_driver import VoiceDriver
     from .sim.debtor import DebtorSimulator, load_personas
     from .sim.scenarios import find_scenario, load_scenarios
@@ -67,6 +84,7 @@ def run_spoken_negotiation(
             raise DemoError(f"unknown persona {persona!r}; choose one of {', '.join(sorted(personas))}")
         debtor = DebtorSimulator(personas[persona], config.eq.model)
         debtor.reset(scenario, seed)
+    kill_after_turn = dict(kill_after_turn or {})
 
     node_overrides = {
         # A fresh session store per run: the demo must not resume a negotiation left by another run.
@@ -78,25 +96,83 @@ def run_spoken_negotiation(
 
     def on_output(name: str, line: str) -> None:
         node_logs.append(f"[{name}] {line}")
-        if show_node_logs:
+        if show_node_logs or name == "graph":
             log(f"  [{name}] {line}")
 
-    arguments = {"use_mic": "false", "params_file": config_path or ""}
+    arguments = {"use_mic": "false", "params_file": config_path or "",
+                 "namespace": namespace or unique_namespace()}
     node_graph = NodeGraph(arguments, overrides=node_overrides, on_output=on_output)
     debtor_voice = SpeechSynthesizer(TtsConfig(
         voice_path=config.tts.voice_path, voice_config_path=config.tts.voice_config_path,
         length_scale=config.tts.length_scale * DEBTOR_LENGTH_SCALE, play_audio=False, record=False))
     context = rclpy.Context()
-    rclpy.init(context=context)
+    # The demo handles Ctrl-C and SIGTERM itself (it writes the transcript, then stops the nodes).
+    rclpy.init(context=context, signal_handler_options=SignalHandlerOptions.NO)
     driver = None
     timeline: list[tuple[str, np.ndarray]] = []  # (speaker, 16 kHz samples) in speaking order
     turns_report: list[dict] = []
     rate = config.audio.sample_rate_hz
     started = time.perf_counter()
+    opening = None
+    turn = 0
+
+    def build_report(error: str = "", failed_node: str = "") -> dict:
+        node_graph.sample_memory()
+        state = driver.state if driver is not None else None
+        result = {"agreed": "success", "failed": "failure"}.get(state.phase if state else "", "unfinished")
+        outcome = {
+            "result": "error" if error else result,
+            "phase": state.phase if state else "",
+            "session_id": state.session_id if state else (driver.session_id or "" if driver else ""),
+            "debtor_turns": len(turns_report),
+            "utterances": int(state.utterances) if state else 0,
+            "agreed_days": int(state.agreed_days) if state else 0,
+            "creditor_offer_days": int(state.creditor_offer_days) if state else 0,
+            "debtor_offer_days": int(state.debtor_offer_days) if state else 0,
+            "creditor_target_days": scenario.creditor_target_days,
+        }
+        if error:
+            outcome["error"] = error
+            if failed_node:
+                outcome["failed_node"] = failed_node
+            unfinished = driver.turns.get((driver.session_id or "", turn)) if driver and turn else None
+            if unfinished is not None and turn not in {t["turn"] for t in turns_report}:
+                outcome["unfinished_turn"] = {"turn": turn, "debtor_text": unfinished.debtor_text,
+                                              "asr_text": unfinished.asr.text if unfinished.asr else "",
+                                              "reply_text": unfinished.reply_text}
+        return {
+            "scenario": scenario.to_dict(), "persona": persona if debtor else "scripted", "seed": seed,
+            "namespace": node_graph.namespace,
+            "opening": {"reply_text": opening.reply_text, "creditor_emotion": _emotion(opening),
+                        "offer_days": int(opening.directive.offer_days) if opening.directive else None}
+            if opening is not None else {},
+            "turns": turns_report, "outcome": outcome,
+            "isolation": {"messages_of_other_sessions": driver.foreign_messages if driver else 0,
+                          "repeated_reply_sentences": driver.repeated_sentences if driver else 0},
+            "nodes": node_graph.status(),
+            "peak_memory_mb": {**{k: round(v, 1) for k, v in node_graph.peak_mb.items()},
+                               "graph_total": round(sum(node_graph.peak_mb.values()), 1)},
+            "wall_time_s": round(time.perf_counter() - started, 1),
+        }
+
+    def fail(error: str, failed_node: str = "") -> DemoError:
+        """The run cannot go on: write what happened, and say where it is."""
+        report = build_report(error, failed_node)
+        where = ""
+        if write_files:
+            try:
+                report["files"] = _write_run_files(out_dir, report, timeline, rate)
+                where = (f"; the transcript of the {len(turns_report)} finished turns is in "
+                         f"{report['files']['transcript_json']}")
+            except OSError as write_error:
+                where = f"; the transcript could not be written to {out_dir}: {write_error}"
+        return DemoError(f"{error}{where}")
+
     try:
         node_graph.start()
         driver = VoiceDriver(node_graph.namespace, chunk_ms=config.audio.chunk_ms, sample_rate_hz=rate, context=context)
-        log(f"starting the graph ({', '.join(node_graph.processes)}) and loading the models ...")
+        log(f"starting the graph ({', '.join(node_graph.processes)}) in {node_graph.namespace} "
+            "and loading the models ...")
         try:
             driver.wait_for_graph(GRAPH_READY_TIMEOUT_S, alive=node_graph.check_alive)
         except (TimeoutError, LaunchError) as error:
@@ -128,9 +204,11 @@ def run_spoken_negotiation(
                          "debtor_tactics": list(debtor_turn.tactics)}
             voice = debtor_voice.synthesize(text)
             samples = resample(voice, debtor_voice.sample_rate_hz, rate) if voice.size else voice
+            node_graph.check_alive()
             timeline.append(("debtor", samples))
             observation = driver.speak(turn, text, samples)
-            heard = driver.wait_for(lambda: observation.asr is not None, 15.0)
+            heard = driver.wait_for(lambda: observation.asr is not None or _dead(node_graph), HEARD_TIMEOUT_S)
+            node_graph.check_alive()
             if not heard:
                 log(f"DEBTOR {text}\n       (the ASR heard no speech; the turn is skipped)")
                 continue
@@ -141,44 +219,40 @@ def run_spoken_negotiation(
             entry["debtor_offer_days"] = int(state.debtor_offer_days) if state and state.debtor_offer_days else None
             turns_report.append(entry)
             log(_format_turn(entry))
-            if restart_reasoning_after_turn == turn:
-                log("  (killing eq_reasoning_node and starting it again: the session must resume)")
-                node_graph.kill_node("eq_reasoning_node")
-                node_graph.restart_node("eq_reasoning_node")
-                driver.wait_for_graph(GRAPH_READY_TIMEOUT_S, alive=node_graph.check_alive)
+            if turn in kill_after_turn:
+                _kill_node(node_graph, driver, kill_after_turn[turn], restart_killed, log)
             if driver.state is not None and driver.state.phase in FINISHED_PHASES:
                 break
-        node_graph.sample_memory()
-        state = driver.state
-        outcome = {
-            "result": {"agreed": "success", "failed": "failure"}.get(state.phase, "unfinished") if state else "unfinished",
-            "phase": state.phase if state else "",
-            "session_id": state.session_id if state else "",
-            "debtor_turns": len(turns_report),
-            "utterances": int(state.utterances) if state else 0,
-            "agreed_days": int(state.agreed_days) if state else 0,
-            "creditor_offer_days": int(state.creditor_offer_days) if state else 0,
-            "debtor_offer_days": int(state.debtor_offer_days) if state else 0,
-            "creditor_target_days": scenario.creditor_target_days,
-        }
-        report = {
-            "scenario": scenario.to_dict(), "persona": persona if debtor else "scripted", "seed": seed,
-            "opening": {"reply_text": opening.reply_text, "creditor_emotion": _emotion(opening),
-                        "offer_days": int(opening.directive.offer_days) if opening.directive else None},
-            "turns": turns_report, "outcome": outcome,
-            "peak_memory_mb": {**{k: round(v, 1) for k, v in node_graph.peak_mb.items()},
-                               "graph_total": round(sum(node_graph.peak_mb.values()), 1)},
-            "wall_time_s": round(time.perf_counter() - started, 1),
-        }
+        report = build_report()
         if write_files:
             report["files"] = _write_run_files(out_dir, report, timeline, rate)
         return report
+    except NodeDiedError as error:
+        raise fail(str(error), error.node) from None
+    except (DemoError, LaunchError, TimeoutError) as error:
+        raise fail(str(error)) from None
+    except BaseException as error:  # Ctrl-C, SIGTERM, or a bug: the transcript is written all the same
+        reason = "interrupted" if not isinstance(error, Exception) else f"{type(error).__name__}: {error}"
+        log(str(fail(reason)))
+        raise
     finally:
         if driver is not None:
             driver.close()
             driver.destroy_node()
         node_graph.stop()
         rclpy.shutdown(context=context)
+
+
+def _kill_node(node_graph, driver, name: str, restart: bool, log: Callable[[str], None]) -> None:
+    """Fault injection between turns: SIGKILL one node; with restart, start it again and wait until
+    the new process reports ready."""
+    log(f"  (killing {name}" + (" and starting it again)" if restart else ")"))
+    node_graph.kill_node(name)
+    if not restart:
+        return
+    node_graph.restart_node(name)
+    driver.wait_for_node(name, node_graph.processes[name].pid, GRAPH_READY_TIMEOUT_S,
+                         alive=node_graph.check_alive)
 
 
 def _wait_reply(driver, observation, node_graph) -> None:

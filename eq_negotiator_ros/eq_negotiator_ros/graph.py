@@ -107,3 +107,43 @@ def parameter_overrides(node: NodeSpec, arguments: dict[str, str]) -> dict:
 
 def defaults() -> dict[str, str]:
     return {a.name: a.default for a in LAUNCH_ARGUMENTS}
+
+
+# -- supervision: which node may be restarted after it dies, and why ------------------------
+
+# A dead node is restarted after RESTART_BACKOFF_S seconds, doubled on each further death
+# (capped at RESTART_BACKOFF_MAX_S); after MAX_RESTARTS deaths within RESTART_WINDOW_S the node is
+# failing for a reason a restart will not fix (a broken model file, a full disk), and the graph
+# stops with an error instead of looping.
+RESTART_BACKOFF_S = 1.0
+RESTART_BACKOFF_MAX_S = 30.0
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 300.0
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    allowed: bool
+    reason: str
+
+
+def restart_policy(node_name: str, arguments: dict[str, str]) -> RestartPolicy:
+    """Whether restarting this node after it died can lose or repeat anything, and why."""
+    if node_name == "eq_reasoning_node":
+        return RestartPolicy(True, "every turn is in the SQLite store before it is published; "
+                                   "the restarted node resumes the same session at the same turn")
+    if node_name == "asr_node":
+        return RestartPolicy(True, "it keeps no state between utterances; only speech heard while it was "
+                                   "down is lost, and no turn had been made of it")
+    if node_name == "slm_node":
+        return RestartPolicy(True, "each directive carries everything needed to phrase it; only the "
+                                   "reply being generated when it died is lost")
+    if node_name == "tts_node":
+        return RestartPolicy(True, "it speaks each sentence as it comes; only the sentence being spoken "
+                                   "when it died is lost")
+    if node_name == "audio_source":
+        if parse_bool(arguments.get("use_mic", "false")):
+            return RestartPolicy(True, "a microphone is read live; nothing is replayed")
+        return RestartPolicy(False, "it plays WAV files from the start: a restart would say the debtor's "
+                                    "turns a second time")
+    return RestartPolicy(False, "no restart rule for this node")

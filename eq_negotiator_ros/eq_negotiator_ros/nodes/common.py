@@ -8,11 +8,13 @@ NegotiatorConfig the CLI uses from the values it got.
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import threading
+import time
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 import rclpy
 import rclpy.executors
@@ -40,6 +42,9 @@ DIRECTIVE = "directive"
 REPLY = "reply"
 START_SESSION = "start_session"
 RESET_SESSION = "reset_session"
+
+# How long a message of a session that negotiation_state has not named yet waits for it.
+SESSION_WAIT_S = 3.0
 
 AUDIO_QOS = qos_profile_sensor_data
 RELIABLE_QOS = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
@@ -155,15 +160,51 @@ class JobWorker:
         self._thread.join(timeout=timeout_s)
 
 
+class CurrentSession:
+    """The session that negotiation_state names: the only one a node answers. Messages of any
+    other session (an aborted one, or another graph's that shares these topics) are dropped, so
+    two sessions never mix replies. The reasoning node publishes the state before the directive,
+    but topics are not ordered between each other: a message of a session not named yet waits a
+    little for the state that names it."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._session_id: Optional[str] = None  # None = no state received yet
+
+    def update(self, session_id: str) -> None:
+        with self._changed:
+            self._session_id = session_id
+            self._changed.notify_all()
+
+    @property
+    def session_id(self) -> Optional[str]:
+        return self._session_id
+
+    def admits(self, session_id: str, wait_s: float) -> bool:
+        """True when session_id is (or within wait_s becomes) the current session."""
+        deadline = time.monotonic() + wait_s
+        with self._changed:
+            while self._session_id != session_id:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
+
+
 def diagnostics_publisher(node: Node):
     return node.create_publisher(DiagnosticArray, "/diagnostics", 10)
 
 
-def publish_diagnostics(node: Node, publisher, message: str, values: Mapping[str, Any]) -> None:
-    """One DiagnosticStatus for this node on /diagnostics (what rqt_robot_monitor shows)."""
-    status = DiagnosticStatus(level=DiagnosticStatus.OK, name=f"eq_negotiator: {node.get_name()}",
+def publish_diagnostics(node: Node, publisher, message: str, values: Mapping[str, Any],
+                        level: bytes = DiagnosticStatus.OK) -> None:
+    """One DiagnosticStatus for this node on /diagnostics (what rqt_robot_monitor shows); level WARN
+    when the node works in a degraded way (DiagnosticStatus.OK / WARN / ERROR)."""
+    status = DiagnosticStatus(level=level, name=f"eq_negotiator: {node.get_name()}",
                               message=message, hardware_id="eq_negotiator")
-    status.values = [KeyValue(key=key, value=str(value)) for key, value in values.items()]
+    # node and pid tell apart two graphs on one domain and a restarted node from the one it replaced.
+    identity = {"node": node.get_fully_qualified_name(), "pid": os.getpid()}
+    status.values = [KeyValue(key=key, value=str(value)) for key, value in {**identity, **values}.items()]
     array = DiagnosticArray(status=[status])
     array.header.stamp = node.get_clock().now().to_msg()
     publisher.publish(array)

@@ -3,7 +3,8 @@
 directive (CreditorDirective) -> reply (ReplyChunk), one message per sentence as soon as it ends,
 each sentence checked by the reply guard; a rejected, failed or timed-out generation is replaced by
 the written template, so every directive gets a valid reply. Generation runs on a worker thread so
-the node keeps receiving while it speaks.
+the node keeps receiving while it speaks. Only directives of the session negotiation_state names
+are answered (common.CurrentSession).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class SlmNode(Node):
         self.replies = 0
         self.fallbacks = 0
         self.last_first_sentence_s = 0.0
+        self.current_session = common.CurrentSession()
+        self.dropped_directives = 0
 
         self.reply_pub = self.create_publisher(ReplyChunk, common.REPLY, common.RELIABLE_QOS)
         self.diagnostics_pub = common.diagnostics_publisher(self)
@@ -52,6 +55,7 @@ class SlmNode(Node):
 
     def on_state(self, message: NegotiationState) -> None:
         self.state = message
+        self.current_session.update(message.session_id)
 
     def on_directive(self, message: CreditorDirective) -> None:
         self.worker.put(message)
@@ -67,6 +71,13 @@ class SlmNode(Node):
                         debtor_target_days=int(message.offer_days), outstanding_balance=0.0, currency=message.currency or "USD")
 
     def reply_to(self, message: CreditorDirective) -> None:
+        if not self.current_session.admits(message.session_id, common.SESSION_WAIT_S):
+            # An aborted session's directive still queued, or another graph's on these topics.
+            self.dropped_directives += 1
+            self.get_logger().warning(
+                f"directive of session {message.session_id!r} (turn {message.turn}) dropped: the current "
+                f"session is {self.current_session.session_id!r}")
+            return
         if message.session_id != self.history_session:
             self.history, self.history_session = [], message.session_id
         directive = Directive(
@@ -108,6 +119,8 @@ class SlmNode(Node):
             "fallback_replies": self.fallbacks,
             "last_first_sentence_s": f"{self.last_first_sentence_s:.3f}",
             "pending_directives": self.worker.pending,
+            "session": self.current_session.session_id or "",
+            "dropped_directives": self.dropped_directives,
         })
 
     def close(self) -> None:

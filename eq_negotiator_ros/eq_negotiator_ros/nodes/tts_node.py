@@ -2,7 +2,8 @@
 
 reply (ReplyChunk) -> audio/out (AudioChunk), robot_speaking (Bool); plays on the speaker when the
 machine has one (ALSA `aplay`), records each session's replies to WAV under the run directory.
-A message on barge_in (the debtor started talking) stops the current reply.
+A message on barge_in (the debtor started talking) stops the current reply. Only replies of the
+session negotiation_state names are spoken, each sentence once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from rclpy.node import Node
 from std_msgs.msg import Bool, Empty
 
-from eq_negotiator_interfaces.msg import AudioChunk, ReplyChunk
+from eq_negotiator_interfaces.msg import AudioChunk, NegotiationState, ReplyChunk
 
 from ..speech.audio import float_to_int16, iter_chunks, write_wav
 from ..speech.tts import SpeechSynthesizer
@@ -46,12 +47,19 @@ class TtsNode(Node):
         self.speaking = False
         self.sentences = 0
         self.player: Optional[subprocess.Popen] = None
+        self.current_session = common.CurrentSession()
+        self.dropped_sentences = 0
+        # (session, turn, sentence index) already spoken: a sentence that arrives twice is said once.
+        self.spoken: set[tuple[str, int, int]] = set()
 
         self.audio_pub = self.create_publisher(AudioChunk, common.AUDIO_OUT, common.AUDIO_QOS)
         self.speaking_pub = self.create_publisher(Bool, common.ROBOT_SPEAKING, common.LATCHED_QOS)
         self.diagnostics_pub = common.diagnostics_publisher(self)
         self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.RELIABLE_QOS)
         self.create_subscription(Empty, common.BARGE_IN, self.on_barge_in, common.RELIABLE_QOS)
+        self.create_subscription(NegotiationState, common.NEGOTIATION_STATE,
+                                 lambda message: self.current_session.update(message.session_id),
+                                 common.LATCHED_QOS)
         self.create_timer(2.0, self.publish_diagnostics)
         self.set_speaking(False)
         self.worker = common.JobWorker("tts_synthesis", self.speak, self.on_speak_error)
@@ -80,6 +88,19 @@ class TtsNode(Node):
     def speak(self, message: ReplyChunk) -> None:
         if self.cancelled_turn == (message.session_id, message.turn):
             return
+        if not self.current_session.admits(message.session_id, common.SESSION_WAIT_S):
+            self.dropped_sentences += 1
+            self.get_logger().warning(
+                f"reply of session {message.session_id!r} (turn {message.turn}) not spoken: the current "
+                f"session is {self.current_session.session_id!r}")
+            return
+        key = (message.session_id, int(message.turn), int(message.index))
+        if key in self.spoken:
+            self.dropped_sentences += 1
+            self.get_logger().warning(
+                f"sentence {message.index} of turn {message.turn} arrived twice; said once")
+            return
+        self.spoken.add(key)
         if not self.speaking:
             self.set_speaking(True)
         audio_parts = []
@@ -132,6 +153,8 @@ class TtsNode(Node):
             "load_time_s": f"{self.load_time_s:.2f}",
             "playing_on_speaker": self.play,
             "sentences_spoken": self.sentences,
+            "session": self.current_session.session_id or "",
+            "dropped_sentences": self.dropped_sentences,
         })
 
     def close(self) -> None:

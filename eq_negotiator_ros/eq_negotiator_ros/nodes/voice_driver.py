@@ -3,7 +3,9 @@
 
 It publishes the debtor's synthesised speech on audio/in in real time, so every turn crosses
 TTS -> ASR -> EQ -> SLM -> TTS through real ROS 2 topics, and it records what each node published
-and when, to time each stage from the end of the debtor's speech.
+and when, to time each stage from the end of the debtor's speech. It keeps only what belongs to
+its own session (the one its start_session call opened): messages of any other session are counted
+and set aside, a reply sentence that arrives twice is kept once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Callable, Optional
 
 import numpy as np
 from rclpy.executors import SingleThreadedExecutor
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from std_msgs.msg import Bool
 
@@ -81,10 +84,16 @@ class VoiceDriver(Node):
         super().__init__("voice_driver", namespace=namespace, context=context)
         self.chunk_ms, self.rate_hz = chunk_ms, sample_rate_hz
         self.lock = threading.Condition()
-        self.turns: dict[int, TurnObservation] = {}
+        # (session id, turn) -> observation; the session id is "" until start_session answers.
+        self.turns: dict[tuple[str, int], TurnObservation] = {}
         self.current_turn = 0
-        self.state: Optional[NegotiationState] = None
+        self.session_id: Optional[str] = None
+        self.states: dict[str, NegotiationState] = {}
+        self.foreign_messages = 0
+        self.repeated_sentences = 0
         self.robot_speaking = False
+        # fully qualified node name -> (pid, monotonic time) of its latest diagnostics
+        self.heartbeats: dict[str, tuple[int, float]] = {}
         self.audio_pub = self.create_publisher(AudioChunk, common.AUDIO_IN, common.AUDIO_QOS)
         self.start_client = self.create_client(StartSession, common.START_SESSION)
         self.create_subscription(Utterance, common.SPEECH, self.on_speech, common.RELIABLE_QOS)
@@ -94,6 +103,7 @@ class VoiceDriver(Node):
         self.create_subscription(AudioChunk, common.AUDIO_OUT, self.on_audio_out, common.AUDIO_QOS)
         self.create_subscription(NegotiationState, common.NEGOTIATION_STATE, self.on_state, common.LATCHED_QOS)
         self.create_subscription(Bool, common.ROBOT_SPEAKING, self.on_speaking, common.LATCHED_QOS)
+        self.create_subscription(DiagnosticArray, "/diagnostics", self.on_diagnostics, 50)
         self.executor_ = SingleThreadedExecutor(context=self.context)
         self.executor_.add_node(self)
         self.spinner = threading.Thread(target=self._spin, name="voice_driver_spin", daemon=True)
@@ -107,8 +117,23 @@ class VoiceDriver(Node):
 
     # -- observation ------------------------------------------------------------------------
 
-    def observation(self, turn: int) -> TurnObservation:
-        return self.turns.setdefault(turn, TurnObservation(turn=turn))
+    @property
+    def state(self) -> Optional[NegotiationState]:
+        """The latest negotiation_state of this driver's session."""
+        return self.states.get(self.session_id) if self.session_id else None
+
+    def observation(self, turn: int, session_id: Optional[str] = None) -> TurnObservation:
+        key = (self.session_id or "" if session_id is None else session_id, turn)
+        return self.turns.setdefault(key, TurnObservation(turn=turn))
+
+    def _session_key(self, session_id: str) -> Optional[str]:
+        """Where a message of session_id is kept: its own session, or None when it belongs to
+        another session than this driver's (counted, then ignored)."""
+        if self.session_id is None or session_id == self.session_id:
+            return session_id
+        if session_id:
+            self.foreign_messages += 1
+        return None
 
     def _notify(self) -> None:
         with self.lock:
@@ -123,17 +148,29 @@ class VoiceDriver(Node):
         self._notify()
 
     def on_emotion(self, message: EmotionState) -> None:
-        observation = self.observation(int(message.turn))
+        session = self._session_key(message.session_id)
+        if session is None:
+            return
+        observation = self.observation(int(message.turn), session)
         observation.emotion, observation.emotion_t = message, time.perf_counter()
         self._notify()
 
     def on_directive(self, message: CreditorDirective) -> None:
-        observation = self.observation(int(message.turn))
+        session = self._session_key(message.session_id)
+        if session is None:
+            return
+        observation = self.observation(int(message.turn), session)
         observation.directive, observation.directive_t = message, time.perf_counter()
         self._notify()
 
     def on_reply(self, message: ReplyChunk) -> None:
-        observation = self.observation(int(message.turn))
+        session = self._session_key(message.session_id)
+        if session is None:
+            return
+        observation = self.observation(int(message.turn), session)
+        if any(r.index == message.index for r in observation.replies):
+            self.repeated_sentences += 1
+            return
         now = time.perf_counter()
         if not observation.replies:
             observation.first_reply_t = now
@@ -154,7 +191,16 @@ class VoiceDriver(Node):
         self._notify()
 
     def on_state(self, message: NegotiationState) -> None:
-        self.state = message
+        session = self._session_key(message.session_id)
+        if session is not None:
+            self.states[session] = message
+        self._notify()
+
+    def on_diagnostics(self, message: DiagnosticArray) -> None:
+        for status in message.status:
+            values = {v.key: v.value for v in status.values}
+            if "node" in values and values.get("pid", "").isdigit():
+                self.heartbeats[values["node"]] = (int(values["pid"]), time.monotonic())
         self._notify()
 
     def on_speaking(self, message: Bool) -> None:
@@ -189,15 +235,33 @@ class VoiceDriver(Node):
             time.sleep(0.2)
         raise TimeoutError(f"the node graph was not ready within {timeout_s:.0f} s (models still loading?)")
 
+    def wait_for_node(self, name: str, pid: int, timeout_s: float,
+                      alive: Callable[[], None] = lambda: None) -> None:
+        """Until the node process `pid` (a restarted node) reports on /diagnostics: its model is
+        loaded and it spins. The endpoints of the process it replaced may linger in discovery, so
+        they cannot tell."""
+        node = f"{self.get_namespace().rstrip('/')}/{name}"
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            alive()
+            if self.wait_for(lambda: self.heartbeats.get(node, (0, 0.0))[0] == pid, 0.5):
+                time.sleep(DISCOVERY_SETTLE_S)
+                return
+        raise TimeoutError(f"{name} (pid {pid}) did not report ready within {timeout_s:.0f} s")
+
     def start_session(self, scenario_id: str, timeout_s: float = 30.0) -> StartSession.Response:
         self.current_turn = 0
+        self.session_id = None
         future = self.start_client.call_async(StartSession.Request(scenario_id=scenario_id))
         deadline = time.monotonic() + timeout_s
         while not future.done() and time.monotonic() < deadline:
             time.sleep(0.05)
         if not future.done():
             raise TimeoutError("start_session did not answer")
-        return future.result()
+        response = future.result()
+        if response.success:
+            self.session_id = response.session_id
+        return response
 
     def speak(self, turn: int, text: str, samples_16k: np.ndarray, trailing_silence_s: float = 1.5,
               realtime: bool = True) -> TurnObservation:

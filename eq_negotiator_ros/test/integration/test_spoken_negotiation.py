@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from eq_negotiator_ros.config import load_config
-from eq_negotiator_ros.demo_session import run_spoken_negotiation
+from eq_negotiator_ros.demo_session import run_spoken_negotiation, unique_namespace
 
 LINES = (
     "I lost my job last month and I really cannot pay all of this now.",
@@ -23,14 +23,17 @@ LINES = (
 def spoken_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("spoken")
     config = load_config()
+    namespace = unique_namespace()
     listener = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("emotion_listener.py")), "/eq_negotiator/debtor_emotion", "240",
+        [sys.executable, str(Path(__file__).with_name("emotion_listener.py")), f"/{namespace}/debtor_emotion",
+         "240",
          str(len(LINES))], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert json.loads(listener.stdout.readline())["ready"]
     try:
         report = run_spoken_negotiation(
             config, config_path=None, overrides={"tts.play_audio": False, "eq.learning.state_path": str(out / "learned.json")}, max_turns=len(LINES), out_dir=out,
-            log=lambda line: None, scripted_lines=LINES, restart_reasoning_after_turn=1,
+            log=lambda line: None, scripted_lines=LINES, kill_after_turn={1: "eq_reasoning_node"},
+            namespace=namespace,
         )
     finally:
         try:
