@@ -150,6 +150,8 @@ class AsrConfig:
     min_silence_ms: int = 500
     min_speech_ms: int = 250
     max_utterance_s: float = 30.0
+    # speech/vad.py: a longer utterance is cut at its longest pause in this last share of it.
+    cut_search_fraction: float = 0.5
     barge_in: bool = False
     speech_pad_ms: int = 200  # speech/vad.py: audio kept before and after each utterance
     no_speech_threshold: float = 0.6  # speech/asr.py: Whisper's own "no speech" rule ...
@@ -357,6 +359,7 @@ BOUNDS: dict[str, Bounds] = {
     "asr.min_silence_ms": Bounds(1, 60000),
     "asr.min_speech_ms": Bounds(0, 60000),
     "asr.max_utterance_s": Bounds(1, 600),
+    "asr.cut_search_fraction": Bounds(0, 1, low_exclusive=True),
     "asr.speech_pad_ms": Bounds(0, 10000),
     "asr.no_speech_threshold": Bounds(0, 1),
     "tts.length_scale": Bounds(0, 10, low_exclusive=True),

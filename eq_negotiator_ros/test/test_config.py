@@ -61,7 +61,8 @@ def test_a_whole_number_setting_refuses_a_fraction():
     ("eq.learning.histroy_episodes", "eq.learning.histroy_episodes: unknown setting; did you mean "
                                      "eq.learning.history_episodes?"),
     ("asr.vad_treshold", "asr.vad_treshold: unknown setting; did you mean asr.vad_threshold?"),
-    ("offer.state_concession_factor.cooprative", "did you mean offer.state_concession_factor.cooperative?"),
+    ("offer.state_concession_factor.cooprative",
+     "did you mean offer.state_concession_factor.cooperative?"),
     ("run_dri", "run_dri: unknown setting; did you mean run_dir?"),
     ("zzz_unrelated", "zzz_unrelated: unknown setting; known: eq, offer,"),
 ])

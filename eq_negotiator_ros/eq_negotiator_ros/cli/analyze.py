@@ -88,7 +88,18 @@ def _make_detector(config: Any) -> Any:
 
 
 def analyze_line(line: str, number: int, detector: Any, extract_terms: Any) -> dict[str, Any]:
-    """One output object for one input line; never raises for bad input."""
+    """One output object for one input line; never raises: whatever goes wrong with one line
+    (JSON nested too deeply to parse, a text the detector or the extraction trips on) becomes that
+    line's error record, and the lines after it are still read."""
+    try:
+        return _analyze_line(line, number, detector, extract_terms)
+    except RecursionError:
+        return {"line": number, "error": "JSON nested too deeply to read; expected {\"text\": \"...\"}"}
+    except Exception as error:  # noqa: BLE001 - one bad line must not end the run (module docstring)
+        return {"line": number, "error": f"cannot analyse this line ({type(error).__name__}: {error})"}
+
+
+def _analyze_line(line: str, number: int, detector: Any, extract_terms: Any) -> dict[str, Any]:
     try:
         item = json.loads(line)
     except json.JSONDecodeError as error:

@@ -8,6 +8,13 @@ numbers faster-whisper's batch run produces) and applies the same hysteresis (sp
 `threshold`, silence below `threshold - 0.15`), keeping only a bounded amount of audio:
 `speech_pad_ms` of pre-roll while idle, at most `max_utterance_s` while in speech.
 
+A monologue longer than `max_utterance_s` is cut into pieces, each recognised and published on
+its own. A cut at a fixed length falls mid-word and mid-sentence, so the cut goes to the longest
+pause (a run of windows the model scores below `threshold`) in the last `cut_search_fraction` of the
+piece: between sentences, or at least between words. Only when that stretch holds no pause at all
+is the piece cut at the limit. The pieces follow each other sample for sample: nothing is lost or
+heard twice.
+
 Only audio at 16 kHz is accepted (the model's rate); resample with speech.audio.resample first.
 """
 
@@ -39,6 +46,7 @@ class VadSettings:
     min_speech_ms: int = 250
     max_utterance_s: float = 30.0
     speech_pad_ms: int = 200
+    cut_search_fraction: float = 0.5
     sample_rate_hz: int = VAD_SAMPLE_RATE_HZ
 
     @classmethod
@@ -49,6 +57,7 @@ class VadSettings:
             min_speech_ms=asr.min_speech_ms,
             max_utterance_s=asr.max_utterance_s,
             speech_pad_ms=asr.speech_pad_ms,
+            cut_search_fraction=asr.cut_search_fraction,
             sample_rate_hz=sample_rate_hz,
         )
 
@@ -63,6 +72,8 @@ class VadSettings:
             raise ValueError(f"asr.vad_threshold must be between 0 and 1, got {self.threshold}")
         if self.min_silence_ms <= 0 or self.min_speech_ms < 0 or self.speech_pad_ms < 0:
             raise ValueError("asr.min_silence_ms must be > 0; asr.min_speech_ms and the speech pad must be >= 0")
+        if not 0.0 < self.cut_search_fraction <= 1.0:
+            raise ValueError(f"asr.cut_search_fraction must be > 0 and <= 1, got {self.cut_search_fraction}")
         if self.max_utterance_s * 1000.0 <= self.min_speech_ms + 2 * self.speech_pad_ms:
             raise ValueError(
                 f"asr.max_utterance_s ({self.max_utterance_s}) is too short for "
@@ -78,7 +89,7 @@ class SpeechSegment:
     start_s: float
     end_s: float
     end_of_speech_detected_at_s: float  # stream time when the end was decided (latency = this - end_s)
-    cut_at_max_length: bool = False  # True when max_utterance_s cut it, not a silence
+    cut_at_max_length: bool = False  # True when max_utterance_s forced the cut (at a pause), not a silence
 
     @property
     def duration_s(self) -> float:
@@ -103,7 +114,8 @@ class UtteranceSegmenter:
     """push() audio as it arrives; get back each utterance once its trailing silence is long enough.
 
     Memory is bounded: idle, it keeps `speech_pad_ms` of audio; in speech, at most
-    `max_utterance_s` (a longer monologue is cut there and continues as the next utterance).
+    `max_utterance_s` (a longer monologue is cut at its longest pause before that limit and
+    continues as the next utterance).
     """
 
     def __init__(self, settings: VadSettings | AsrConfig | None = None, session: Any | None = None) -> None:
@@ -119,6 +131,7 @@ class UtteranceSegmenter:
         self._min_silence_samples = int(rate * settings.min_silence_ms / 1000)
         self._min_speech_samples = int(rate * settings.min_speech_ms / 1000)
         self._max_samples = int(rate * settings.max_utterance_s)
+        self._cut_search_samples = int(self._max_samples * settings.cut_search_fraction)
         self.reset()
 
     # -- state ----------------------------------------------------------------------------------
@@ -139,6 +152,9 @@ class UtteranceSegmenter:
         self._speech_start = 0  # first speech window of the current utterance
         self._silence_start = 0  # start of the silence run inside speech (0 = none)
         self._last_probability = 0.0
+        # (stream index, speech probability) of each window of the current utterance: where its
+        # pauses are, should it have to be cut. At most max_utterance_s of windows.
+        self._window_probabilities: list[tuple[int, float]] = []
 
     @property
     def in_speech(self) -> bool:
@@ -235,7 +251,9 @@ class UtteranceSegmenter:
                 self._triggered = True
                 self._speech_start = position
                 self._silence_start = 0
+                self._window_probabilities = [(position, probability)]
             return None
+        self._window_probabilities.append((position, probability))
         if probability >= settings_threshold:
             self._silence_start = 0
         elif probability < self._neg_threshold and not self._silence_start:
@@ -248,9 +266,32 @@ class UtteranceSegmenter:
             return None
         utterance_start = max(self._buffer_start, self._speech_start - self._pad_samples)
         if self._processed - utterance_start >= self._max_samples:
-            # Cut at exactly max_utterance_s; the samples after it start the next piece.
-            return self._emit(utterance_start + self._max_samples, cut=True, extra_pad=False)
+            # The samples after the cut start the next piece.
+            return self._emit(self._forced_cut(utterance_start), cut=True, extra_pad=False)
         return None
+
+    def _forced_cut(self, utterance_start: int) -> int:
+        """Where to cut an utterance that reached max_utterance_s: the middle of the longest pause
+        (latest of equals) among the windows in the last cut_search_fraction before the limit,
+        else the limit itself."""
+        limit = utterance_start + self._max_samples
+        search_from = max(limit - self._cut_search_samples, self._speech_start + self._min_speech_samples)
+        threshold = self.settings.threshold
+        best: tuple[int, int] | None = None  # (windows, first window's stream index)
+        run_start, run_windows = 0, 0
+        for position, probability in self._window_probabilities:
+            inside = search_from <= position and position + WINDOW_SAMPLES <= limit
+            if inside and probability < threshold:
+                run_start = position if run_windows == 0 else run_start
+                run_windows += 1
+                if best is None or run_windows >= best[0]:
+                    best = (run_windows, run_start)
+            else:
+                run_windows = 0
+        if best is None:
+            return limit
+        windows, start = best
+        return start + (windows + 1) // 2 * WINDOW_SAMPLES
 
     def _emit(self, speech_end: int, cut: bool, extra_pad: bool) -> SpeechSegment:
         """Cut the utterance [speech_start - pad, speech_end + pad) out of the buffer."""
@@ -273,7 +314,10 @@ class UtteranceSegmenter:
             self._buffer_size = rest.size
             self._buffer_start = end
             self._speech_start = end + self._pad_samples  # no pre-roll before a cut
-            self._silence_start = 0
+            # A pause still going on at the cut belongs to the next piece from the cut on; speech
+            # resumed after the cut clears it as usual.
+            self._silence_start = max(self._silence_start, end) if self._silence_start else 0
+            self._window_probabilities = [(i, p) for i, p in self._window_probabilities if i >= end]
         else:
             self._drop_utterance()
         return segment
@@ -281,4 +325,5 @@ class UtteranceSegmenter:
     def _drop_utterance(self) -> None:
         self._triggered = False
         self._silence_start = 0
+        self._window_probabilities = []
         self._trim_to(self._pad_samples)

@@ -94,3 +94,41 @@ def test_installed_command_reads_stdin():
     row = json.loads(result.stdout.splitlines()[0])
     assert row["emotion"] == "surprise"
     assert row["offer_days"] == 120
+
+
+def test_a_deeply_nested_line_is_one_error_and_the_lines_after_it_are_read(monkeypatch, capsys):
+    # 100000 nested arrays exceed the JSON parser's recursion limit (RecursionError, not JSONDecodeError).
+    deep = "[" * 100000 + "]" * 100000
+    stdin = "\n".join([json.dumps({"text": "I can do 90 days."}), deep, '{"text": {"deep": ' + deep + "}}",
+                       json.dumps({"text": "Fine, I accept."})]) + "\n"
+    code, rows, err = _run(monkeypatch, capsys, [], stdin)
+    assert code == 0, err
+    assert len(rows) == 4
+    assert rows[0]["offer_days"] == 90
+    assert rows[1] == {"line": 2, "error": rows[1]["error"]} and "nested too deeply" in rows[1]["error"]
+    assert rows[2]["line"] == 3 and "nested too deeply" in rows[2]["error"]
+    assert rows[3]["acceptance"] == "accept"
+
+
+class _FailingDetector:
+    """Trips on one text, as a detector bug or a model error would; neutral otherwise."""
+
+    name = "failing"
+
+    def detect(self, text, prosody=None):
+        from eq_negotiator_ros.eq.records import EmotionReading
+
+        if "trip" in text:
+            raise ValueError("cannot score this text")
+        return EmotionReading.neutral_low_confidence()
+
+
+@pytest.mark.parametrize("line", ['{"text": "please trip here"}', '"trip"'])
+def test_a_line_the_detector_fails_on_is_one_error_record(line):
+    from eq_negotiator_ros.cli.analyze import analyze_line
+    from eq_negotiator_ros.eq.extraction import extract_terms
+
+    detector = _FailingDetector()
+    result = analyze_line(line, 7, detector, extract_terms)
+    assert result == {"line": 7, "error": "cannot analyse this line (ValueError: cannot score this text)"}
+    assert analyze_line('{"text": "90 days then"}', 8, detector, extract_terms)["offer_days"] == 90

@@ -74,7 +74,8 @@ def test_run_with_wav_paths_publishes_the_file_on_audio_in(wav_file):
     from eq_negotiator_ros.nodes import common
 
     namespace = "/run_wav_test"
-    arguments, overrides = plan("run", "--use-mic", "false", "--wav-paths", str(wav_file), "--namespace", namespace)
+    arguments, overrides = plan("run", "--use-mic", "false", "--wav-paths", str(wav_file),
+                                "--namespace", namespace)
     context = rclpy.Context()
     rclpy.init(context=context)
     node = Node("run_wav_listener", namespace=namespace, context=context)
