@@ -1,7 +1,9 @@
 """audio_source: publishes audio/in from the microphone (ALSA `arecord`) or from WAV files.
 
 WAV files are published in real time (one chunk per chunk duration), followed by a second of
-silence so the ASR's end-of-speech detection sees each file end, then the node idles.
+silence so the ASR's end-of-speech detection sees each file end, then the node idles. Playing
+starts once something subscribes to audio/in: audio is best-effort, and the ASR node subscribes
+only after loading its model, so a file played at once would lose its first seconds.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from ..speech.audio import AudioFormatError, chunk_samples, int16_to_float, iter
 from . import common
 
 TRAILING_SILENCE_S = 1.0
+# After the publisher sees a subscriber, the subscriber's side of discovery may lag a little.
+SUBSCRIBER_SETTLE_S = 0.5
 
 
 class AudioSourceNode(Node):
@@ -59,8 +63,19 @@ class AudioSourceNode(Node):
         message.turn, message.end_of_segment = self.turn, end_of_segment
         self.pub.publish(message)
 
+    def wait_for_listener(self) -> bool:
+        """Block until audio/in has a subscriber; False when the node is closing first."""
+        if self.pub.get_subscription_count() == 0:
+            self.get_logger().info(f"waiting for a subscriber on {common.AUDIO_IN} before playing")
+        while self.pub.get_subscription_count() == 0:
+            if self.stop.wait(0.1):
+                return False
+        return not self.stop.wait(SUBSCRIBER_SETTLE_S)
+
     def play_files(self, paths: list[Path]) -> None:
         chunk_s = self.config.audio.chunk_ms / 1000.0
+        if not self.wait_for_listener():
+            return
         for path in paths:
             try:
                 samples, _ = read_wav(path, target_rate_hz=self.rate_hz)

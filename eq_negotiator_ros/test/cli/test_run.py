@@ -20,8 +20,6 @@ RATE_HZ = 16000
 @pytest.fixture
 def wav_file(tmp_path):
     path = tmp_path / "debtor.wav"
-    # 3 s: long enough that the first chunks the audio source publishes before discovery completes
-    # are not all of it.
     tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(3 * RATE_HZ) / RATE_HZ)
     write_wav(path, tone.astype(np.float32), RATE_HZ)
     return path
@@ -76,26 +74,32 @@ def test_run_with_wav_paths_publishes_the_file_on_audio_in(wav_file):
     namespace = "/run_wav_test"
     arguments, overrides = plan("run", "--use-mic", "false", "--wav-paths", str(wav_file),
                                 "--namespace", namespace)
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    node = Node("run_wav_listener", namespace=namespace, context=context)
-    heard: list[AudioChunk] = []
-    node.create_subscription(AudioChunk, common.AUDIO_IN, heard.append, common.AUDIO_QOS)
-    executor = rclpy.executors.SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    threading.Thread(target=executor.spin, daemon=True).start()
     logs: list[str] = []
-    # Only the audio source: the subscriber must be up before it plays (best-effort audio).
+    heard: list[AudioChunk] = []
     with NodeGraph(arguments, overrides=overrides, nodes=["audio_source"],
                    on_output=lambda name, line: logs.append(line)) as node_graph:
+        # The listener comes late, as the ASR node does (it subscribes after loading its model): by
+        # then a file played at once would be half gone or over. The audio source waits for it.
+        time.sleep(4.0)
+        node_graph.check_alive()
+        context = rclpy.Context()
+        rclpy.init(context=context)
+        node = Node("run_wav_listener", namespace=namespace, context=context)
+        node.create_subscription(AudioChunk, common.AUDIO_IN, heard.append, common.AUDIO_QOS)
+        executor = rclpy.executors.SingleThreadedExecutor(context=context)
+        executor.add_node(node)
+        threading.Thread(target=executor.spin, daemon=True).start()
         deadline = time.monotonic() + 60
         while not any(m.end_of_segment for m in heard) and time.monotonic() < deadline:
             node_graph.check_alive()
             time.sleep(0.2)
-    executor.shutdown()
-    node.destroy_node()
-    rclpy.shutdown(context=context)
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown(context=context)
     assert any(m.end_of_segment for m in heard), "\n".join(logs[-20:])
     assert {m.header.frame_id for m in heard} == {"wav"}
     samples = np.concatenate([np.asarray(m.samples, dtype=np.float32) for m in heard])
-    assert np.abs(samples).max() > 0.2
+    # 3 s of tone then the trailing second of silence, every chunk of it, in order.
+    assert samples.size == 4 * RATE_HZ
+    assert np.abs(samples[:3 * RATE_HZ]).min() < 0.01 and np.abs(samples[:3 * RATE_HZ]).max() > 0.25
+    assert np.abs(samples[3 * RATE_HZ:]).max() == 0.0
