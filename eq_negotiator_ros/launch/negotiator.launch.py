@@ -1,7 +1,7 @@
 """Start the EQ-Negotiator graph: ros2 launch eq_negotiator_ros negotiator.launch.py [arg:=value ...]
 
 Arguments (see eq_negotiator_ros/graph.py, shared with `eq-negotiator run`): namespace,
-params_file, llm_model_path, asr_model_path, tts_voice_path, use_mic, barge_in, gpu_layers.
+params_file, llm_model_path, asr_model_path, tts_voice_path, use_mic, wav_paths, barge_in, gpu_layers.
 Works on Humble, Jazzy and Kilted.
 """
 
