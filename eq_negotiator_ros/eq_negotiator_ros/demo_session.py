@@ -64,7 +64,7 @@ def run_spoken_negotiation(
     import rclpy
     from rclpy.signals import SignalHandlerOptions
 
-    from .launcher import LaunchError, NodeDiedError, NodeGraph
+    from .launcher import LaunchError, NodeDiedError, NodeGraph, describe_exit
     from .nodes.voice_driver import VoiceDriver
     from .sim.debtor import DebtorSimulator, load_personas
     from .sim.scenarios import find_scenario, load_scenarios
@@ -155,18 +155,18 @@ def run_spoken_negotiation(
             "wall_time_s": round(time.perf_counter() - started, 1),
         }
 
-    def fail(error: str, failed_node: str = "") -> DemoError:
+    def fail(error: str, failed_node: str = "", detail: str = "") -> DemoError:
         """The run cannot go on: write what happened, and say where it is."""
         report = build_report(error, failed_node)
         where = ""
         if write_files:
             try:
                 report["files"] = _write_run_files(out_dir, report, timeline, rate)
-                where = (f"; the transcript of the {len(turns_report)} finished turns is in "
-                         f"{report['files']['transcript_json']}")
+                finished = f"{len(turns_report)} finished turn" + ("" if len(turns_report) == 1 else "s")
+                where = f"; the transcript ({finished}) is in {report['files']['transcript_json']}"
             except OSError as write_error:
                 where = f"; the transcript could not be written to {out_dir}: {write_error}"
-        return DemoError(f"{error}{where}")
+        return DemoError(f"{error}{where}{detail}")
 
     try:
         node_graph.start()
@@ -228,7 +228,10 @@ def run_spoken_negotiation(
             report["files"] = _write_run_files(out_dir, report, timeline, rate)
         return report
     except NodeDiedError as error:
-        raise fail(str(error), error.node) from None
+        # Its own last lines say why (a traceback, an error it logged); the demo hides node logs.
+        last_lines = [line for line in node_logs if line.startswith(f"[{error.node}]")][-12:]
+        message = f"node {error.node} died ({describe_exit(error.returncode)})"
+        raise fail(message, error.node, "".join(f"\n  {line}" for line in last_lines)) from None
     except (DemoError, LaunchError, TimeoutError) as error:
         raise fail(str(error)) from None
     except BaseException as error:  # Ctrl-C, SIGTERM, or a bug: the transcript is written all the same

@@ -116,7 +116,7 @@ def test_a_node_that_dies_ends_the_demo_with_an_error_and_the_transcript(tmp_pat
         demo.kill()
     output = demo.output()
     assert code == 1, output
-    assert "asr_node exited with signal SIGKILL" in output
+    assert "node asr_node died (signal SIGKILL)" in output
     assert "the ASR heard no speech" not in output
     transcript = json.loads((out / "transcript.json").read_text())
     assert transcript["outcome"]["result"] == "error"
