@@ -177,6 +177,10 @@ class AudioConfig:
 @dataclass(frozen=True)
 class SessionConfig:
     store_path: Path | None = None
+    # A store locked by another writer: each attempt waits this long (SQLite busy timeout) ...
+    store_lock_timeout_s: float = 1.0
+    # ... and is tried this many times before the caller gets an error naming the lock.
+    store_lock_attempts: int = 3
     scenarios_path: Path | None = None
     default_scenario: str = "crad_000"
     # What a StartSession request may ask for (eq/requests.py); beyond these a request is refused.
@@ -367,6 +371,8 @@ BOUNDS: dict[str, Bounds] = {
     "audio.chunk_ms": Bounds(10, 1000),
     "session.max_target_days": Bounds(1, 36500),
     "session.max_balance": Bounds(0, 1e15, low_exclusive=True),
+    "session.store_lock_timeout_s": Bounds(0, 600, low_exclusive=True),
+    "session.store_lock_attempts": Bounds(1, 100),
 }
 
 

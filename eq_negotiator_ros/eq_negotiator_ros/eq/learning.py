@@ -27,7 +27,9 @@ After each finished negotiation (learn_from_episode):
 
 Persistence (save_learned / load_learned_state / reset_learned): JSON with the matrices, the
 episode count, the stored sequences and the reward statistics, written atomically (temp file, fsync, rename). A missing,
-unreadable or invalid file gives the priors and a message saying what happened; nothing printed.
+unreadable or invalid file (a field of the wrong type included) gives the priors and a message
+saying what happened; nothing printed. A file that cannot be written or removed raises
+LearnedStateError naming it: the caller (the reasoning node) logs it and negotiates on.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 import numpy as np
 
@@ -110,12 +112,18 @@ class LearnedModel:
         if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 0:
             raise ValueError("episodes must be a non-negative integer")
         sequences = []
-        for seq in data.get("sequences", []):
+        stored = data.get("sequences", [])
+        if not isinstance(stored, (list, tuple)):
+            raise ValueError(f"sequences must be a list of negotiations, not {type(stored).__name__}")
+        for seq in stored:
+            if not isinstance(seq, (list, tuple)):
+                raise ValueError(f"each stored negotiation must be a list of turns, not {type(seq).__name__}")
             pairs = []
             for pair in seq:
-                if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                is_pair = isinstance(pair, (list, tuple)) and len(pair) == 2
+                if not (is_pair and all(isinstance(e, str) for e in pair)):
                     raise ValueError("each stored turn must be [creditor emotion, debtor emotion]")
-                pairs.append((EMOTIONS[emotion_index(str(pair[0]))], EMOTIONS[emotion_index(str(pair[1]))]))
+                pairs.append((EMOTIONS[emotion_index(pair[0])], EMOTIONS[emotion_index(pair[1])]))
             sequences.append(tuple(pairs))
         return cls(
             model=model, episodes=episodes, sequences=tuple(sequences),
@@ -310,22 +318,67 @@ def _floor_rows(matrix: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-def load_learned_state(path: Path | str | None, priors: EmotionModel) -> tuple[LearnedModel, str]:
+class LearnedStateError(OSError):
+    """The learned-model file cannot be written or removed; the message names the file and the setting."""
+
+
+@dataclass(frozen=True)
+class LearnedStateLoad:
+    """What read_learned_state found: the learning to use, a message for the log, and the problem
+    when a file is there but could not be used (None when it was used, or there is none yet)."""
+
+    learned: LearnedModel
+    message: str
+    problem: Optional[str] = None
+
+
+# Besides file and JSON errors: a file of the right format with a field of the wrong type can make
+# a check that expected a list or a number raise TypeError, KeyError, ... instead of ValueError, and
+# deeply nested JSON raises RecursionError. Any of them means "invalid file", never "stop the node".
+_UNUSABLE_FILE_ERRORS = (
+    OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
+)
+
+
+def read_learned_state(path: Path | str | None, priors: EmotionModel) -> LearnedStateLoad:
     """The saved learning, or the priors with a message saying why (missing, unreadable, invalid)."""
     if path in (None, ""):
-        return LearnedModel.from_priors(priors), "no learning state path configured; starting from the published priors"
-    path = Path(path).expanduser()
-    if not path.exists():
-        return LearnedModel.from_priors(priors), f"no learned model at {path} yet; starting from the published priors"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        learned = LearnedModel.from_dict(data)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
-        return LearnedModel.from_priors(priors), (
-            f"learned model {path} is unreadable ({error}); using the published priors. "
-            f"It will be overwritten after the next negotiation; delete it (or run the reset) to silence this"
+        return LearnedStateLoad(
+            LearnedModel.from_priors(priors),
+            "no learning state path configured; starting from the published priors",
         )
-    return learned, f"loaded learned model from {path} ({learned.episodes} negotiations)"
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return LearnedStateLoad(
+            LearnedModel.from_priors(priors),
+            f"no learned model at {path} yet; starting from the published priors",
+        )
+    except _UNUSABLE_FILE_ERRORS as error:
+        problem = f"learned model {path} cannot be read ({error})"
+        return LearnedStateLoad(
+            LearnedModel.from_priors(priors),
+            f"{problem}; using the published priors. Set eq.learning.state_path to a readable, writable file",
+            problem,
+        )
+    try:
+        learned = LearnedModel.from_dict(json.loads(text))
+    except _UNUSABLE_FILE_ERRORS as error:
+        problem = f"learned model {path} is unreadable ({type(error).__name__}: {error})"
+        return LearnedStateLoad(
+            LearnedModel.from_priors(priors),
+            f"{problem}; using the published priors. "
+            "It will be overwritten after the next negotiation; delete it (or run the reset) to silence this",
+            problem,
+        )
+    return LearnedStateLoad(learned, f"loaded learned model from {path} ({learned.episodes} negotiations)")
+
+
+def load_learned_state(path: Path | str | None, priors: EmotionModel) -> tuple[LearnedModel, str]:
+    """(learning, message): read_learned_state without the problem field."""
+    load = read_learned_state(path, priors)
+    return load.learned, load.message
 
 
 def load_learned(path: Path | str | None, priors: EmotionModel) -> EmotionModel:
@@ -339,22 +392,34 @@ def save_learned(path: Path | str, model: LearnedModel | EmotionModel) -> Path:
     previous file intact, never half a JSON."""
     learned = model if isinstance(model, LearnedModel) else LearnedModel(model=model)
     path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(learned.to_dict(), indent=1)
-    fd, temp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise _save_error(path, error) from error
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp_name, path)
-    except BaseException:
+    except BaseException as error:
         try:
             os.unlink(temp_name)
         except OSError:
             pass
+        if isinstance(error, OSError):
+            raise _save_error(path, error) from error
         raise
     return path
+
+
+def _save_error(path: Path, error: OSError) -> LearnedStateError:
+    return LearnedStateError(
+        f"cannot save the learned model to {path} ({type(error).__name__}: {error}); what was learned is "
+        "kept in memory and saved after the next negotiation. Set eq.learning.state_path to a writable file"
+    )
 
 
 def reset_learned(path: Path | str | None) -> bool:
@@ -367,3 +432,8 @@ def reset_learned(path: Path | str | None) -> bool:
         return True
     except FileNotFoundError:
         return False
+    except OSError as error:
+        raise LearnedStateError(
+            f"cannot remove the learned model {path} ({type(error).__name__}: {error}); "
+            "delete it by hand or set eq.learning.state_path to another file"
+        ) from error

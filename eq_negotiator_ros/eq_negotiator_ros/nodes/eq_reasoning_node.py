@@ -5,6 +5,12 @@ speech (Utterance) -> debtor_emotion (EmotionState), directive (CreditorDirectiv
 negotiation_state (NegotiationState, latched), creditor_expression (std_msgs/String).
 Services start_session and reset_session. Every turn is written to SQLite before anything is
 published, so a restarted node resumes the same negotiation.
+
+A store or learning file that cannot be read or written never stops the node: the failure is
+logged, /diagnostics says `persistence: degraded (<reason>)` at level WARN, and the negotiation goes
+on (on the published priors, or unsaved until a write succeeds). A store locked by another writer
+makes start_session answer success=false naming the file and the lock; a stored row that cannot be
+resumed is quarantined.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import time
 import uuid
 from typing import Optional
 
+from diagnostic_msgs.msg import DiagnosticStatus
 from rclpy.node import Node
 from std_msgs.msg import String
 
@@ -22,14 +29,14 @@ from eq_negotiator_interfaces.srv import ResetSession, StartSession
 
 from ..eq.detection import make_detector
 from ..eq.emotions import EMOTIONS, HIDDEN_STATES
-from ..eq.learning import load_learned_state, reset_learned, save_learned
+from ..eq.learning import read_learned_state, reset_learned, save_learned
 from ..eq.policy import make_policy
 from ..eq.records import Directive, ProsodyFeatures, Scenario
 from ..eq.requests import SessionRequestError, validate_session_request
 from ..eq.session import NegotiationSession
 from ..eq.tracker import HiddenStateTracker
 from ..sim.scenarios import load_scenarios
-from ..store import SessionStore
+from ..store import SessionStore, SessionStoreError, SessionStoreLocked
 from . import common
 
 
@@ -41,7 +48,11 @@ class EqReasoningNode(Node):
         self.policy_name = self.get_parameter("policy").value
         self.detector = make_detector(self.config)
         self.scenarios = {s.scenario_id: s for s in load_scenarios(self.config.session.scenarios_path)}
-        self.store = SessionStore(self.config.session.store_path or (self.config.run_dir / "sessions.sqlite"))
+        # What cannot be read or written ("store", "learning" -> reason): the node negotiates on
+        # without it and says so in diagnostics; a later successful write clears it.
+        self.persistence_problems: dict[str, str] = {}
+        self.quarantined_sessions = 0
+        self.store: Optional[SessionStore] = self.open_store()
         self.policy = self.make_policy()
         self.session: Optional[NegotiationSession] = None
         self.last_reasoning_s = 0.0
@@ -66,26 +77,70 @@ class EqReasoningNode(Node):
         learned = None
         state_path = self.config.eq.learning.state_path
         if state_path is not None and self.config.eq.learning.enabled:
-            learned, note = load_learned_state(state_path, self.config.eq.model)
-            if note:
-                self.get_logger().info(note)
+            load = read_learned_state(state_path, self.config.eq.model)
+            learned = load.learned
+            if load.problem:
+                self.persistence_failed("learning", f"{load.problem}; negotiating on the published priors")
+            else:
+                self.persistence_problems.pop("learning", None)
+                self.get_logger().info(load.message)
         return make_policy(self.policy_name, self.config.eq, learned=learned)
+
+    # -- persistence: every failure is logged, shown in diagnostics and survived ---------------------
+
+    def open_store(self) -> Optional[SessionStore]:
+        settings = self.config.session
+        path = settings.store_path or (self.config.run_dir / "sessions.sqlite")
+        try:
+            store = SessionStore(path, settings.store_lock_timeout_s, settings.store_lock_attempts)
+        except SessionStoreError as error:
+            self.persistence_failed("store", f"{error}; sessions are not saved (no resume after a restart)")
+            return None
+        self.persistence_problems.pop("store", None)
+        return store
+
+    def persistence_failed(self, part: str, reason: str) -> None:
+        self.persistence_problems[part] = reason
+        self.get_logger().error(reason)
+
+    def on_quarantined(self, session_id: str, reason: str) -> None:
+        self.quarantined_sessions += 1
+        self.get_logger().error(
+            f"session {session_id} in the store {self.store.path if self.store else ''} cannot be resumed "
+            f"and is quarantined (phase 'quarantined', kept for inspection): {reason}"
+        )
 
     def _tracker(self) -> HiddenStateTracker:
         return HiddenStateTracker.from_config(self.config.eq, getattr(self.policy, "model", None))
 
     def resume(self) -> None:
-        latest = self.store.latest_active()
-        if latest is None:
+        """Continue the latest session still negotiating; a row that cannot be resumed is
+        quarantined and the next one is tried, so one bad row never stops the node from starting."""
+        if self.store is None:
             return
-        session_id, data = latest
-        try:
-            self.session = NegotiationSession.from_dict(data, self.config, self.policy, self._tracker())
-        except Exception as error:  # a stored session from an incompatible version: keep it, start fresh
-            self.get_logger().error(f"cannot resume session {session_id}: {error}; it is marked aborted")
-            self.store.set_phase(session_id, "aborted")
+        unresumable: set[str] = set()
+        while True:
+            try:
+                latest = self.store.latest_active(exclude=unresumable, on_quarantine=self.on_quarantined)
+            except SessionStoreError as error:
+                self.persistence_failed("store", f"cannot read the sessions to resume: {error}")
+                return
+            if latest is None:
+                return
+            session_id, data = latest
+            try:
+                self.session = NegotiationSession.from_dict(data, self.config, self.policy, self._tracker())
+            except Exception as error:  # an incompatible version or damaged data: keep it aside, start fresh
+                unresumable.add(session_id)
+                reason = f"{type(error).__name__}: {error}"
+                try:
+                    self.store.quarantine(session_id, reason)
+                except SessionStoreError as store_error:
+                    reason += f" (not marked in the store: {store_error})"
+                self.on_quarantined(session_id, reason)
+                continue
+            self.get_logger().info(f"resumed session {session_id} at turn {self.session.snapshot().turn}")
             return
-        self.get_logger().info(f"resumed session {session_id} at turn {self.session.snapshot().turn}")
 
     def scenario(self, scenario_id: str, request: StartSession.Request) -> Scenario:
         scenario_id = scenario_id or self.config.session.default_scenario
@@ -100,37 +155,91 @@ class EqReasoningNode(Node):
         except (KeyError, SessionRequestError) as error:
             response.success, response.message = False, str(error.args[0])
             return response
+        if self.store is None:
+            self.store = self.open_store()  # the store may be writable again (a folder created since)
+        replaced, replaced_data = None, None
         if self.session is not None and not self.session.finished:
-            self.store.set_phase(self.session.snapshot().session_id, "aborted")
+            replaced, replaced_data = self.session.snapshot().session_id, self.session.to_dict()
         # The session keeps the start date, so "by the end of March" reads the same after a resume.
-        self.session = NegotiationSession(scenario, self.config, self.policy, self._tracker(),
-                                          session_id=uuid.uuid4().hex[:12], today=datetime.date.today())
-        directive = self.session.open()
-        self.persist()
+        session = NegotiationSession(scenario, self.config, self.policy, self._tracker(),
+                                     session_id=uuid.uuid4().hex[:12], today=datetime.date.today())
+        directive = session.open()
+        unsaved = "" if self.store is not None else " (not saved: no session store, see diagnostics)"
+        try:
+            self.save_session(session, replaces=replaced)
+        except SessionStoreLocked as error:
+            # Nothing is lost by refusing now (no turn yet) and the caller can try again. open()
+            # reset the shared policy's per-negotiation state: the running session is rebuilt from
+            # its own record, as a restart would, and goes on unchanged.
+            if replaced_data is not None:
+                self.session = self.rebuilt(replaced, replaced_data)
+                self.publish_state()
+            response.success, response.message = False, f"session not started: {error}"
+            self.get_logger().error(response.message)
+            return response
+        except SessionStoreError as error:
+            self.persistence_failed("store", f"{error}; this session goes on without being saved")
+            unsaved = " (not saved: see diagnostics)"
+        self.session = session
         self.publish_directive(directive)
         self.publish_state()
         response.success, response.session_id = True, directive.session_id
-        response.message = f"session {directive.session_id} started on scenario {scenario.scenario_id}"
+        response.message = (
+            f"session {directive.session_id} started on scenario {scenario.scenario_id}{unsaved}"
+        )
         response.opening_text = f"{directive.intent} {directive.offer.days} days"
         self.get_logger().info(response.message)
         return response
 
     def on_reset_session(self, request: ResetSession.Request, response: ResetSession.Response):
         if self.session is not None:
-            self.store.set_phase(self.session.snapshot().session_id, "aborted")
+            session_id = self.session.snapshot().session_id
             self.session = None
-        if request.forget_learning:
-            if self.config.eq.learning.state_path is not None:
-                reset_learned(self.config.eq.learning.state_path)
-            self.policy = self.make_policy()
-        self.publish_state()
+            if self.store is not None:
+                try:
+                    self.store.set_phase(session_id, "aborted")
+                except SessionStoreError as error:
+                    self.persistence_failed("store", f"session {session_id} not marked aborted: {error}")
         response.success = True
-        response.message = "session reset" + (" and learning forgotten" if request.forget_learning else "")
+        response.message = "session reset"
+        if request.forget_learning:
+            try:
+                if self.config.eq.learning.state_path is not None:
+                    reset_learned(self.config.eq.learning.state_path)
+                self.policy = self.make_policy()
+                response.message += " and learning forgotten"
+            except OSError as error:  # LearnedStateError: the file could not be removed
+                self.get_logger().error(str(error))
+                response.success, response.message = False, f"session reset; learning not forgotten: {error}"
+        self.publish_state()
         return response
 
+    def rebuilt(self, session_id: str, data: dict) -> Optional[NegotiationSession]:
+        try:
+            return NegotiationSession.from_dict(data, self.config, self.policy, self._tracker())
+        except Exception as error:  # the record was made by this very process: not expected
+            self.get_logger().error(f"session {session_id} could not be rebuilt and ends here: {error}")
+            return None
+
+    def save_session(self, session: NegotiationSession, replaces: Optional[str] = None) -> None:
+        """Write the session (raises SessionStoreError); no store means nothing to write."""
+        if self.store is None:
+            return
+        snapshot = session.snapshot()
+        self.store.save(snapshot.session_id, snapshot.scenario_id, snapshot.phase, session.to_dict(),
+                        replaces=replaces)
+        self.persistence_problems.pop("store", None)
+
     def persist(self) -> None:
-        snapshot = self.session.snapshot()
-        self.store.save(snapshot.session_id, snapshot.scenario_id, snapshot.phase, self.session.to_dict())
+        """Save the current session after a turn. A failed write is logged and the negotiation goes
+        on: the whole session is written again after the next turn, so the turn is saved then."""
+        try:
+            self.save_session(self.session)
+        except SessionStoreError as error:
+            snapshot = self.session.snapshot()
+            self.persistence_failed(
+                "store", f"turn {snapshot.turn} of session {snapshot.session_id} not saved: {error}"
+            )
 
     # -- turns ------------------------------------------------------------------------------
 
@@ -164,7 +273,11 @@ class EqReasoningNode(Node):
             self.policy.finish(self.session.outcome == "success")
             learning = self.config.eq.learning
             if learning.enabled and learning.state_path and getattr(self.policy, "learns", False):
-                save_learned(learning.state_path, self.policy.learned)
+                try:
+                    save_learned(learning.state_path, self.policy.learned)
+                    self.persistence_problems.pop("learning", None)
+                except OSError as error:  # LearnedStateError: kept in memory, saved after the next one
+                    self.persistence_failed("learning", str(error))
 
     def publish_emotion(self, record) -> None:
         reading = record.reading
@@ -228,15 +341,21 @@ class EqReasoningNode(Node):
         self.state_pub.publish(message)
 
     def publish_diagnostics(self) -> None:
-        common.publish_diagnostics(self, self.diagnostics_pub, 'ready', {
+        problems = self.persistence_problems
+        persistence = f"degraded ({'; '.join(problems[k] for k in sorted(problems))})" if problems else "ok"
+        message = "ready, persistence degraded" if problems else "ready"
+        common.publish_diagnostics(self, self.diagnostics_pub, message, {
             "detector": self.config.detector.kind,
             "policy": self.policy_name,
             "session": self.session.snapshot().session_id if self.session else "",
             "last_reasoning_ms": f"{self.last_reasoning_s * 1000:.2f}",
-        })
+            "persistence": persistence,
+            "quarantined_sessions": self.quarantined_sessions,
+        }, level=DiagnosticStatus.WARN if problems else DiagnosticStatus.OK)
 
     def close(self) -> None:
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
 
 
 def _duration_s(message: Utterance) -> float:

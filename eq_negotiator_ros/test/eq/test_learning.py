@@ -354,3 +354,94 @@ def test_eq_state_dict_resumes_mid_negotiation_exactly(eq_config):
     assert policy.learned.reward_stats == twin.learned.reward_stats
     # The Thompson generator continues identically too.
     assert np.allclose(policy.start().expected_payoffs, twin.start().expected_payoffs)
+
+
+# -- a learned-state file that cannot be read or written is survived -------------------------------
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("sequences", 5),
+        ("sequences", None),
+        ("sequences", [5]),
+        ("sequences", [None]),
+        ("sequences", [[5]]),
+        ("sequences", [[[1, 2]]]),
+        ("sequences", [[["joy", None]]]),
+        ("sequences", {"joy": "anger"}),
+        ("sequences", "joy"),
+        ("episodes", "3"),
+        ("reward_stats", {e: None for e in EMOTIONS}),
+        ("reward_stats", [1, 2, 3]),
+        ("model", [1, 2, 3]),
+        ("model", None),
+    ],
+)
+def test_a_field_of_the_wrong_type_gives_the_priors_and_names_the_file(eq_config, tmp_path, field, value):
+    path = tmp_path / "learned.json"
+    policy = make_policy("eq", eq_config)
+    negotiate(policy, ["anger", "sadness"], success=True)
+    data = policy.learned.to_dict()
+    data[field] = value
+    path.write_text(json.dumps(data))
+    load = learning.read_learned_state(path, eq_config.model)
+    assert load.learned.episodes == 0
+    assert np.array_equal(load.learned.model.creditor_payoff, eq_config.model.creditor_payoff)
+    assert load.problem is not None and str(path) in load.problem and "unreadable" in load.problem
+    assert "priors" in load.message
+    # The node starts from what the loader gives: the priors must make a working policy.
+    negotiate(make_policy("eq", eq_config, learned=load.learned), ["anger"], success=False)
+
+
+def test_deeply_nested_json_gives_the_priors(eq_config, tmp_path):
+    path = tmp_path / "learned.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    load = learning.read_learned_state(path, eq_config.model)
+    assert load.problem is not None and load.learned.episodes == 0
+
+
+def test_a_good_or_missing_file_is_no_problem(eq_config, tmp_path):
+    path = tmp_path / "learned.json"
+    assert learning.read_learned_state(path, eq_config.model).problem is None
+    save_learned(path, LearnedModel.from_priors(eq_config.model))
+    load = learning.read_learned_state(path, eq_config.model)
+    assert load.problem is None and "loaded" in load.message
+
+
+def test_a_path_under_a_regular_file_cannot_be_read_or_saved(eq_config, tmp_path):
+    # chmod does not stop root from writing: a regular file where the folder should be does.
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    path = blocker / "learned.json"
+    load = learning.read_learned_state(path, eq_config.model)
+    assert load.problem is not None and str(path) in load.problem and load.learned.episodes == 0
+    policy = make_policy("eq", eq_config)
+    negotiate(policy, ["anger"], success=True)
+    with pytest.raises(learning.LearnedStateError) as caught:
+        save_learned(path, policy.learned)
+    message = str(caught.value)
+    assert str(path) in message and "eq.learning.state_path" in message
+    assert isinstance(caught.value, OSError)
+    assert blocker.read_text() == "x"
+
+
+def test_a_failed_rename_names_the_file_and_leaves_nothing_behind(eq_config, tmp_path, monkeypatch):
+    path = tmp_path / "learned.json"
+
+    def refuse(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(learning.os, "replace", refuse)
+    with pytest.raises(learning.LearnedStateError) as caught:
+        save_learned(path, LearnedModel.from_priors(eq_config.model))
+    assert str(path) in str(caught.value) and "Permission denied" in str(caught.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_learned_file_that_cannot_be_removed_says_so(tmp_path):
+    path = tmp_path / "learned.json"
+    path.mkdir()  # a folder where the file should be: unlink fails
+    with pytest.raises(learning.LearnedStateError) as caught:
+        reset_learned(path)
+    assert str(path) in str(caught.value) and "eq.learning.state_path" in str(caught.value)
