@@ -106,11 +106,34 @@ def test_unwritable_learning_file_after_a_finished_negotiation(reasoning_node, t
     # No finished turn is lost: both are in the store with the final phase.
     assert len(stored_records(tmp_path / "sessions.sqlite", started.session_id)) == 2
     assert stored_phases(tmp_path / "sessions.sqlite")[started.session_id] == client.state.phase
-    # And it negotiates on: a new session answers.
+    # And it negotiates on: a new session answers. Once the folder can be made, the next finished
+    # negotiation saves what both taught (kept in memory meanwhile) and the warning clears.
     again = client.start_session()
     assert again is not None and again.success
-    assert client.say(LINES[0]) is not None
+    learned.parent.unlink()
+    learned.parent.mkdir()
+    for line in LINES[:2]:
+        assert client.say(line) is not None, process.output()
+    assert client.spin_until(lambda: learned.exists(), 15), process.output()
+    assert json.loads(learned.read_text())["episodes"] == 2
+    assert client.spin_until(lambda: client.diagnostics and client.diagnostics[-1]["persistence"] == "ok", 10)
     assert_alive(process)
+
+
+def test_forgetting_a_learning_file_that_cannot_be_removed(reasoning_node, tmp_path):
+    learned = tmp_path / "learned.json"
+    learned.mkdir()  # a folder where the file should be: it can be neither read nor removed
+    process, client = reasoning_node(base_overrides(tmp_path))
+    assert "cannot be read" in client.latest_persistence()["persistence"]
+    started = client.start_session()
+    assert started is not None and started.success
+    reset = client.reset_session(forget_learning=True)
+    assert reset is not None, f"no reply to reset_session:\n{process.output()}"
+    assert not reset.success and str(learned) in reset.message and "not forgotten" in reset.message
+    assert client.spin_until(lambda: client.state.phase == "idle", 10)
+    assert_alive(process)
+    assert client.start_session().success
+    assert client.say(LINES[0]) is not None
 
 
 def test_learning_file_with_a_field_of_the_wrong_type(reasoning_node, tmp_path):
