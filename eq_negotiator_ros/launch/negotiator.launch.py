@@ -28,9 +28,13 @@ def _nodes(context, *args, **kwargs):
         overrides = graph.parameter_overrides(spec, arguments)
         if overrides:
             parameters.append(overrides)
+        # As `eq-negotiator run` does: a node that dies is started again where graph.restart_policy
+        # says that is safe (launch's respawn has no backoff or limit; run adds both).
+        restart = graph.restart_policy(spec.name, arguments)
         actions.append(Node(
             package=PACKAGE, executable=spec.executable, name=spec.name,
             namespace=arguments["namespace"], parameters=parameters, output="screen", emulate_tty=True,
+            respawn=restart.allowed, respawn_delay=graph.RESTART_BACKOFF_S,
         ))
     return actions
 

@@ -126,6 +126,27 @@ def test_a_node_that_dies_ends_the_demo_with_an_error_and_the_transcript(tmp_pat
     assert not any(process_running(pid) for pid in node_pids(demo.process.pid).values())
 
 
+def test_a_demo_stopped_by_sigterm_writes_its_transcript_and_stops_its_nodes(tmp_path):
+    out = tmp_path / "demo"
+    demo = CommandProcess(["--set", "tts.play_audio=false", "--set",
+                           f"eq.learning.state_path={tmp_path / 'learned.json'}",
+                           "demo", "--max-turns", "4", "--persona", "angry", "--out", str(out)])
+    try:
+        first_turn = demo.wait_for_line(lambda line: line.startswith("--- turn 1 ---"), GRAPH_START_S)
+        assert first_turn, demo.output()
+        pids = node_pids(demo.process.pid)
+        assert set(pids) == set(NODE_NAMES)
+        demo.process.send_signal(signal.SIGTERM)
+        code = demo.process.wait(timeout=60)
+    finally:
+        demo.kill()
+    assert code == 128 + signal.SIGTERM, demo.output()
+    transcript = json.loads((out / "transcript.json").read_text())
+    assert transcript["outcome"]["result"] == "error" and transcript["outcome"]["error"] == "interrupted"
+    assert transcript["turns"] and transcript["turns"][0]["turn"] == 1
+    assert not [pid for pid in pids.values() if process_running(pid)], "nodes outlived the demo"
+
+
 # -- two demos on one ROS domain -------------------------------------------------------------
 
 def test_two_demos_on_one_domain_each_get_their_own_replies_once(tmp_path):
