@@ -7,4 +7,8 @@ cd "$(dirname "$0")/.."
 export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
 export ROS_DOMAIN_ID=${ROS_DOMAIN_ID:-$(( (RANDOM % 100) + 100 ))}
 export HF_HUB_OFFLINE=1
-exec .venv/bin/python -m pytest eq_negotiator_ros/test -q -p no:cacheprovider "$@"
+# With test paths among the arguments only those run; without, the whole suite.
+has_path=false
+for arg in "$@"; do [ -e "${arg%%::*}" ] && has_path=true; done
+$has_path || set -- eq_negotiator_ros/test "$@"
+exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
