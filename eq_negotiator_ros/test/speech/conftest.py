@@ -8,17 +8,12 @@ import numpy as np
 import pytest
 
 from eq_negotiator_ros.speech.audio import resample
+from speech_samples import DEBTOR_SENTENCES  # noqa: F401 - kept importable from here
+
 
 def pytest_configure(config):
     # test/conftest.py turns this mark into "integration"; registered here so pytest knows it.
     config.addinivalue_line("markers", "models: loads a real model (Piper, Whisper, Silero, Gemma)")
-
-
-DEBTOR_SENTENCES = (
-    "I lost my job last month and I cannot pay the full amount now.",
-    "Can I pay the balance in ninety days instead?",
-    "Please give me more time to pay.",
-)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from eq_negotiator_ros.speech.asr import SpeechRecognizer, is_known_hallucinatio
 from eq_negotiator_ros.speech.audio import silence
 from eq_negotiator_ros.speech.wer import word_error_rate
 
-from conftest import DEBTOR_SENTENCES
+from speech_samples import DEBTOR_SENTENCES
 
 RATE_HZ = 16000
 

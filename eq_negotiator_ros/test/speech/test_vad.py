@@ -9,7 +9,7 @@ from eq_negotiator_ros.config import AsrConfig
 from eq_negotiator_ros.speech.audio import iter_chunks, silence
 from eq_negotiator_ros.speech.vad import SpeechSegment, UtteranceSegmenter, VadSettings
 
-from conftest import DEBTOR_SENTENCES
+from speech_samples import DEBTOR_SENTENCES
 
 RATE_HZ = 16000
 
