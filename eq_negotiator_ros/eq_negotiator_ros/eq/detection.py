@@ -2,11 +2,15 @@
 
 Two detectors implement `records.EmotionDetector`:
 
-* `TrainedEmotionDetector`: a linear classifier over word and character n-grams plus lexicon and
-  cue features, trained on the project's own debtor corpus (data/emotion_corpus, see its
-  DATA_CARD.md) by scripts/train_detector.py. Inference is a few dictionary look-ups and one small
-  matrix product in numpy (no scikit-learn at run time), well under a millisecond, because the
-  agent-to-agent benchmark calls it for every simulated utterance.
+* `TrainedEmotionDetector`: trained on the project's own corpus (data/emotion_corpus, debtor
+  speech and everyday speech, see its DATA_CARD.md) by scripts/train_detector.py. A linear head
+  reads [sentence embedding, n-gram log-probabilities]: the embedding (all-MiniLM-L6-v2, int8 ONNX,
+  eq/encoder.py) carries meaning beyond the corpus's words, the n-grams (word and character
+  TF-IDF, VADER lexicon and cue features) the corpus's own phrasing. About 3-6 ms per utterance on
+  one core, no scikit-learn or torch at run time. When the encoder cannot be loaded, the n-gram
+  classifier runs alone (well under a millisecond), with its own calibration; `encoder_status`
+  says which runs. Probabilities are temperature-scaled on a development split (eq/calibration.py)
+  because the tracker reads them as soft evidence.
 * `LlmEmotionDetector`: the paper's own method (arXiv 2511.03370 classifies with the language
   model). The label is not parsed from generated text: each label is scored by the model's
   log-probability of the label word after a short few-shot prompt, and the scores are softmaxed.
@@ -21,6 +25,7 @@ towards it when little of the text is recognisable.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import unicodedata
@@ -37,7 +42,9 @@ from .records import EmotionReading, ProsodyFeatures
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from ..config import NegotiatorConfig
 
-MODEL_FORMAT = 1  # bump when the saved dictionary changes shape; load() then asks for retraining
+_LOG = logging.getLogger(__name__)
+
+MODEL_FORMAT = 2  # bump when the saved dictionary changes shape; load() then asks for retraining
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "emotion_detector.joblib"
 TRAIN_COMMAND = ".venv/bin/python scripts/train_detector.py"
 
@@ -49,6 +56,9 @@ TAIL_CHARS = 300
 FULL_TRUST_KNOWN_SHARE = 0.6
 
 _NEUTRAL_FALLBACK = EmotionReading.neutral_low_confidence()
+# Embeddings kept for repeated texts (the agent-to-agent benchmark's simulated debtors repeat
+# their lines; 4096 x 384 float32 is 6 MB).
+EMBEDDING_CACHE_SIZE = 4096
 # An emoji-only message is a real but weak signal (a 🙄 can be playful): half trust.
 EMOJI_ONLY_TRUST = 0.5
 
@@ -193,80 +203,175 @@ class _SparseBlock:
     idf: np.ndarray
     weights: np.ndarray
 
-    def scores(self, features: Iterable[str]) -> tuple[np.ndarray, int, int]:
-        """Class scores of this block (sublinear tf, l2 norm, as scikit-learn's TfidfVectorizer),
-        plus how many feature occurrences were known and how many there were."""
+    def scores(self, features: Iterable[str]) -> np.ndarray:
+        """Class scores of this block (sublinear tf, l2 norm, as scikit-learn's TfidfVectorizer)."""
         counts = Counter(features)
         vocabulary = self.vocabulary
         indices = []
         tf = []
-        known = 0
         for feature, count in counts.items():
             column = vocabulary.get(feature)
             if column is not None:
                 indices.append(column)
                 tf.append(1.0 + math.log(count))
-                known += count
-        total = sum(counts.values())
         if not indices:
-            return np.zeros(self.weights.shape[0]), 0, total
+            return np.zeros(self.weights.shape[0])
         idx = np.asarray(indices)
         values = np.asarray(tf) * self.idf[idx]
         values /= np.linalg.norm(values)
-        return self.weights[:, idx] @ values, known, total
+        return self.weights[:, idx] @ values
+
+
+class NgramClassifier:
+    """The n-gram half of the detector: a linear classifier over word and character TF-IDF plus
+    lexicon and cue features. Scores come out in EMOTIONS order, before any temperature."""
+
+    def __init__(self, model: Mapping[str, Any]) -> None:
+        self._words = _SparseBlock(model["word_vocabulary"], np.asarray(model["word_idf"]),
+                                   np.asarray(model["word_weights"], dtype=np.float64))
+        self._chars = _SparseBlock(model["char_vocabulary"], np.asarray(model["char_idf"]),
+                                   np.asarray(model["char_weights"], dtype=np.float64))
+        self._dense_weights = np.asarray(model["dense_weights"], dtype=np.float64)
+        self._intercept = np.asarray(model["intercept"], dtype=np.float64)
+        self._lexicon: dict[str, float] = dict(model["lexicon"])
+        self.temperature = float(model["temperature"])
+        # The saved label order may differ from EMOTIONS; scores are always given in EMOTIONS order.
+        labels = tuple(model["labels"])
+        self._to_emotions = np.asarray([labels.index(e) for e in EMOTIONS])
+
+    @property
+    def vocabulary(self) -> Mapping[str, int]:
+        return self._words.vocabulary
+
+    def scores(self, raw: str, normalised: str) -> np.ndarray:
+        scores = (
+            self._words.scores(word_features(normalised)) + self._chars.scores(char_features(normalised))
+            + self._dense_weights @ dense_features(raw, normalised, self._lexicon) + self._intercept
+        )
+        return scores[self._to_emotions]
+
+    def log_probs(self, raw: str, normalised: str) -> np.ndarray:
+        """Calibrated log-probabilities (the n-gram model's own temperature), EMOTIONS order."""
+        return _log_softmax(self.scores(raw, normalised) / self.temperature)
+
+
+def known_word_share(normalised: str, *vocabularies: Any) -> float:
+    """Share of the words (not punctuation) found in any of the vocabularies: how much of the text
+    the detector can read at all."""
+    words = [t for t in word_tokens(normalised) if t not in ("!", "?")]
+    if not words:
+        return 0.0
+    return sum(1 for w in words if any(w in v for v in vocabularies)) / len(words)
 
 
 class TrainedEmotionDetector:
-    """Fast text classifier over the 7 labels; see scripts/train_detector.py for how it is made."""
+    """Text classifier over the 7 labels; scripts/train_detector.py makes its file.
+
+    With a sentence encoder (eq/encoder.py) the reading comes from a linear head over
+    [sentence embedding, n-gram log-probabilities] ("combined", the default) or over the embedding
+    alone ("encoder"); without one, from the n-gram classifier alone. Each has its own temperature,
+    fitted on a development split, so the probabilities are calibrated whichever runs.
+    `encoder_status` says which one this is, for logs and `eq-negotiator doctor`.
+    """
 
     name = "trained"
 
-    def __init__(self, model: Mapping[str, Any], *, use_prosody: bool = True, prosody_gain: float = 1.0):
+    def __init__(
+        self, model: Mapping[str, Any], *, use_prosody: bool = True, prosody_gain: float = 1.0,
+        encoder: Any = None, head: str = "combined", encoder_problem: str = "",
+        embedding_cache_size: int = EMBEDDING_CACHE_SIZE,
+    ):
         _check_model_dict(model, "<in memory>")
-        self.labels: tuple[str, ...] = tuple(model["labels"])
+        self.labels: tuple[str, ...] = EMOTIONS
         self.metadata: dict[str, Any] = dict(model.get("metadata", {}))
-        self._words = _SparseBlock(model["word_vocabulary"], np.asarray(model["word_idf"]), np.asarray(model["word_weights"], dtype=np.float64))
-        self._chars = _SparseBlock(model["char_vocabulary"], np.asarray(model["char_idf"]), np.asarray(model["char_weights"], dtype=np.float64))
-        self._dense_weights = np.asarray(model["dense_weights"], dtype=np.float64)
-        self._intercept = np.asarray(model["intercept"], dtype=np.float64)
-        self._temperature = float(model["temperature"])
-        self._lexicon: dict[str, float] = dict(model["lexicon"])
-        # The saved label order may differ from EMOTIONS; readings are always in EMOTIONS order.
-        self._to_emotions = np.asarray([self.labels.index(e) for e in EMOTIONS])
+        self._ngram = NgramClassifier(model)
+        self._encoder = encoder
+        self._head: Optional[dict[str, Any]] = None
+        if encoder is not None:
+            trained_with = model.get("encoder", {}).get("id")
+            if trained_with != getattr(encoder, "encoder_id", trained_with):
+                raise DetectorModelError(
+                    f"the emotion detector file was trained on encoder {trained_with!r}, this encoder is "
+                    f"{encoder.encoder_id!r}; run `{TRAIN_COMMAND}` to rebuild it"
+                )
+            heads = model.get("heads", {})
+            if head not in heads:
+                raise DetectorModelError(
+                    f"the emotion detector file has no {head!r} head (it has {', '.join(heads) or 'none'}); "
+                    f"run `{TRAIN_COMMAND}` to rebuild it"
+                )
+            self._head = {
+                "features": heads[head]["features"],
+                "weights": np.asarray(heads[head]["weights"], dtype=np.float32),
+                "intercept": np.asarray(heads[head]["intercept"], dtype=np.float64),
+                "temperature": float(heads[head]["temperature"]),
+            }
+            self.head_name = head
+            self.encoder_status = f"sentence encoder {model.get('encoder', {}).get('id', '?')} + {head} head"
+        else:
+            self.head_name = "ngram"
+            self.encoder_status = f"n-gram only ({encoder_problem or 'encoder off'})"
+        self._source = self.name + ("+encoder" if encoder is not None else "")
+        self._embeddings: dict[str, np.ndarray] = {}
+        self._embedding_cache_size = embedding_cache_size
         self.use_prosody = use_prosody
         self.prosody_gain = prosody_gain
 
     @classmethod
-    def load(cls, path: Path | str | None = None, *, use_prosody: bool = True, prosody_gain: float = 1.0) -> "TrainedEmotionDetector":
+    def load(
+        cls, path: Path | str | None = None, *, use_prosody: bool = True, prosody_gain: float = 1.0,
+        encoder: Any = None, head: str = "combined", encoder_problem: str = "",
+        embedding_cache_size: int = EMBEDDING_CACHE_SIZE,
+    ) -> "TrainedEmotionDetector":
         """Load the classifier file (default: the one shipped in the package)."""
-        return cls(load_model_file(path), use_prosody=use_prosody, prosody_gain=prosody_gain)
+        return cls(load_model_file(path), use_prosody=use_prosody, prosody_gain=prosody_gain, encoder=encoder,
+                   head=head, encoder_problem=encoder_problem, embedding_cache_size=embedding_cache_size)
 
-    def logits(self, text: str) -> tuple[np.ndarray, float]:
-        """Class scores in the model's label order and the share of recognised word tokens."""
+    @property
+    def uses_encoder(self) -> bool:
+        return self._encoder is not None
+
+    def probabilities(self, text: str) -> tuple[np.ndarray, float]:
+        """Calibrated probabilities in EMOTIONS order, and the share of words the detector knows."""
         normalised = normalise_text(text)
-        word_scores, known_words, total_words = self._words.scores(word_features(normalised))
-        char_scores, _, _ = self._chars.scores(char_features(normalised))
-        dense = dense_features(text, normalised, self._lexicon)
-        scores = word_scores + char_scores + self._dense_weights @ dense + self._intercept
-        unigrams = [t for t in word_tokens(normalised) if t not in ("!", "?")]
-        known_unigrams = sum(1 for t in unigrams if t in self._words.vocabulary)
-        known_share = known_unigrams / len(unigrams) if unigrams else 0.0
-        return scores, known_share
+        # Emoji-only input is read by the n-grams: the words EMOJI_WORDS gives them were chosen for
+        # the cue lists, and as a sentence ("furious furious") they mean little to the encoder.
+        emoji_only = not any(ch.isascii() and ch.isalpha() for ch in text)
+        if self._head is None or emoji_only:
+            probs = _softmax(self._ngram.scores(text, normalised) / self._ngram.temperature)
+            return probs, known_word_share(normalised, self._ngram.vocabulary)
+        # The encoder reads the same normalised text as the n-grams (numbers as 0, emoji as words):
+        # an amount must not decide the emotion, and the head was trained on exactly this input.
+        embedding = self._embeddings.get(normalised)
+        if embedding is None:
+            embedding = self._encoder.encode(normalised)
+            if self._embedding_cache_size > 0:
+                if len(self._embeddings) >= self._embedding_cache_size:
+                    self._embeddings.pop(next(iter(self._embeddings)))  # oldest first
+                self._embeddings[normalised] = embedding
+        if self._head["features"] == "embedding+ngram":
+            features = np.concatenate([embedding, self._ngram.log_probs(text, normalised).astype(np.float32)])
+        else:
+            features = embedding
+        scores = self._head["weights"] @ features + self._head["intercept"]
+        probs = _softmax(scores / self._head["temperature"])
+        # Known words are the corpus's own: the encoder's WordPiece vocabulary also holds many French,
+        # Spanish and German words, which would let foreign text through at full trust.
+        return probs, known_word_share(normalised, self._ngram.vocabulary)
 
     def detect(self, text: str, prosody: Optional[ProsodyFeatures] = None) -> EmotionReading:
         if not isinstance(text, str) or not any(ch.isalnum() or ord(ch) > 0x2000 for ch in text):
-            reading = EmotionReading.neutral_low_confidence(source=self.name)
+            reading = EmotionReading.neutral_low_confidence(source=self._source)
         else:
-            scores, known_share = self.logits(text)
+            probs, known_share = self.probabilities(text)
             if known_share == 0.0:
-                reading = EmotionReading.neutral_low_confidence(source=self.name)
+                reading = EmotionReading.neutral_low_confidence(source=self._source)
             else:
-                probs = _softmax(scores / self._temperature)[self._to_emotions]
                 trust = min(1.0, known_share / FULL_TRUST_KNOWN_SHARE)
                 if not any(ch.isascii() and ch.isalpha() for ch in text):
                     trust = min(trust, EMOJI_ONLY_TRUST)  # words read from emoji alone
                 probs = trust * probs + (1.0 - trust) * np.asarray(_NEUTRAL_FALLBACK.probs)
-                reading = EmotionReading(probs=_as_probs(probs), source=self.name)
+                reading = EmotionReading(probs=_as_probs(probs), source=self._source)
         if prosody is not None and self.use_prosody:
             reading = fuse_prosody(reading, prosody, gain=self.prosody_gain)
         return reading
@@ -320,118 +425,6 @@ def _as_probs(probs: Sequence[float]) -> tuple[float, ...]:
     if not np.isfinite(total) or total <= 0:
         return _NEUTRAL_FALLBACK.probs
     return tuple(float(p) for p in array / total)
-
-
-# ---------------------------------------------------------------------------------------------
-# Training (used by scripts/train_detector.py; scikit-learn is imported here only)
-# ---------------------------------------------------------------------------------------------
-
-
-def read_vader_lexicon() -> dict[str, float]:
-    """VADER's word valences (MIT licensed, shipped by vaderSentiment), words only."""
-    import vaderSentiment
-
-    path = Path(vaderSentiment.__file__).resolve().parent / "vader_lexicon.txt"
-    lexicon: dict[str, float] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 2 and re.fullmatch(r"[a-z][a-z']*", parts[0]):
-            lexicon[parts[0]] = float(parts[1])
-    return lexicon
-
-
-def train_model(
-    texts: Sequence[str], labels: Sequence[str], *, regularisation_c: float = 10.0, seed: int = 0,
-    lexicon: Mapping[str, float] | None = None, calibrate_on: Sequence[bool] | None = None,
-    calibration_folds: int = 5,
-) -> dict[str, Any]:
-    """Fit the classifier and return the dictionary `TrainedEmotionDetector` reads.
-
-    Multinomial logistic regression on [word TF-IDF | char TF-IDF | dense features]; its
-    probabilities are then calibrated with one temperature fitted on out-of-fold predictions
-    (the policy reads the probabilities as soft evidence, so over-confidence would matter).
-    `calibrate_on` marks the utterances the temperature is fitted on: the hand-written ones, since
-    composed utterances share fragments across folds and would make the model look surer than it
-    is on new speech.
-    """
-    import scipy.sparse as sparse
-    import sklearn
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-
-    lexicon = dict(lexicon if lexicon is not None else read_vader_lexicon())
-    label_order = list(EMOTIONS)
-    y = np.asarray([label_order.index(label) for label in labels])
-    normalised = [normalise_text(t) for t in texts]
-
-    def fit(indices: np.ndarray):
-        word_vec = TfidfVectorizer(analyzer=word_features, sublinear_tf=True, min_df=1)
-        char_vec = TfidfVectorizer(analyzer=char_features, sublinear_tf=True, min_df=2)
-        docs = [normalised[i] for i in indices]
-        words = word_vec.fit_transform(docs)
-        chars = char_vec.fit_transform(docs)
-        dense = np.vstack([dense_features(texts[i], normalised[i], lexicon) for i in indices])
-        matrix = sparse.hstack([words, chars, sparse.csr_matrix(dense)]).tocsr()
-        classifier = LogisticRegression(C=regularisation_c, max_iter=5000, random_state=seed)
-        classifier.fit(matrix, y[indices])
-        return word_vec, char_vec, classifier
-
-    def decision(parts, indices: np.ndarray) -> np.ndarray:
-        word_vec, char_vec, classifier = parts
-        docs = [normalised[i] for i in indices]
-        dense = np.vstack([dense_features(texts[i], normalised[i], lexicon) for i in indices])
-        matrix = sparse.hstack([word_vec.transform(docs), char_vec.transform(docs), sparse.csr_matrix(dense)]).tocsr()
-        return classifier.decision_function(matrix)
-
-    # Out-of-fold scores for the temperature (deterministic folds).
-    folds = StratifiedKFold(n_splits=calibration_folds, shuffle=True, random_state=seed)
-    oof = np.zeros((len(texts), len(label_order)))
-    for train_idx, held_idx in folds.split(np.zeros(len(y)), y):
-        oof[held_idx] = decision(fit(train_idx), held_idx)
-    mask = np.asarray(calibrate_on, dtype=bool) if calibrate_on is not None else np.ones(len(y), dtype=bool)
-    temperature = _fit_temperature(oof[mask], y[mask])
-
-    word_vec, char_vec, classifier = fit(np.arange(len(texts)))
-    n_words, n_chars = len(word_vec.vocabulary_), len(char_vec.vocabulary_)
-    coef = classifier.coef_
-    return {
-        "format": MODEL_FORMAT,
-        "labels": tuple(label_order[c] for c in classifier.classes_),
-        "word_vocabulary": {k: int(v) for k, v in word_vec.vocabulary_.items()},
-        "word_idf": word_vec.idf_.astype(np.float32),
-        "word_weights": coef[:, :n_words].astype(np.float32),
-        "char_vocabulary": {k: int(v) for k, v in char_vec.vocabulary_.items()},
-        "char_idf": char_vec.idf_.astype(np.float32),
-        "char_weights": coef[:, n_words : n_words + n_chars].astype(np.float32),
-        "dense_weights": coef[:, n_words + n_chars :].astype(np.float64),
-        "intercept": classifier.intercept_.astype(np.float64),
-        "temperature": temperature,
-        "lexicon": lexicon,
-        "metadata": {
-            "sklearn_version": sklearn.__version__,
-            "numpy_version": np.__version__,
-            "regularisation_c": regularisation_c,
-            "seed": seed,
-            "n_train": len(texts),
-            "out_of_fold_accuracy": float(np.mean(oof.argmax(axis=1) == y)),
-            "dense_features": DENSE_FEATURE_NAMES,
-        },
-    }
-
-
-def _fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
-    """The temperature minimising the negative log-likelihood of out-of-fold scores (grid search:
-    one parameter, deterministic, no optimiser to tune)."""
-    best_t, best_nll = 1.0, math.inf
-    for t in np.round(np.arange(0.25, 4.01, 0.05), 2):
-        scaled = scores / t
-        scaled -= scaled.max(axis=1, keepdims=True)
-        log_probs = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
-        nll = -float(log_probs[np.arange(len(y)), y].mean())
-        if nll < best_nll:
-            best_t, best_nll = float(t), nll
-    return best_t
 
 
 # ---------------------------------------------------------------------------------------------
@@ -612,4 +605,24 @@ def make_detector(config: "NegotiatorConfig", llama: Any = None) -> Any:
 
             llama = load_llama(config.llm, logits_all=False)
         return LlmEmotionDetector(llama, use_prosody=detector.use_prosody, prosody_gain=gain)
-    return TrainedEmotionDetector.load(detector.model_path, use_prosody=detector.use_prosody, prosody_gain=gain)
+    encoder, problem = load_encoder(config) if detector.use_encoder else (None, "detector.use_encoder is false")
+    made = TrainedEmotionDetector.load(detector.model_path, use_prosody=detector.use_prosody, prosody_gain=gain,
+                                       encoder=encoder, head=detector.encoder_head, encoder_problem=problem)
+    if encoder is None and detector.use_encoder:
+        _LOG.warning("emotion detector: %s; the n-gram classifier runs alone", made.encoder_status)
+    return made
+
+
+def load_encoder(config: "NegotiatorConfig") -> tuple[Any, str]:
+    """The sentence encoder `config.detector` names, or (None, why not): a missing encoder is a
+    defined fallback (the n-gram classifier alone), never a failure to start."""
+    from .encoder import EncoderOptions, EncoderUnavailableError, SentenceEncoder
+
+    # The default file is built when missing (make setup normally did); a path set in the config
+    # that does not exist is a mistake to report, not to paper over with a build.
+    path = config.detector.encoder_model_path
+    options = EncoderOptions(model_path=path, threads=config.detector.encoder_threads, build_if_missing=path is None)
+    try:
+        return SentenceEncoder.load(options), ""
+    except EncoderUnavailableError as error:
+        return None, str(error)

@@ -1,0 +1,77 @@
+"""How far the detector's probabilities can be believed: temperature scaling, expected calibration
+error and the reliability table (Guo et al. 2017, "On calibration of modern neural networks").
+
+The tracker reads the detector's probabilities as soft evidence (eq/tracker.py), so a reading
+that says 0.9 should be right about 9 times in 10: an over-confident detector would move the
+belief on a guess, an under-confident one would waste what it knows. Pure numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# One parameter, so a grid is exact enough and deterministic (no optimiser settings to tune).
+TEMPERATURE_GRID = tuple(float(t) for t in np.round(np.arange(0.25, 5.001, 0.05), 2))
+RELIABILITY_BINS = 10
+
+
+def log_softmax(scores: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax of a (n, k) or (k,) array."""
+    shifted = scores - np.max(scores, axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def negative_log_likelihood(scores: np.ndarray, gold: np.ndarray, temperature: float = 1.0) -> float:
+    """Mean -log p(gold) of softmax(scores / temperature)."""
+    log_probs = log_softmax(np.asarray(scores, dtype=np.float64) / temperature)
+    return -float(log_probs[np.arange(len(gold)), gold].mean())
+
+
+def fit_temperature(scores: np.ndarray, gold: np.ndarray) -> float:
+    """The temperature T minimising the NLL of softmax(scores / T) on held-out scores."""
+    best_t, best_nll = 1.0, math.inf
+    for t in TEMPERATURE_GRID:
+        nll = negative_log_likelihood(scores, gold, t)
+        if nll < best_nll:
+            best_t, best_nll = t, nll
+    return best_t
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """Utterances whose top probability fell in [low, high): how sure the detector was, and how
+    often it was right."""
+
+    low: float
+    high: float
+    count: int
+    mean_confidence: float
+    accuracy: float
+
+
+def reliability_table(probs: np.ndarray, gold: np.ndarray, bins: int = RELIABILITY_BINS) -> list[ReliabilityBin]:
+    """Top-label reliability: equal-width confidence bins (empty bins left out)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == np.asarray(gold)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    table = []
+    for i in range(bins):
+        low, high = edges[i], edges[i + 1]
+        inside = (confidence >= low) & ((confidence < high) if i < bins - 1 else (confidence <= high))
+        if inside.any():
+            table.append(ReliabilityBin(float(low), float(high), int(inside.sum()),
+                                        float(confidence[inside].mean()), float(correct[inside].mean())))
+    return table
+
+
+def expected_calibration_error(probs: np.ndarray, gold: np.ndarray, bins: int = RELIABILITY_BINS) -> float:
+    """ECE: the count-weighted mean gap |accuracy - confidence| over the reliability bins."""
+    table = reliability_table(probs, gold, bins)
+    total = sum(b.count for b in table)
+    if total == 0:
+        return 0.0
+    return sum(b.count * abs(b.accuracy - b.mean_confidence) for b in table) / total
