@@ -62,6 +62,12 @@ class PolicyConfig:
     lose_threshold: float = 2.0
     negative_window: int = 5
     negative_min: int = 4
+    # The eq policy's contextual bandit (eq/policy.py, eq/bandit.py; see eq.policy in negotiator.yaml).
+    prior_negotiations: float = 2.0
+    literature_prior_utility: float = 0.1
+    exploration_scale: float = 1.0
+    context_replies: int = 2
+    context_prior_scale: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,9 @@ class OfferConfig:
     state_concession_factor: tuple[float, ...] = (1.0, 0.6, 1.5, 0.5)  # HIDDEN_STATES order
     max_step_fraction: float = 0.5
     currency: str = "USD"
+    # True: the concession step ignores the belief over the debtor's hidden state (factor 1.0),
+    # so a benchmark measures the emotion choice apart from the concession choice.
+    fixed_concession: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,17 @@ agent-to-agent evaluation, reproduced and extended).
     eq-negotiator bench --policies all --personas all --episodes 60 --seed 1 --out /tmp/bench --json
     eq-negotiator bench --policies eq,released --personas cheating,victim --episodes 20
     eq-negotiator bench --creditor llm --debtor llm --policies eq --personas angry --episodes 2
+    eq-negotiator bench --population --negotiations 1800 --policies all --seed 7 --workers 2
+    eq-negotiator bench --population threatening=2,cheating=1,vanilla=1 --negotiations 600
+    eq-negotiator bench --fixed-concession --reciprocity 0.3 --debtor-config other_personas.yaml
+
+--population: one stream of negotiations per policy, the persona drawn per negotiation from the
+weights (default: uniform over --personas) and hidden from the creditor, which learns across the
+stream; tables per persona and overall, and learning_curve.png (moving average of success and of
+utility against the negotiation index). --fixed-concession: the concession schedule ignores the
+belief over the debtor's state (offer.fixed_concession), so the emotion choice is measured apart
+from the concession choice. --reciprocity R: the simulated debtor's shown emotion also follows how
+it feels treated (sim/debtor.py, with its sources).
 
 Writes report.md (table with 95% bootstrap intervals), success_rate.png, debt_multiple.png,
 metrics.json and episodes.jsonl to --out. With --json, one JSON document on stdout:
@@ -19,6 +30,7 @@ import argparse
 import datetime
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -50,6 +62,17 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="output directory (default: <run_dir>/bench-<UTC time>)")
     parser.add_argument("--json", action="store_true", help="print one JSON document with the results on stdout")
+    parser.add_argument("--population", nargs="?", const="uniform", default=None, metavar="WEIGHTS",
+                        help="population mode: one stream per policy, persona drawn per negotiation and hidden; "
+                             "WEIGHTS 'uniform' (default) or name=weight,... (unnamed personas are left out)")
+    parser.add_argument("--negotiations", type=int, default=None,
+                        help="population mode: negotiations per policy stream (default: --episodes x personas)")
+    parser.add_argument("--curve-window", type=int, default=100,
+                        help="population mode: moving-average window of the learning curve (default 100)")
+    parser.add_argument("--fixed-concession", action="store_true",
+                        help="concession schedule independent of the belief over the debtor's state")
+    parser.add_argument("--reciprocity", type=float, default=0.0,
+                        help="simulated debtors' shown emotion follows how they feel treated, 0-1 (default 0: off)")
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -67,14 +90,43 @@ def _pick(value: str, known: Sequence[str], what: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def parse_population(value: str, persona_names: Sequence[str]) -> tuple[list[str], tuple[float, ...]]:
+    """(personas, weights) of --population: 'uniform' over persona_names, or name=weight,...
+    (only the named personas, in the order given). Raises ValueError saying what is wrong."""
+    text = (value or "uniform").strip()
+    if text.lower() == "uniform":
+        return list(persona_names), tuple(1.0 for _ in persona_names)
+    names, weights = [], []
+    for part in text.split(","):
+        name, sep, number = part.partition("=")
+        name = name.strip().lower()
+        if not sep or not name:
+            raise ValueError(f"--population {value!r}: expected 'uniform' or name=weight,... (e.g. angry=2,victim=1)")
+        if name not in persona_names:
+            raise ValueError(f"--population: unknown persona {name!r}; choose from {', '.join(persona_names)}")
+        try:
+            weight = float(number)
+        except ValueError:
+            raise ValueError(f"--population: weight of {name} must be a number, got {number!r}") from None
+        if not weight >= 0.0 or weight == float("inf"):
+            raise ValueError(f"--population: weight of {name} must be a finite number >= 0, got {number!r}")
+        names.append(name)
+        weights.append(weight)
+    if sum(weights) <= 0:
+        raise ValueError("--population: the weights must not all be 0")
+    return names, tuple(weights)
+
+
 def run(args: argparse.Namespace) -> int:
     from . import load_cli_config
     from ..config import ConfigError
     from ..eq.policy import POLICY_NAMES
     from ..sim.debtor import PersonaError, load_personas
-    from ..sim.metrics import summarize
-    from ..sim.report import markdown_report, write_charts
-    from ..sim.runner import BenchError, BenchPlan, run_benchmark
+    from ..sim.metrics import EpisodeResult, episode_utility, summarize
+    from ..sim.report import (
+        markdown_report, markdown_table, policy_summary, target_figures, write_charts, write_learning_curve,
+    )
+    from ..sim.runner import BenchError, BenchPlan, run_benchmark, run_population
     from ..sim.scenarios import ScenarioError, load_scenarios
 
     if args.episodes < 1:
@@ -84,14 +136,26 @@ def run(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {"eq.learning.state_path": ""}  # a benchmark never touches saved learning
     if args.no_learning:
         overrides["eq.learning.enabled"] = False
+    if args.fixed_concession:
+        overrides["offer.fixed_concession"] = True
+    if not 0.0 <= args.reciprocity <= 1.0:
+        return _fail(f"--reciprocity must lie in [0, 1], got {args.reciprocity}")
     try:
         config = load_cli_config(args, forced=overrides)
         personas = load_personas(args.debtor_config)
         scenarios = load_scenarios(args.scenarios or config.session.scenarios_path)
         policy_names = _pick(args.policies, POLICY_NAMES, "policy")
         persona_names = _pick(args.personas, list(personas), "persona")
+        weights: tuple[float, ...] = ()
+        if args.population is not None:
+            persona_names, weights = parse_population(args.population, persona_names)
     except (ConfigError, PersonaError, ScenarioError, ValueError) as error:
         return _fail(str(error))
+    negotiations = 0
+    if args.population is not None:
+        negotiations = args.negotiations if args.negotiations is not None else args.episodes * len(persona_names)
+        if negotiations < 1:
+            return _fail(f"--negotiations must be at least 1, got {negotiations}")
 
     out_dir = (args.out or (config.run_dir / f"bench-{datetime.datetime.now(datetime.timezone.utc):%Y%m%dT%H%M%SZ}")).expanduser()
     try:
@@ -109,14 +173,18 @@ def run(args: argparse.Namespace) -> int:
         creditor=args.creditor,
         debtor=args.debtor,
         workers=args.workers,
+        reciprocity=args.reciprocity,
+        population_weights=weights,
+        population_negotiations=negotiations,
     )
-    total = len(plan.cells()) * args.episodes
+    population = args.population is not None
+    total = len(policy_names) * negotiations if population else len(plan.cells()) * args.episodes
     from tqdm import tqdm
 
     # The bar goes to stderr (stdout may carry the JSON document); hidden when stderr is no terminal.
     with tqdm(total=total, unit="neg", desc="bench", file=sys.stderr, disable=None) as bar:
         try:
-            outcome = run_benchmark(plan, progress=bar.update)
+            outcome = (run_population if population else run_benchmark)(plan, progress=bar.update)
         except BenchError as error:
             return _fail(str(error), 1)
         except FileNotFoundError as error:  # a model file (ModelNotFoundError says what to install)
@@ -124,6 +192,11 @@ def run(args: argparse.Namespace) -> int:
 
     guarded = args.creditor == "llm"
     metrics = summarize(outcome.results, seed=args.seed, guarded=guarded, debtor_model=args.debtor == "llm")
+    overall = []
+    if population:
+        # The same negotiations pooled per policy (the persona mix as drawn), beside the per-persona cells.
+        overall = summarize([replace(r, persona="all") for r in outcome.results], seed=args.seed,
+                            guarded=guarded, debtor_model=args.debtor == "llm")
     settings = {
         "policies": policy_names,
         "personas": persona_names,
@@ -138,9 +211,17 @@ def run(args: argparse.Namespace) -> int:
         "debtor_config": str(args.debtor_config or "config/debtor_personas.yaml (shipped)"),
         "detector": config.detector.kind,
         "negotiator_config": config.source,
+        "fixed_concession": bool(config.offer.fixed_concession),
+        "reciprocity": args.reciprocity,
+        "population": dict(zip(persona_names, weights)) if population else None,
+        "negotiations_per_policy": negotiations if population else args.episodes * len(persona_names),
     }
+    targets = target_figures(metrics)
     document = {
         "results": [m.to_dict() for m in metrics],
+        "overall": [m.to_dict() for m in overall],
+        "summary": policy_summary(metrics),
+        "targets": targets,
         "negotiations_per_minute": round(outcome.negotiations_per_minute, 1),
         "negotiations": len(outcome.results),
         "wall_s": round(outcome.wall_s, 2),
@@ -152,11 +233,25 @@ def run(args: argparse.Namespace) -> int:
             for result in outcome.results:
                 handle.write(json.dumps(result.to_dict()) + "\n")
         report = markdown_report(
-            metrics, settings={k: settings[k] for k in ("episodes", "seed", "creditor", "debtor", "learning", "workers", "detector")},
+            metrics, settings={k: settings[k] for k in (
+                "episodes", "seed", "creditor", "debtor", "learning", "workers", "detector", "fixed_concession",
+                "reciprocity", "population", "negotiations_per_policy", "debtor_config")},
             negotiations_per_minute=outcome.negotiations_per_minute, guarded=guarded,
         )
+        if population:
+            report += "\n## Overall (all negotiations of each stream pooled)\n\n" + markdown_table(overall, guarded=guarded)
         (out_dir / "report.md").write_text(report, encoding="utf-8")
         charts = write_charts(metrics, out_dir)
+        if population:
+            by_policy: dict[str, list[EpisodeResult]] = {}
+            for result in outcome.results:
+                by_policy.setdefault(result.policy, []).append(result)
+            charts.append(write_learning_curve(
+                {p: [float(r.success) for r in rs] for p, rs in by_policy.items()},
+                out_dir / "learning_curve.png", window=args.curve_window, label="success"))
+            charts.append(write_learning_curve(
+                {p: [episode_utility(r) for r in rs] for p, rs in by_policy.items()},
+                out_dir / "learning_curve_utility.png", window=args.curve_window, label="creditor utility"))
     except OSError as error:
         return _fail(f"cannot write the report to {out_dir}: {error.strerror or error}", 1)
 

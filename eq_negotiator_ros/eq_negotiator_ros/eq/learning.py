@@ -83,6 +83,9 @@ class LearnedModel:
     sequences: tuple[tuple[tuple[str, str], ...], ...] = ()
     # Per creditor emotion (EMOTIONS order): (scored turns, sum of rewards, sum of squared rewards).
     reward_stats: tuple[tuple[float, float, float], ...] = ((0.0, 0.0, 0.0),) * N_EMOTIONS
+    # The eq policy's own learned state (its contextual bandit, eq/bandit.py), JSON-ready; the
+    # policy validates it when it loads (None: nothing learned yet).
+    policy_state: Mapping[str, Any] | None = None
 
     @classmethod
     def from_priors(cls, priors: EmotionModel) -> "LearnedModel":
@@ -100,6 +103,7 @@ class LearnedModel:
             "model": self.model.to_dict(),
             "sequences": [[list(pair) for pair in seq] for seq in self.sequences],
             "reward_stats": {e: list(row) for e, row in zip(EMOTIONS, self.reward_stats)},
+            "policy_state": dict(self.policy_state) if self.policy_state is not None else None,
         }
 
     @classmethod
@@ -128,7 +132,17 @@ class LearnedModel:
         return cls(
             model=model, episodes=episodes, sequences=tuple(sequences),
             reward_stats=_validated_reward_stats(data.get("reward_stats")),
+            policy_state=_validated_policy_state(data.get("policy_state")),
         )
+
+
+def _validated_policy_state(data: Any) -> Mapping[str, Any] | None:
+    """The policy's own state: a mapping or absent (its content is checked by the policy)."""
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        raise ValueError("policy_state must be a mapping (the eq policy's learned state)")
+    return dict(data)
 
 
 def _validated_reward_stats(data: Any) -> tuple[tuple[float, float, float], ...]:
@@ -205,6 +219,7 @@ def learn_from_episode(
     return LearnedModel(
         model=new_model, episodes=state.episodes + 1, sequences=sequences,
         reward_stats=add_rewards(state.reward_stats, episode.rewards),
+        policy_state=state.policy_state,
     )
 
 

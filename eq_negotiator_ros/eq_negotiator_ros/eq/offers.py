@@ -48,7 +48,11 @@ class ConcessionSchedule:
         return (t / self.config.deadline_turns) ** (1.0 / self.config.concession_beta)
 
     def concession_factor(self, belief: Sequence[float]) -> float:
-        """Belief-weighted state_concession_factor; 1.0 when the belief is missing or unusable."""
+        """Belief-weighted state_concession_factor; 1.0 when the belief is missing or unusable, and
+        always 1.0 with offer.fixed_concession (the schedule then ignores what the creditor's own
+        emotion did to the belief)."""
+        if getattr(self.config, "fixed_concession", False):
+            return 1.0
         factors = self.config.state_concession_factor
         try:
             weights = [float(b) for b in belief]

@@ -1,44 +1,65 @@
-"""The creditor's emotion policy (arXiv 2511.03370, Sec. 3.2) and the baselines it is compared with.
+"""The creditor's emotion policy and the baselines it is compared with.
 
-"eq" combines two rules:
+"eq" (ContextualEQPolicy) learns which creditor emotion earns the most creditor utility in which
+situation, online, on the debtors it meets (eq/bandit.py: linear Thompson sampling):
+
+* context (context_features): what the tracker and the detector observe in this negotiation so
+  far: the mean detected debtor emotion distribution, the rates of the tactics heard (threats,
+  hardship, promises, guilt-tripping, minimal answers; eq/tactics.py), the hidden-state belief
+  (the HMM filter of eq/tracker.py) and how much of the offer gap the debtor has closed per reply;
+* objective: the creditor utility of eq/utility.py (success x target / agreed days, failure 0),
+  the number the benchmark reports, so the policy cannot buy agreements with days;
+* learning: after every debtor reply the context moves (the next decision reads it); after every
+  negotiation each decision's (context, emotion) is credited with the negotiation's utility,
+  every decision of a negotiation sharing one unit of weight (they share one outcome);
+* exploration: one draw of the bandit's weights per negotiation (Thompson sampling), so a
+  negotiation plays one consistent hypothesis (the debtor's felt treatment builds up over turns;
+  switching hypotheses every turn would blur what each emotion achieved). The context can still
+  change the emotion within a negotiation as the debtor reveals itself;
+* literature prior: the paper's payoff table orders the emotions before anything is observed
+  (eq.policy.literature_prior_utility), worth eq.policy.prior_negotiations negotiations per
+  emotion; observations outweigh it after a few negotiations.
+
+Where the paper's parts stand: the HMM filter earns its place as context (its belief is one of
+the features, and it drives the concession schedule); the win-stay-lose-shift rule and the k-of-n
+switch to the HMM branch do not decide in eq any more: with the published payoff table WSLS never
+leaves neutral (the neutral column is never below lose_threshold), and the HMM branch's expected
+payoff reads the paper's table, not what works on the debtors met. They are kept, learning as
+before, as "eq-paper" (EQPolicy) so the benchmark shows the difference.
+
+EQPolicy ("eq-paper", "wsls", "hmm") is the paper's rule:
 
 * Win-stay-lose-shift (WSLS) on the creditor payoff table pi(debtor emotion, creditor emotion):
   after the debtor's reply, the payoff of the emotion the creditor just showed is
   pi(debtor's reply, creditor's last emotion). Stay with that emotion when the payoff is at least
   eq.policy.lose_threshold, otherwise shift to the second-best creditor emotion against the
-  debtor's reply (the best response is what a naive strategy would play; the paper shifts to the
-  second one, Eq. 1).
+  debtor's reply (the paper shifts to the second one, Eq. 1).
 * The HMM branch, when at least negative_min of the debtor's last negative_window dominant
   emotions are negative: pick c maximising sum_e P(next debtor emotion e | belief, c) * pi(e, c),
   with P from the tracker's creditor-conditioned dynamics (tracker.py).
-
-Soft evidence in WSLS: the detector returns a distribution, so the payoff of creditor emotion c is
-the expectation sum_e p(e) * pi(e, c) (one row per reading, the published row when the reading is
-certain). A 0.35 anger / 0.33 neutral reading then no longer flips the decision the way the argmax
-label would. The negative-emotion count uses the dominant label, as the paper counts emotions.
-
-Ties are broken deterministically by EMOTIONS order (joy first): "second best" is the second
-entry of the creditor emotions sorted by payoff descending, then by EMOTIONS order.
-
-Learning from what each emotion achieves (eq only, eq.learning): the session reports the terms
-of every debtor reply (observe_terms); the emotion the debtor replied to is scored by the share of
-the offer gap the debtor closed (turn_reward, 1 on agreement). Why: the paper's +0.05 / -0.025
-after a negotiation only touches the cells of emotions used, and with the published table WSLS
-never leaves neutral (its neutral column is never below lose_threshold), so nothing else is ever
-tried. The scores become a learned offset per creditor-emotion column of the payoff table
-(learned_payoff_offsets), drawn once per negotiation from its posterior (Thompson sampling) so that
-rarely tried emotions get tried; WSLS, the k-of-n switch and the HMM branch then run unchanged on
-that table, and the opening is the best average column (neutral while nothing is learned).
+* Soft evidence in WSLS: the payoff of creditor emotion c is sum_e p(e) * pi(e, c). Ties go to
+  the earlier emotion in EMOTIONS order.
+* Learning (eq.learning): per-turn scores of each emotion (turn_reward: the share of the offer
+  gap the debtor closed, 1 on agreement) become Thompson-sampled column offsets of the payoff
+  table (learned_payoff_offsets); the paper's +0.05 / -0.025 after a negotiation.
 
 Baselines (same interface): vanilla (always neutral), fixed-<emotion>, random (seeded), wsls
-(no HMM branch), hmm (HMM branch every turn), released (a replica of the authors' released code,
-defects included, see ReleasedPolicy).
+(no HMM branch), hmm (HMM branch every turn), released (the authors' released code as it behaves,
+AuthorsReleasedPolicy), released-float (the earlier replica with float tables and a stable sort,
+ReleasedPolicy).
 
-Pure: no files, clocks or ROS. Learned matrices are saved and loaded by eq/learning.py, called by
-the shell (node / CLI): `learned, note = load_learned_state(path, eq.model)`,
+Optional hooks a caller may use (looked up with getattr; policies without them are unaffected):
+observe_utterance(text) before a debtor reply is decided on (tactic cues), observe_terms(...)
+after it (the session calls it), observe_outcome(agreed_days, target_days) before finish() when
+the caller knows the agreed terms exactly (the simulator does; otherwise eq estimates them from
+observe_terms).
+
+Pure: no files, clocks or ROS. Learned state is saved and loaded by eq/learning.py, called by the
+shell (node / CLI): `learned, note = load_learned_state(path, eq.model)`,
 `make_policy("eq", eq, learned=learned)`, after each negotiation, when `policy.learns`,
-`save_learned(path, policy.learned)`. Every policy also has to_dict / load_dict (alias
-state_dict / load_state_dict) for its per-negotiation state, so a resumed session continues exactly.
+`save_learned(path, policy.learned)` (eq's bandit travels in LearnedModel.policy_state). Every
+policy also has to_dict / load_dict (alias state_dict / load_state_dict) for its per-negotiation
+state, so a resumed session continues exactly.
 """
 
 from __future__ import annotations
@@ -50,9 +71,12 @@ import numpy as np
 
 from ..config import EmotionModel, EQConfig
 from .emotions import EMOTIONS, HIDDEN_STATES, NEGATIVE_EMOTIONS, emotion_index
+from .bandit import ContextPrior, LinearThompsonBandit
 from .learning import Episode, LearnedModel, learn_from_episode
 from .records import EmotionReading, PolicyDecision
+from .tactics import TACTIC_NAMES, detect_tactics
 from .tracker import CreditorConditionedDynamics, sanitize_probs
+from .utility import creditor_utility
 
 N_EMOTIONS = len(EMOTIONS)
 N_STATES = len(HIDDEN_STATES)
@@ -61,7 +85,8 @@ _NEUTRAL = EMOTIONS.index("neutral")
 
 FIXED_PREFIX = "fixed-"
 POLICY_NAMES: tuple[str, ...] = (
-    ("eq", "vanilla") + tuple(FIXED_PREFIX + e for e in EMOTIONS) + ("random", "wsls", "hmm", "released")
+    ("eq", "eq-paper", "vanilla") + tuple(FIXED_PREFIX + e for e in EMOTIONS)
+    + ("random", "wsls", "hmm", "released", "released-float")
 )
 
 # The authors' released code: every (debtor, creditor) count of a finished negotiation gets +0.03
@@ -500,7 +525,10 @@ def released_hmm_scores(belief: np.ndarray, model: EmotionModel, response: np.nd
 
 
 class ReleasedPolicy:
-    """Replica of the decision logic of the authors' released code, as the paper's baseline.
+    """"released-float": the earlier replica of the authors' released code, kept for comparison
+    with AuthorsReleasedPolicy ("released"). It differs from their code as it behaves in three
+    ways: it opens with the configured emotion (no made-up neutral first turn), its payoff table
+    is float (their integer table truncates every update), and its shift sorts stably.
 
     Replicated, defects included:
     * its own belief, updated from the creditor's emotions only (released_belief_update); the
@@ -634,13 +662,485 @@ class ReleasedPolicy:
                 self._response[c] /= self._response[c].sum()
 
 
+class AuthorsReleasedPolicy:
+    """The authors' released code (Yunbo-max/EQ-Negotiator at f0bf8a4) as it behaves, as the
+    paper's baseline "released". Files named below are theirs.
+
+    * The made-up first turn: their driver (llm/negotiator.py) calls select_emotion("Neutral")
+      before the debtor has said anything, with the engine's current emotion "Neutral"; that call
+      records the pair, updates the belief and picks by WSLS against a neutral debtor: the
+      neutral row's first maximum, joy. start() does the same and opens with that pick; the
+      made-up turn stays in the histories and is learned from like any other.
+    * Each later turn (models/eq_negotiator.py select_emotion): record (debtor emotion, current
+      creditor emotion) and update the belief (released_belief_update: the debtor's emotion
+      cancels out); the HMM branch (released_hmm_scores, first maximum) when at least k of the
+      last n recorded debtor emotions are negative, else WSLS (models/payoff_matrix.py): the
+      row's first maximum; when the payoff of WSLS's own previous pick was below the threshold,
+      np.argsort(row)[::-1][1] instead. numpy's default sort is not stable: which of tied
+      emotions comes second depends on numpy's sort kernel (with numpy 2.4 on AVX-512, row
+      4 3 2 1 3 2 3 gives surprise where a stable sort gives neutral); the call is made exactly
+      as theirs, so the replica gets what their code gets on the same machine. The WSLS memory
+      is touched only by WSLS turns.
+    * Learning after each negotiation (update_after_negotiation): payoff[d_t, c_t] += 0.05 *
+      (+1 success, -0.5 failure) for the zipped (recorded debtor emotion, emotion chosen after it)
+      pairs, the made-up turn included. Their payoff table is an integer array
+      (models/constants.py), so the float is truncated toward zero on assignment: a success
+      changes nothing, each failing turn costs a cell 1, and 0 stays 0. Then, for t >= 1,
+      response[c_t, d_t] += 0.03 with the row renormalised (hmm_model.update_parameters, called
+      with the chosen emotions, so c_t is the emotion chosen after d_t).
+    Not replicated: the creditor-to-creditor emotion transition table, updated but never used.
+    A configured payoff table with fractions is truncated to integers as their array would hold it.
+    """
+
+    def __init__(self, eq_config: EQConfig, name: str = "released") -> None:
+        self.name = name
+        self._config = eq_config
+        self._model = eq_config.model
+        # Their PAYOFF_MATRIX_AGENT is np.array of Python ints: int64.
+        self._payoff = np.trunc(np.asarray(self._model.creditor_payoff, dtype=float)).astype(np.int64)
+        self._response = np.array(self._model.response, dtype=float)
+        self.start()
+
+    @property
+    def payoff(self) -> np.ndarray:
+        """The integer payoff table as its learning left it (a copy)."""
+        return self._payoff.copy()
+
+    @property
+    def response(self) -> np.ndarray:
+        return self._response.copy()
+
+    @property
+    def belief(self) -> np.ndarray:
+        return self._belief.copy()
+
+    def _select(self, debtor: int) -> tuple[int, str, np.ndarray]:
+        """Their select_emotion(debtor emotion): returns (choice, branch, scores)."""
+        self._debtor_history.append(debtor)
+        self._belief = released_belief_update(self._belief, debtor, self._current, self._model, self._response)
+        policy = self._config.policy
+        window = self._debtor_history[-policy.negative_window:]
+        negatives = int(sum(_NEGATIVE_MASK[i] for i in window))
+        if negatives >= policy.negative_min:
+            scores = released_hmm_scores(self._belief, self._model, self._response)
+            choice, branch = int(np.argmax(scores)), "released_hmm"
+        else:
+            scores = self._payoff[debtor].astype(float)
+            row = self._payoff[debtor]
+            choice, branch = int(np.argmax(row)), "released_wsls"
+            if self._previous_pick_payoff is not None and self._previous_pick_payoff < policy.lose_threshold:
+                # Deliberately numpy's default kind (see the class docstring).
+                choice, branch = int(np.argsort(row)[::-1][1]), "released_wsls_shift"
+            self._previous_pick_payoff = float(row[choice])
+        self._current = choice
+        self._chosen.append(choice)
+        return choice, branch, scores
+
+    def _decision(self, choice: int, branch: str, scores: np.ndarray, what: str) -> PolicyDecision:
+        return PolicyDecision(
+            creditor_emotion=EMOTIONS[choice],
+            branch=branch,
+            belief=tuple(float(b) for b in self._belief),
+            expected_payoffs=tuple(float(x) for x in scores),
+            explanation=f"released (authors' code) {what}: {EMOTIONS[choice]}",
+        )
+
+    def start(self) -> PolicyDecision:
+        self._belief = np.array(self._model.initial_belief, dtype=float)
+        self._current = _NEUTRAL
+        self._previous_pick_payoff: float | None = None
+        self._debtor_history: list[int] = []
+        self._chosen: list[int] = []
+        choice, branch, scores = self._select(_NEUTRAL)  # the made-up neutral first turn
+        return self._decision(choice, "opening", scores, "opening on a made-up neutral debtor turn")
+
+    def choose(self, reading: EmotionReading, belief: Sequence[float]) -> PolicyDecision:
+        debtor = int(np.argmax(_reading_probs(reading)))
+        choice, branch, scores = self._select(debtor)
+        return self._decision(choice, branch, scores, f"against debtor {EMOTIONS[debtor]}")
+
+    def finish(self, success: bool) -> None:
+        reward = RELEASED_SUCCESS_REWARD if success else RELEASED_FAILURE_REWARD
+        for d, c in zip(self._debtor_history, self._chosen):
+            # Integer array: numpy truncates the float result toward zero, as in their code.
+            self._payoff[d, c] += RELEASED_PAYOFF_RATE * reward
+        for t in range(1, len(self._debtor_history)):
+            c, d = self._chosen[t], self._debtor_history[t]
+            self._response[c, d] += RELEASED_COUNT_INCREMENT
+            self._response[c] /= self._response[c].sum()
+
+    learns = False
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "belief": self._belief.tolist(),
+            "current": EMOTIONS[self._current],
+            "previous_pick_payoff": self._previous_pick_payoff,
+            "debtor_history": [EMOTIONS[i] for i in self._debtor_history],
+            "chosen": [EMOTIONS[i] for i in self._chosen],
+            "payoff": self._payoff.tolist(),
+            "response": self._response.tolist(),
+        }
+
+    def state_dict(self) -> dict:
+        return self.to_dict()
+
+    def load_state_dict(self, data: dict) -> "AuthorsReleasedPolicy":
+        return self.load_dict(data)
+
+    def load_dict(self, data: dict) -> "AuthorsReleasedPolicy":
+        self._belief = np.asarray(data.get("belief", self._model.initial_belief), dtype=float)
+        self._current = emotion_index(data.get("current", "neutral"))
+        previous = data.get("previous_pick_payoff")
+        self._previous_pick_payoff = None if previous is None else float(previous)
+        self._debtor_history = [emotion_index(e) for e in data.get("debtor_history", [])]
+        self._chosen = [emotion_index(e) for e in data.get("chosen", [])]
+        if "payoff" in data:
+            self._payoff = np.asarray(data["payoff"], dtype=np.int64)
+        if "response" in data:
+            self._response = np.asarray(data["response"], dtype=float)
+        return self
+
+
+# -- the eq policy: a contextual bandit over what the tracker and the detector observe ----------
+
+CONTEXT_FEATURES: tuple[str, ...] = (
+    ("intercept",)
+    + tuple(f"emotion_{e}" for e in EMOTIONS)
+    + tuple(f"tactic_{t}" for t in TACTIC_NAMES)
+    + tuple(f"belief_{s}" for s in HIDDEN_STATES)
+    + ("gap_closed",)
+)
+N_CONTEXT = len(CONTEXT_FEATURES)
+POLICY_STATE_FORMAT = "eq_negotiator.eq_policy/1"
+_UNIFORM_EMOTION = 1.0 / N_EMOTIONS
+
+
+def context_features(
+    emotion_sum: np.ndarray,
+    tactic_sum: np.ndarray,
+    replies: int,
+    belief: np.ndarray,
+    initial_belief: np.ndarray,
+    gap_sum: float,
+    gap_count: int,
+) -> np.ndarray:
+    """(N_CONTEXT,) context vector, CONTEXT_FEATURES order. Every feature but the intercept is 0
+    before the debtor has said anything (the opening is decided on the intercept alone):
+    mean detected emotions minus uniform, tactic cue rates, belief minus the initial belief (the
+    HMM filter's news), mean share of the offer gap the debtor closed per scored reply. Centred
+    so that "nothing learned about this situation" is the origin, where the ridge prior sits."""
+    x = np.zeros(N_CONTEXT)
+    x[0] = 1.0
+    if replies > 0:
+        x[1:1 + N_EMOTIONS] = emotion_sum / replies - _UNIFORM_EMOTION
+        x[1 + N_EMOTIONS:1 + N_EMOTIONS + len(TACTIC_NAMES)] = tactic_sum / replies
+    offset = 1 + N_EMOTIONS + len(TACTIC_NAMES)
+    x[offset:offset + N_STATES] = belief - initial_belief
+    if gap_count > 0:
+        x[-1] = gap_sum / gap_count
+    return x
+
+
+def literature_offsets(creditor_payoff: np.ndarray, spread: float) -> np.ndarray:
+    """(7,) the paper's payoff table as a prior on utility: each creditor emotion's column mean
+    (the debtor's emotion not known), rescaled so the best and worst emotions are `spread` apart
+    and the offsets average 0."""
+    means = np.asarray(creditor_payoff, dtype=float).mean(axis=0)
+    span = means.max() - means.min()
+    if span <= 0 or spread <= 0:
+        return np.zeros(N_EMOTIONS)
+    scaled = spread * (means - means.min()) / span
+    return scaled - scaled.mean()
+
+
+class ContextualEQPolicy:
+    """The product's policy ("eq"); see the module docstring. Learns in finish() when
+    eq.learning.enabled; `learned` carries both bandits (policy_state) and the tracker's matrices.
+
+    Two committed decisions per negotiation, each with its own bandit and each credited with the
+    negotiation's utility:
+    * the opening emotion, shown until eq.policy.context_replies debtor replies have been heard
+      (nothing is known about this debtor yet: a context-free bandit, intercept only);
+    * at that reply, the emotion for the rest of the negotiation, from the contextual bandit on
+      what was heard so far; then held.
+    Why commit: the debtor's response to the creditor's emotion builds up over turns, so what an
+    emotion achieves shows only when it is kept. Measured on the benchmark's simulator, a policy
+    re-deciding on context at every reply mixed emotions within negotiations, credited each
+    emotion with outcomes of mixtures, and never found the emotion that works when kept.
+    """
+
+    def __init__(
+        self,
+        eq_config: EQConfig,
+        *,
+        name: str = "eq",
+        learn: bool | None = None,
+        learned: LearnedModel | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.name = name
+        self._config = eq_config
+        self._learn = eq_config.learning.enabled if learn is None else learn
+        self._rng = np.random.default_rng(seed)
+        settings = eq_config.policy
+        self._context_replies = max(1, int(settings.context_replies))
+        offsets = tuple(literature_offsets(eq_config.model.creditor_payoff, settings.literature_prior_utility))
+        weight = max(float(settings.prior_negotiations), 1e-6)
+        self._opening_prior = ContextPrior(weight=weight, offsets=offsets)
+        self._context_prior = ContextPrior(
+            weight=weight, offsets=offsets, feature_weight_scale=max(float(settings.context_prior_scale), 1e-6)
+        )
+        self._exploration = float(settings.exploration_scale) if eq_config.learning.explore else 0.0
+        self.load_note = ""
+        self._set_learned(learned if learned is not None else LearnedModel.from_priors(eq_config.model))
+        self._initial_belief = _belief_vector(self._learned.model.initial_belief)
+        self._opening_weights = self._opening_bandit.mean_weights(self._opening_prior)
+        self._context_weights = self._context_bandit.mean_weights(self._context_prior)
+        self._reset_negotiation()
+
+    def _set_learned(self, learned: LearnedModel) -> None:
+        self._learned = learned
+        self._opening_bandit = LinearThompsonBandit(N_EMOTIONS, 1)
+        self._context_bandit = LinearThompsonBandit(N_EMOTIONS, N_CONTEXT)
+        state = learned.policy_state
+        if state is not None:
+            try:
+                if state.get("format") != POLICY_STATE_FORMAT:
+                    raise ValueError(f"expected format {POLICY_STATE_FORMAT!r}")
+                opening = LinearThompsonBandit.from_dict(state.get("opening"), N_EMOTIONS, 1)
+                context = LinearThompsonBandit.from_dict(state.get("context"), N_EMOTIONS, N_CONTEXT)
+            except (ValueError, AttributeError) as error:
+                self.load_note = f"learned policy state ignored ({error}); the eq policy learns again from scratch"
+            else:
+                self._opening_bandit, self._context_bandit = opening, context
+
+    def _reset_negotiation(self) -> None:
+        self._emotion_sum = np.zeros(N_EMOTIONS)
+        self._tactic_sum = np.zeros(len(TACTIC_NAMES))
+        self._pending_tactics: tuple[float, ...] | None = None
+        self._replies = 0
+        self._gap_sum = 0.0
+        self._gap_count = 0
+        self._previous_debtor_days: int | None = None
+        self._target_days: int | None = None
+        self._agreed_days: int | None = None
+        self._exact_outcome: tuple[float, float] | None = None
+        self._opening_choice: int | None = None
+        self._context_choice: tuple[int, tuple[float, ...]] | None = None
+        self._turns: list[tuple[str, tuple[float, ...]]] = []
+        self._last = emotion_index(self._config.policy.opening_emotion)
+
+    # -- the learned state ---------------------------------------------------------------------
+
+    @property
+    def model(self) -> EmotionModel:
+        """The matrices the session's tracker should filter with (learned from the priors)."""
+        return self._learned.model
+
+    @property
+    def learned(self) -> LearnedModel:
+        """The tracker's matrices and both bandits, for eq.learning.save_learned."""
+        return LearnedModel(
+            model=self._learned.model, episodes=self._learned.episodes, sequences=self._learned.sequences,
+            reward_stats=self._learned.reward_stats,
+            policy_state={
+                "format": POLICY_STATE_FORMAT,
+                "opening": self._opening_bandit.to_dict(),
+                "context": self._context_bandit.to_dict(),
+            },
+        )
+
+    @property
+    def learns(self) -> bool:
+        return self._learn
+
+    @property
+    def bandit(self) -> LinearThompsonBandit:
+        """The contextual bandit (the emotion held after the first replies)."""
+        return self._context_bandit
+
+    @property
+    def opening_bandit(self) -> LinearThompsonBandit:
+        return self._opening_bandit
+
+    # -- deciding ------------------------------------------------------------------------------
+
+    def _context(self, belief: np.ndarray) -> np.ndarray:
+        return context_features(
+            self._emotion_sum, self._tactic_sum, self._replies, belief, self._initial_belief,
+            self._gap_sum, self._gap_count,
+        )
+
+    def _draw(self, bandit: LinearThompsonBandit, prior: ContextPrior) -> np.ndarray:
+        if self._learn and self._exploration > 0:
+            return bandit.sample_weights(prior, self._rng, self._exploration)
+        return bandit.mean_weights(prior)
+
+    def _decision(self, choice: int, branch: str, belief: np.ndarray, values: np.ndarray, why: str) -> PolicyDecision:
+        self._last = choice
+        return PolicyDecision(
+            creditor_emotion=EMOTIONS[choice],
+            branch=branch,
+            belief=tuple(float(b) for b in belief),
+            expected_payoffs=tuple(float(v) for v in values),
+            explanation=f"{why}; expected creditor utility {values[choice]:.3f} with {EMOTIONS[choice]}",
+        )
+
+    def start(self) -> PolicyDecision:
+        self._reset_negotiation()
+        # One draw per negotiation and bandit (Thompson sampling); the posterior mean when not exploring.
+        self._opening_weights = self._draw(self._opening_bandit, self._opening_prior)
+        self._context_weights = self._draw(self._context_bandit, self._context_prior)
+        values = self._opening_weights[:, 0]
+        choice = best_emotion(values)
+        self._opening_choice = choice
+        return self._decision(
+            choice, "opening", self._initial_belief, values,
+            f"opening: nothing heard yet; shown for the first {self._context_replies} replies "
+            f"({self._opening_bandit.counts.sum():.0f} negotiations learned)",
+        )
+
+    def observe_utterance(self, text: str) -> None:
+        """The debtor's words of the reply about to be decided on (tactic cues). Calling it twice
+        for the same reply is harmless: the latest call counts."""
+        self._pending_tactics = detect_tactics(text).as_tuple()
+
+    def choose(self, reading: EmotionReading, belief: Sequence[float]) -> PolicyDecision:
+        probs = _reading_probs(reading)
+        belief_vec = _belief_vector(belief)
+        self._turns.append((EMOTIONS[self._last], tuple(float(p) for p in probs)))
+        self._replies += 1
+        self._emotion_sum += probs
+        if self._pending_tactics is not None:
+            self._tactic_sum += np.asarray(self._pending_tactics)
+            self._pending_tactics = None
+        x = self._context(belief_vec)
+        values = self._context_weights @ x
+        dominant = int(np.argmax(probs))
+        heard = f"debtor {EMOTIONS[dominant]} ({probs[dominant]:.2f}), reply {self._replies}"
+        if self._replies < self._context_replies:
+            return self._decision(self._last, "opening_hold", belief_vec, values, f"{heard}; keeping the opening")
+        if self._replies == self._context_replies:
+            choice = best_emotion(values)
+            self._context_choice = (choice, tuple(float(v) for v in x))
+            return self._decision(choice, "context", belief_vec, values,
+                                  f"{heard}; chosen for the rest of the negotiation from what was heard")
+        return self._decision(self._last, "context_hold", belief_vec, values, f"{heard}; keeping it")
+
+    def observe_terms(self, debtor_offer_days: int | None, creditor_offer_days: int | None, agreed: bool) -> None:
+        """After each debtor reply (the session calls it): how far the debtor moved (a context
+        feature) and, for the utility, the target (the standing offer before the first reply is
+        the opening, the target) and an estimate of the agreed days."""
+        if self._target_days is None and creditor_offer_days is not None:
+            self._target_days = int(creditor_offer_days)
+        reward = turn_reward(self._previous_debtor_days, debtor_offer_days, creditor_offer_days, bool(agreed))
+        if reward is not None and not agreed:
+            self._gap_sum += reward
+            self._gap_count += 1
+        if agreed:
+            # Agreement is within offer.agreement_gap_days of both offers: either number is the
+            # agreed timeline to within those days.
+            known = debtor_offer_days if debtor_offer_days is not None else creditor_offer_days
+            self._agreed_days = None if known is None else int(known)
+        if debtor_offer_days is not None:
+            self._previous_debtor_days = int(debtor_offer_days)
+
+    def observe_outcome(self, agreed_days: float | None, target_days: float | None) -> None:
+        """The exact agreed and target days, when the caller knows them (the simulator)."""
+        if agreed_days is not None and target_days is not None:
+            self._exact_outcome = (float(agreed_days), float(target_days))
+
+    def finish(self, success: bool) -> None:
+        """Credit both decisions with the negotiation's utility. The context decision counts only
+        when a reply came after it (otherwise it answered the reply that ended the negotiation
+        and shaped nothing)."""
+        if self._learn and self._opening_choice is not None:
+            if self._exact_outcome is not None:
+                agreed, target = self._exact_outcome
+            else:
+                agreed, target = self._agreed_days, self._target_days
+            utility = creditor_utility(bool(success), agreed, target)
+            self._opening_bandit.update(self._opening_choice, [1.0], utility)
+            self._opening_bandit.observe_outcome(utility)
+            if self._context_choice is not None and self._replies > self._context_replies:
+                choice, x = self._context_choice
+                self._context_bandit.update(choice, x, utility)
+            self._context_bandit.observe_outcome(utility)
+            if self._turns:
+                episode = Episode(turns=tuple(self._turns), success=bool(success))
+                self._learned = learn_from_episode(
+                    self._learned, episode, self._config.model, self._config.learning
+                )
+        self._reset_negotiation()
+
+    # -- per-negotiation state (a resumed session continues exactly) -----------------------------
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "opening_weights": self._opening_weights.tolist(),
+            "context_weights": self._context_weights.tolist(),
+            "emotion_sum": self._emotion_sum.tolist(),
+            "tactic_sum": self._tactic_sum.tolist(),
+            "pending_tactics": list(self._pending_tactics) if self._pending_tactics is not None else None,
+            "replies": self._replies,
+            "gap": [self._gap_sum, self._gap_count],
+            "previous_debtor_days": self._previous_debtor_days,
+            "target_days": self._target_days,
+            "agreed_days": self._agreed_days,
+            "opening_choice": None if self._opening_choice is None else EMOTIONS[self._opening_choice],
+            "context_choice": None if self._context_choice is None else [
+                EMOTIONS[self._context_choice[0]], list(self._context_choice[1])],
+            "turns": [[c, list(p)] for c, p in self._turns],
+            "last": EMOTIONS[self._last],
+            "rng": self._rng.bit_generator.state,
+        }
+
+    def state_dict(self) -> dict:
+        return self.to_dict()
+
+    def load_state_dict(self, data: dict) -> "ContextualEQPolicy":
+        return self.load_dict(data)
+
+    def load_dict(self, data: dict) -> "ContextualEQPolicy":
+        """Restore what to_dict saved, in place; returns self (bad weights keep the current ones)."""
+        for key, shape in (("opening_weights", (N_EMOTIONS, 1)), ("context_weights", (N_EMOTIONS, N_CONTEXT))):
+            weights = np.asarray(data.get(key, getattr(self, "_" + key)), dtype=float)
+            if weights.shape == shape and np.all(np.isfinite(weights)):
+                setattr(self, "_" + key, weights)
+        self._emotion_sum = np.asarray(data.get("emotion_sum", np.zeros(N_EMOTIONS)), dtype=float)
+        self._tactic_sum = np.asarray(data.get("tactic_sum", np.zeros(len(TACTIC_NAMES))), dtype=float)
+        pending = data.get("pending_tactics")
+        self._pending_tactics = None if pending is None else tuple(float(v) for v in pending)
+        self._replies = int(data.get("replies", 0))
+        gap = data.get("gap", [0.0, 0])
+        self._gap_sum, self._gap_count = float(gap[0]), int(gap[1])
+        for key in ("previous_debtor_days", "target_days", "agreed_days"):
+            value = data.get(key)
+            setattr(self, "_" + key, None if value is None else int(value))
+        opening = data.get("opening_choice")
+        self._opening_choice = None if opening is None else emotion_index(opening)
+        context = data.get("context_choice")
+        self._context_choice = None if context is None else (
+            emotion_index(context[0]), tuple(float(v) for v in context[1]))
+        self._turns = [(EMOTIONS[emotion_index(c)], tuple(float(v) for v in p)) for c, p in data.get("turns", [])]
+        self._last = emotion_index(data.get("last", EMOTIONS[self._last]))
+        if "rng" in data:
+            self._rng.bit_generator.state = data["rng"]
+        return self
+
+
 def make_policy(
     name: str, eq_config: EQConfig, seed: int | None = None, *, learned: LearnedModel | None = None
 ):
     """A CreditorPolicy by name (POLICY_NAMES). `learned` (eq only) starts from saved learning."""
     key = (name or "").strip().lower()
     if key == "eq":
-        return EQPolicy(eq_config, name="eq", hmm_mode="auto", learned=learned, seed=seed)
+        return ContextualEQPolicy(eq_config, name="eq", learned=learned, seed=seed)
+    if key == "eq-paper":
+        return EQPolicy(eq_config, name="eq-paper", hmm_mode="auto", learned=learned, seed=seed)
     if key == "wsls":
         return EQPolicy(eq_config, name="wsls", hmm_mode="never", learn=False)
     if key == "hmm":
@@ -652,7 +1152,9 @@ def make_policy(
     if key == "random":
         return RandomPolicy(seed, name="random")
     if key == "released":
-        return ReleasedPolicy(eq_config, name="released")
+        return AuthorsReleasedPolicy(eq_config, name="released")
+    if key == "released-float":
+        return ReleasedPolicy(eq_config, name="released-float")
     raise ValueError(f"unknown policy {name!r}; choose one of {', '.join(POLICY_NAMES)}")
 
 

@@ -9,7 +9,10 @@
 * recovery rate: 1 - |agreed days - target| / target, successful only (the paper's formula; it is
   negative when the agreed timeline is more than twice the target, and is not clipped);
 * guard fallback rate and violations: with --creditor llm, the share of creditor replies the
-  written template replaced, and the number of model sentences the guard rejected.
+  written template replaced, and the number of model sentences the guard rejected;
+* creditor utility (eq/utility.py): per negotiation 0 on failure, min(1, target / agreed days)
+  on success, averaged over all negotiations: the one objective that counts success and days
+  together (a policy cannot raise it by conceding days for agreements that would have come anyway).
 
 95% confidence intervals are percentile bootstrap intervals over negotiations (seeded numpy).
 """
@@ -22,8 +25,11 @@ from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
+from ..eq.utility import creditor_utility
+
 CI_METRICS: tuple[str, ...] = (
     "success_rate", "avg_collection_days", "avg_utterances", "avg_utterances_all", "debt_multiple", "recovery_rate",
+    "utility",
 )
 DEFAULT_RESAMPLES = 2000
 DEFAULT_CONFIDENCE = 0.95
@@ -69,6 +75,7 @@ class GroupMetrics:
     guard_fallback_rate: Optional[float]  # None when no creditor reply went through the guard
     guard_violations: int
     debtor_model_share: Optional[float]  # share of debtor turns the model wrote (None: phrasebank)
+    utility: float = 0.0  # mean creditor utility over all negotiations (eq/utility.py)
     ci95: dict[str, Optional[tuple[float, float]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,6 +126,7 @@ def group_metrics(
     recovery = 1.0 - np.abs(days - targets) / targets if won else np.array([])
     utterances_won = np.array([e.utterances for e in won], dtype=float)
     utterances_all = np.array([e.utterances for e in episodes], dtype=float)
+    utility = np.array([episode_utility(e) for e in episodes], dtype=float)
 
     samples = {
         "success_rate": success,
@@ -127,6 +135,7 @@ def group_metrics(
         "avg_utterances_all": utterances_all,
         "debt_multiple": multiple,
         "recovery_rate": recovery,
+        "utility": utility,
     }
     # One seeded stream per cell and metric, independent of cell order and of --workers.
     ci = {
@@ -151,8 +160,14 @@ def group_metrics(
         guard_violations=sum(e.guard_violations for e in episodes),
         debtor_model_share=(sum(e.debtor_model_replies for e in episodes) / debtor_turns)
         if debtor_model and debtor_turns else None,
+        utility=float(utility.mean()),
         ci95=ci,
     )
+
+
+def episode_utility(result: EpisodeResult) -> float:
+    """The creditor utility of one negotiation (eq/utility.py)."""
+    return creditor_utility(result.success, result.collection_days, result.creditor_target_days)
 
 
 def bootstrap_ci(

@@ -15,6 +15,11 @@ Episodes: for each (policy, persona) cell, `episodes` negotiations in order, ove
 a seeded order shared by every cell (every policy meets the same scenarios and the same debtor
 draws: common random numbers make the comparison paired). The eq policy learns online across the
 episodes of its cell. A cell is the unit of parallel work, so results do not depend on --workers.
+
+Population mode (run_population): one stream of negotiations per policy, the persona drawn per
+negotiation from the population weights and never told to the creditor, which learns across the
+whole stream as a deployed robot would. The persona sequence, scenarios and debtor draws are the
+same for every policy (paired); a policy's stream is the unit of parallel work.
 """
 
 from __future__ import annotations
@@ -57,6 +62,11 @@ class BenchPlan:
     workers: int = 1
     # Builds the emotion detector in each process (None: eq/detection.py's make_detector).
     detector_factory: Optional[Callable[[NegotiatorConfig], EmotionDetector]] = None
+    # Debtor realism option (sim/debtor.py RECIPROCITY): 0 = off.
+    reciprocity: float = 0.0
+    # Population mode: persona weights (plan.personas order) and the stream length per policy.
+    population_weights: tuple[float, ...] = ()
+    population_negotiations: int = 0
 
     def cells(self) -> list[tuple[str, DebtorPersona]]:
         return [(policy, persona) for policy in self.policies for persona in self.personas]
@@ -205,6 +215,10 @@ def run_negotiation(
         turns.append(turn)
         transcript.append(("debtor", turn.text))
         reading = detector.detect(turn.text)
+        # Optional policy hook: the words themselves (tactic cues), before the reply is decided on.
+        observe_utterance = getattr(policy, "observe_utterance", None)
+        if callable(observe_utterance):
+            observe_utterance(turn.text)
         directive = session.step(turn.text, reading).directive
     else:
         raise BenchError(
@@ -213,6 +227,11 @@ def run_negotiation(
         )
     snapshot = session.snapshot()
     success = session.outcome == "success"
+    # Optional policy hook: the exact agreed terms (a policy learning the creditor's utility would
+    # otherwise estimate them from the offers it saw).
+    observe_outcome = getattr(policy, "observe_outcome", None)
+    if callable(observe_outcome) and success and snapshot.agreed_offer is not None:
+        observe_outcome(snapshot.agreed_offer.days, scenario.creditor_target_days)
     policy.finish(success)
     result = EpisodeResult(
         policy=str(getattr(policy, "name", "policy")),
@@ -292,7 +311,7 @@ def run_cell(plan: BenchPlan, policy_name: str, persona: DebtorPersona) -> list[
     policy = make_policy(policy_name, plan.config.eq, seed=derive_seed("policy", plan.seed, policy_name, persona.name))
     detector = _detector(plan)
     creditor_words = _creditor_words(plan)
-    debtor = DebtorSimulator(persona, plan.config.eq.model, _debtor_phraser(plan, persona))
+    debtor = DebtorSimulator(persona, plan.config.eq.model, _debtor_phraser(plan, persona), reciprocity=plan.reciprocity)
     order = scenario_order(len(plan.scenarios), plan.episodes, plan.seed)
     results = []
     for episode, index in enumerate(order):
@@ -317,17 +336,23 @@ def _run_cell_job(job: tuple[BenchPlan, str, DebtorPersona]) -> tuple[str, str, 
     return policy_name, persona.name, run_cell(plan, policy_name, persona)
 
 
-def run_benchmark(plan: BenchPlan, progress: Optional[Callable[[int], None]] = None) -> BenchOutcome:
-    """Every cell of the plan; `progress(n)` is called with the number of negotiations just done.
-    Results come back in plan order (policies, then personas, then episodes) whatever --workers."""
+def _check_plan(plan: BenchPlan) -> None:
     if plan.creditor not in CREDITOR_MODES:
         raise BenchError(f"creditor mode {plan.creditor!r} must be one of {', '.join(CREDITOR_MODES)}")
     if plan.debtor not in DEBTOR_MODES:
         raise BenchError(f"debtor mode {plan.debtor!r} must be one of {', '.join(DEBTOR_MODES)}")
-    if plan.episodes < 1:
-        raise BenchError(f"--episodes must be at least 1, got {plan.episodes}")
     if not plan.scenarios:
         raise BenchError("no scenarios to negotiate; pass a scenarios file with at least one row")
+    if not (0.0 <= plan.reciprocity <= 1.0):
+        raise BenchError(f"--reciprocity must lie in [0, 1], got {plan.reciprocity}")
+
+
+def run_benchmark(plan: BenchPlan, progress: Optional[Callable[[int], None]] = None) -> BenchOutcome:
+    """Every cell of the plan; `progress(n)` is called with the number of negotiations just done.
+    Results come back in plan order (policies, then personas, then episodes) whatever --workers."""
+    _check_plan(plan)
+    if plan.episodes < 1:
+        raise BenchError(f"--episodes must be at least 1, got {plan.episodes}")
     cells = plan.cells()
     jobs = [(plan, policy, persona) for policy, persona in cells]
     by_cell: dict[tuple[str, str], list[EpisodeResult]] = {}
@@ -349,5 +374,90 @@ def run_benchmark(plan: BenchPlan, progress: Optional[Callable[[int], None]] = N
                     progress(len(results))
     wall_s = time.perf_counter() - started
     ordered = [r for policy, persona in cells for r in by_cell[(policy, persona.name)]]
+    per_minute = len(ordered) / wall_s * 60.0 if wall_s > 0 else float("inf")
+    return BenchOutcome(results=ordered, wall_s=wall_s, negotiations_per_minute=per_minute)
+
+
+# ---------------------------------------------------------------------------------------------
+# Population mode: one stream per policy, personas drawn and hidden
+# ---------------------------------------------------------------------------------------------
+
+
+def population_personas(weights: Sequence[float], negotiations: int, seed: int) -> list[int]:
+    """Persona index per negotiation of the stream, drawn with the weights (seeded; the same for
+    every policy, so the comparison stays paired)."""
+    values = [float(w) for w in weights]
+    if not values or any(not (w >= 0.0) or w == float("inf") for w in values) or sum(values) <= 0:
+        raise BenchError("population weights must be non-negative numbers with a positive sum")
+    rng = random.Random(derive_seed("population", seed))
+    return rng.choices(range(len(values)), weights=values, k=negotiations)
+
+
+def run_stream(plan: BenchPlan, policy_name: str) -> list[EpisodeResult]:
+    """One policy's stream of plan.population_negotiations negotiations; the policy object (and
+    what it learns) lives across the stream and is never told which persona it is facing."""
+    from ..eq.policy import make_policy
+
+    policy = make_policy(policy_name, plan.config.eq, seed=derive_seed("policy", plan.seed, policy_name, "population"))
+    detector = _detector(plan)
+    creditor_words = _creditor_words(plan)
+    debtors = [
+        DebtorSimulator(persona, plan.config.eq.model, _debtor_phraser(plan, persona), reciprocity=plan.reciprocity)
+        for persona in plan.personas
+    ]
+    drawn = population_personas(plan.population_weights, plan.population_negotiations, plan.seed)
+    order = scenario_order(len(plan.scenarios), plan.population_negotiations, plan.seed)
+    results = []
+    for index, (persona_index, scenario_index) in enumerate(zip(drawn, order)):
+        persona = plan.personas[persona_index]
+        trace = run_negotiation(
+            scenario=plan.scenarios[scenario_index],
+            config=plan.config,
+            policy=policy,
+            debtor=debtors[persona_index],
+            debtor_seed=derive_seed("population-debtor", plan.seed, index),
+            detector=detector,
+            creditor_words=creditor_words,
+            episode=index,
+            persona_name=persona.name,
+        )
+        results.append(trace.result)
+    return results
+
+
+def _run_stream_job(job: tuple[BenchPlan, str]) -> tuple[str, list[EpisodeResult]]:
+    plan, policy_name = job
+    return policy_name, run_stream(plan, policy_name)
+
+
+def run_population(plan: BenchPlan, progress: Optional[Callable[[int], None]] = None) -> BenchOutcome:
+    """Every policy's stream; results in plan order (policies, then negotiation index)."""
+    _check_plan(plan)
+    if plan.population_negotiations < 1:
+        raise BenchError(f"--population needs at least 1 negotiation, got {plan.population_negotiations}")
+    if len(plan.population_weights) != len(plan.personas):
+        raise BenchError(
+            f"{len(plan.population_weights)} population weights for {len(plan.personas)} personas; give one per persona"
+        )
+    population_personas(plan.population_weights, 1, plan.seed)  # validates the weights
+    jobs = [(plan, policy) for policy in plan.policies]
+    by_policy: dict[str, list[EpisodeResult]] = {}
+    started = time.perf_counter()
+    workers = max(1, min(plan.workers, len(jobs)))
+    if workers == 1:
+        for job in jobs:
+            policy, results = _run_stream_job(job)
+            by_policy[policy] = results
+            if progress:
+                progress(len(results))
+    else:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers) as pool:
+            for policy, results in pool.imap_unordered(_run_stream_job, jobs):
+                by_policy[policy] = results
+                if progress:
+                    progress(len(results))
+    wall_s = time.perf_counter() - started
+    ordered = [r for policy in plan.policies for r in by_policy[policy]]
     per_minute = len(ordered) / wall_s * 60.0 if wall_s > 0 else float("inf")
     return BenchOutcome(results=ordered, wall_s=wall_s, negotiations_per_minute=per_minute)

@@ -71,3 +71,46 @@ def test_debtor_config_changes_the_results(tmp_path, capsys):
     easy = json.loads(capsys.readouterr().out)["results"][0]
     assert easy["success_rate"] == 1.0
     assert easy["debt_multiple"] < shipped["debt_multiple"] or shipped["success_rate"] < 1.0
+
+
+def test_population_mode_writes_per_persona_and_overall_tables_and_learning_curves(tmp_path, capsys):
+    out = tmp_path / "population"
+    code = main(["bench", "--population", "cheating=1,victim=2", "--negotiations", "8", "--policies",
+                 "eq,fixed-fear,vanilla", "--seed", "3", "--out", str(out), "--json"])
+    assert code == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["config"]["population"] == {"cheating": 1.0, "victim": 2.0}
+    assert document["negotiations"] == 24
+    assert {r["persona"] for r in document["results"]} <= {"cheating", "victim"}
+    assert [(r["policy"], r["persona"]) for r in document["overall"]] == [
+        ("eq", "all"), ("fixed-fear", "all"), ("vanilla", "all")]
+    assert all(r["episodes"] == 8 for r in document["overall"])
+    assert all(0.0 <= r["utility"] <= 1.0 for r in document["overall"])
+    assert document["targets"]["best_single_fixed"] in ("fixed-fear",)
+    for name in ("learning_curve.png", "learning_curve_utility.png", "report.md"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0
+    report = (out / "report.md").read_text()
+    assert "## Overall" in report and "## Targets" in report and "utility" in report
+
+
+def test_fixed_concession_and_reciprocity_are_recorded_and_change_the_run(tmp_path, capsys):
+    args = ["bench", "--policies", "fixed-fear", "--personas", "sad", "--episodes", "6", "--seed", "4", "--json"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert main([*args, "--out", str(tmp_path / "b"), "--fixed-concession", "--reciprocity", "0.3"]) == 0
+    changed = json.loads(capsys.readouterr().out)
+    assert plain["config"]["fixed_concession"] is False and changed["config"]["fixed_concession"] is True
+    assert changed["config"]["reciprocity"] == 0.3
+    assert plain["results"] != changed["results"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--population", "angry=x"], "must be a number"),
+    (["--population", "grumpy=1"], "unknown persona"),
+    (["--population", "angry=0"], "must not all be 0"),
+    (["--population", "--negotiations", "0"], "--negotiations"),
+    (["--reciprocity", "2"], "--reciprocity"),
+])
+def test_bad_population_arguments_exit_2(tmp_path, capsys, argv, message):
+    assert main(["bench", "--out", str(tmp_path), *argv]) == 2
+    assert message in capsys.readouterr().err

@@ -50,8 +50,9 @@ def reading(emotion: str) -> EmotionReading:
 
 def test_policy_names():
     assert POLICY_NAMES == (
-        "eq", "vanilla", "fixed-joy", "fixed-sadness", "fixed-anger", "fixed-fear", "fixed-surprise",
-        "fixed-disgust", "fixed-neutral", "random", "wsls", "hmm", "released",
+        "eq", "eq-paper", "vanilla", "fixed-joy", "fixed-sadness", "fixed-anger", "fixed-fear",
+        "fixed-surprise", "fixed-disgust", "fixed-neutral", "random", "wsls", "hmm", "released",
+        "released-float",
     )
 
 
@@ -72,7 +73,7 @@ def test_every_policy_implements_the_protocol(eq_config, name):
 
 
 def test_unknown_policy_lists_the_valid_names(eq_config):
-    with pytest.raises(ValueError, match="eq, vanilla, fixed-joy.*released"):
+    with pytest.raises(ValueError, match="eq, eq-paper, vanilla, fixed-joy.*released"):
         make_policy("greedy", eq_config)
 
 
@@ -122,7 +123,7 @@ def test_random_is_reproducible_from_the_seed(eq_config):
     ],
 )
 def test_wsls_after_a_neutral_opening(eq_config, debtor, expected, branch):
-    policy = make_policy("eq", eq_config)
+    policy = make_policy("eq-paper", eq_config)
     assert policy.start().creditor_emotion == "neutral"
     decision = policy.choose(reading(debtor), INITIAL)
     assert (decision.creditor_emotion, decision.branch) == (expected, branch)
@@ -142,7 +143,7 @@ def test_wsls_after_a_neutral_opening(eq_config, debtor, expected, branch):
     ],
 )
 def test_wsls_after_a_fear_opening(eq_config, debtor, expected, branch):
-    policy = make_policy("eq", with_opening(eq_config, "fear"))
+    policy = make_policy("eq-paper", with_opening(eq_config, "fear"))
     policy.start()
     decision = policy.choose(reading(debtor), INITIAL)
     assert (decision.creditor_emotion, decision.branch) == (expected, branch)
@@ -163,7 +164,7 @@ def test_wsls_after_a_fear_opening(eq_config, debtor, expected, branch):
     ],
 )
 def test_wsls_after_an_anger_opening(eq_config, debtor, expected, branch):
-    policy = make_policy("eq", with_opening(eq_config, "anger"))
+    policy = make_policy("eq-paper", with_opening(eq_config, "anger"))
     policy.start()
     decision = policy.choose(reading(debtor), INITIAL)
     assert (decision.creditor_emotion, decision.branch) == (expected, branch)
@@ -182,7 +183,7 @@ def test_wsls_uses_the_expected_payoff_of_a_soft_reading(eq_config):
     # 0.5 anger + 0.5 joy after a fear opening: pi = .5*0 + .5*1 = 0.5 < 2, shift. Expected row:
     #   joy .5*1+.5*4=2.5  sad .5*1+.5*3=2  ang .5*1+.5*2=1.5  fear .5*0+.5*1=.5
     #   sur .5*2+.5*3=2.5  dis .5*1+.5*2=1.5  neu .5*2+.5*3=2.5  -> joy, surprise, neutral: second surprise.
-    policy = make_policy("eq", with_opening(eq_config, "fear"))
+    policy = make_policy("eq-paper", with_opening(eq_config, "fear"))
     policy.start()
     probs = [0.0] * 7
     probs[EMOTIONS.index("anger")] = probs[EMOTIONS.index("joy")] = 0.5
@@ -196,7 +197,7 @@ def test_ranking_breaks_ties_in_emotion_order():
 
 
 def test_unreadable_reading_is_treated_as_low_confidence_neutral(eq_config):
-    policy = make_policy("eq", eq_config)
+    policy = make_policy("eq-paper", eq_config)
     policy.start()
     decision = policy.choose(EmotionReading((float("nan"),) * 7, "broken"), [float("nan")] * 4)
     assert decision.creditor_emotion in EMOTIONS
@@ -214,18 +215,18 @@ def branches(policy, emotions):
 
 
 def test_three_negative_of_five_stays_in_wsls(eq_config):
-    result = branches(make_policy("eq", eq_config), ["anger", "joy", "sadness", "joy", "fear"])
+    result = branches(make_policy("eq-paper", eq_config), ["anger", "joy", "sadness", "joy", "fear"])
     assert "hmm" not in result
 
 
 def test_four_negative_of_five_switches_to_hmm(eq_config):
-    result = branches(make_policy("eq", eq_config), ["anger", "joy", "sadness", "fear", "disgust"])
+    result = branches(make_policy("eq-paper", eq_config), ["anger", "joy", "sadness", "fear", "disgust"])
     assert result[:4] == ["wsls_stay"] * 4  # three negatives at the fourth turn
     assert result[4] == "hmm"
 
 
 def test_the_window_slides(eq_config):
-    result = branches(make_policy("eq", eq_config), ["anger"] * 4 + ["joy", "joy"])
+    result = branches(make_policy("eq-paper", eq_config), ["anger"] * 4 + ["joy", "joy"])
     assert result[3] == "hmm" and result[4] == "hmm"  # 4 of the last 5, then 4 of the last 5
     assert result[5] != "hmm"  # last 5: anger anger anger joy joy
 
@@ -295,7 +296,7 @@ def test_default_eq_after_persistent_anger_picks_neutral_not_joy(eq_config):
     # The full loop with the default (tilted) dynamics: four angry replies to a neutral creditor
     # move the belief to about .06 .66 .12 .17; the HMM branch then prefers neutral (2.833) to
     # joy (2.812). The released code answers joy here.
-    policy = make_policy("eq", eq_config)
+    policy = make_policy("eq-paper", eq_config)
     tracker = HiddenStateTracker(policy.model, eq_config.tracker)
     creditor = policy.start().creditor_emotion
     for _ in range(4):
@@ -323,7 +324,7 @@ def test_default_hmm_choice_depends_on_the_belief(eq_config):
 
 
 def test_decision_explains_itself(eq_config):
-    policy = make_policy("eq", with_opening(eq_config, "fear"))
+    policy = make_policy("eq-paper", with_opening(eq_config, "fear"))
     policy.start()
     decision = policy.choose(reading("anger"), INITIAL)
     assert "shift" in decision.explanation and "anger" in decision.explanation
@@ -347,12 +348,13 @@ def test_released_belief_ignores_the_debtor_emotion(eq_config):
         assert np.allclose(other, results[0])
 
 
-def test_released_policy_belief_is_the_same_whatever_the_debtor_says(eq_config):
-    angry, happy = make_policy("released", eq_config), make_policy("released", eq_config)
+@pytest.mark.parametrize("name", ["released", "released-float"])
+def test_released_policy_belief_is_the_same_whatever_the_debtor_says(eq_config, name):
+    angry, happy = make_policy(name, eq_config), make_policy(name, eq_config)
     angry.start(), happy.start()
     a = angry.choose(reading("anger"), INITIAL)
     h = happy.choose(reading("joy"), INITIAL)
-    # Both replied to the neutral opening: the same creditor emotion, so the same belief.
+    # Both replied to the same opening: the same creditor emotion, so the same belief.
     assert a.belief == pytest.approx(h.belief)
 
 
@@ -366,16 +368,18 @@ def test_released_policy_belief_is_the_same_whatever_the_debtor_says(eq_config):
         ["disgust"] * 4,
     ],
 )
-def test_released_hmm_branch_picks_joy(eq_config, history):
-    policy = make_policy("released", eq_config)
+@pytest.mark.parametrize("name", ["released", "released-float"])
+def test_released_hmm_branch_picks_joy(eq_config, history, name):
+    policy = make_policy(name, eq_config)
     policy.start()
     decisions = [policy.choose(reading(e), INITIAL) for e in history]
     hmm = [d for d in decisions if d.branch == "released_hmm"]
     assert hmm and {d.creditor_emotion for d in hmm} == {"joy"}
 
 
-def test_released_wsls_plays_the_best_response(eq_config):
-    policy = make_policy("released", eq_config)
+@pytest.mark.parametrize("name", ["released", "released-float"])
+def test_released_wsls_plays_the_best_response(eq_config, name):
+    policy = make_policy(name, eq_config)
     policy.start()
     # anger row 1 1 1 0 2 1 2: first maximum is surprise; disgust row 2 1 0 0 1 2 2: joy.
     assert policy.choose(reading("anger"), INITIAL).creditor_emotion == "surprise"
@@ -383,8 +387,8 @@ def test_released_wsls_plays_the_best_response(eq_config):
     assert policy.choose(reading("disgust"), INITIAL).creditor_emotion == "joy"
 
 
-def test_released_learning_adds_003_and_renormalises(eq_config):
-    policy = make_policy("released", eq_config)
+def test_released_float_learning_adds_003_and_renormalises(eq_config):
+    policy = make_policy("released-float", eq_config)
     assert isinstance(policy, ReleasedPolicy)
     policy.start()
     policy.choose(reading("joy"), INITIAL)  # -> joy (joy row maximum)
@@ -413,8 +417,9 @@ def test_baselines_do_not_learn(eq_config):
         assert np.array_equal(policy.model.creditor_payoff, eq_config.model.creditor_payoff)
         assert policy.learned.episodes == 0
         assert policy.learns is False
+    assert make_policy("eq-paper", eq_config).learns is True
     assert make_policy("eq", eq_config).learns is True
-    assert not any(make_policy(n, eq_config).learns for n in POLICY_NAMES if n != "eq")
+    assert not any(make_policy(n, eq_config).learns for n in POLICY_NAMES if n not in ("eq", "eq-paper"))
 
 
 @pytest.mark.parametrize("name", POLICY_NAMES)
@@ -431,15 +436,15 @@ def test_to_dict_load_dict_resumes_a_negotiation_exactly(eq_config, name):
         assert a == b
 
 
-def test_session_reports_each_replys_terms_to_the_eq_policy():
-    """The session's optional observe_terms hook feeds the eq policy's per-turn learning."""
+def test_session_reports_each_replys_terms_to_the_eq_paper_policy():
+    """The session's optional observe_terms hook feeds the eq-paper policy's per-turn learning."""
     import datetime
 
     from eq_negotiator_ros.eq.records import Scenario
     from eq_negotiator_ros.eq.session import NegotiationSession
 
     config = load_config()
-    policy = make_policy("eq", config.eq, seed=1)
+    policy = make_policy("eq-paper", config.eq, seed=1)
     tracker = HiddenStateTracker.from_config(config.eq, policy.model)
     scenario = Scenario(scenario_id="s1", creditor_target_days=20, debtor_target_days=150, outstanding_balance=5000.0)
     session = NegotiationSession(scenario, config, policy, tracker, "sid", today=datetime.date(2025, 1, 1))
@@ -453,3 +458,239 @@ def test_session_reports_each_replys_terms_to_the_eq_policy():
     assert 0.0 < rewards[0][1] < 1.0  # part of the gap closed, no agreement
     policy.finish(False)
     assert policy.learned.reward_array[EMOTIONS.index("neutral"), 0] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# "released": the authors' code as it behaves (Yunbo-max/EQ-Negotiator at f0bf8a4), by hand.
+# Their driver first calls select_emotion("Neutral") with the engine's current emotion Neutral;
+# WSLS then answers the neutral row 3 3 1 2 3 2 3 with its first maximum: joy, and remembers the
+# pick's payoff 3. Their payoff table is an integer array: += 0.05 * reward truncates toward 0.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_released_opens_with_joy_decided_on_a_made_up_neutral_turn(eq_config):
+    policy = make_policy("released", eq_config)
+    opening = policy.start()
+    assert opening.creditor_emotion == "joy"
+    assert policy.to_dict()["debtor_history"] == ["neutral"]
+    assert policy.to_dict()["chosen"] == ["joy"]
+    # The configured opening emotion plays no part, as in their code.
+    assert make_policy("released", with_opening(eq_config, "anger")).start().creditor_emotion == "joy"
+
+
+def test_released_sequence_by_hand(eq_config):
+    # Recorded debtor emotions: neutral (made up), then the replies. Picks:
+    #   joy reply:      joy row 4 3 2 1 3 2 3 -> joy (4); previous pick paid 3, no shift
+    #   anger reply:    anger row 1 1 1 0 2 1 2 -> surprise (first 2); previous paid 4
+    #   disgust reply:  disgust row 2 1 0 0 1 2 2 -> joy (first 2); previous paid 2, not below 2
+    #   anger reply:    last five N J A D A, 3 negative: WSLS -> surprise
+    #   sadness reply:  last five J A D A S, 4 negative: HMM branch -> joy (their score
+    #                   sum_s P(s') w(s', e) * max_d response[e, d]: the cooperative-leaning
+    #                   belief their update keeps after joy and surprise makes joy .6 x E[w(s', joy)]
+    #                   the largest)
+    policy = make_policy("released", eq_config)
+    policy.start()
+    picks = [policy.choose(reading(e), INITIAL) for e in ("joy", "anger", "disgust", "anger", "sadness")]
+    assert [(d.creditor_emotion, d.branch) for d in picks] == [
+        ("joy", "released_wsls"), ("surprise", "released_wsls"), ("joy", "released_wsls"),
+        ("surprise", "released_wsls"), ("joy", "released_hmm"),
+    ]
+
+
+def test_released_learning_truncates_like_an_integer_table(eq_config):
+    policy = make_policy("released", eq_config)
+    published = eq_config.model.creditor_payoff
+    policy.start()
+    for e in ("joy", "anger", "disgust", "anger", "sadness"):
+        policy.choose(reading(e), INITIAL)
+    policy.finish(True)
+    # A success adds 0.05 to integer cells: nothing changes.
+    assert np.array_equal(policy.payoff, published.astype(int))
+    policy.start()
+    for e in ("joy", "anger", "disgust", "anger", "sadness"):
+        policy.choose(reading(e), INITIAL)
+    policy.finish(False)
+    # A failure: -0.025 per zipped (recorded debtor emotion, pick after it), truncated: -1 each.
+    # Pairs: (neutral, joy) (joy, joy) (anger, surprise) (disgust, joy) (anger, surprise) (sadness, joy).
+    expected = published.astype(int).copy()
+    i = EMOTIONS.index
+    for d, c in (("neutral", "joy"), ("joy", "joy"), ("anger", "surprise"), ("disgust", "joy"),
+                 ("anger", "surprise"), ("sadness", "joy")):
+        expected[i(d), i(c)] = max(0, expected[i(d), i(c)] - 1)
+    assert np.array_equal(policy.payoff, expected)
+    assert policy.payoff[i("anger"), i("surprise")] == 0  # 2 - 1 - 1: the floor is 0, never negative
+    assert policy.payoff.dtype.kind == "i"
+
+
+def test_released_learns_from_the_made_up_turn_even_without_replies(eq_config):
+    # Each failed negotiation with no reply costs the (neutral, opening) cell 1, and the opening
+    # moves to the next first maximum of the neutral row:
+    #   3 3 1 2 3 2 3 -> joy;  2 3 1 2 3 2 3 -> sadness;  2 2 1 2 3 2 3 -> surprise;
+    #   2 2 1 2 2 2 3 -> neutral;  2 2 1 2 2 2 2 -> joy again.
+    policy = make_policy("released", eq_config)
+    openings = []
+    for _ in range(5):
+        openings.append(policy.start().creditor_emotion)
+        policy.finish(False)
+    assert openings == ["joy", "sadness", "surprise", "neutral", "joy"]
+    assert policy.payoff[EMOTIONS.index("neutral")].tolist() == [1, 2, 1, 2, 2, 2, 2]
+
+
+def test_released_response_learning_pairs_each_reply_with_the_pick_after_it(eq_config):
+    policy = make_policy("released", eq_config)
+    policy.start()  # made-up neutral -> joy
+    policy.choose(reading("anger"), INITIAL)  # -> surprise: t = 1 pairs (surprise, anger)
+    policy.choose(reading("joy"), INITIAL)  # -> joy: t = 2 pairs (joy, joy)
+    policy.finish(True)
+    s, a, j = EMOTIONS.index("surprise"), EMOTIONS.index("anger"), EMOTIONS.index("joy")
+    published = eq_config.model.response
+    assert policy.response[s, a] == pytest.approx((published[s, a] + 0.03) / 1.03)
+    assert policy.response[j, j] == pytest.approx((published[j, j] + 0.03) / 1.03)
+    # The made-up turn (t = 0) adds no count.
+    n = EMOTIONS.index("neutral")
+    assert np.allclose(policy.response[n], published[n])
+
+
+def test_released_shifts_to_the_second_place_once_its_pick_paid_below_two(eq_config):
+    # Table after learning (loaded as state): neutral row 0 0 0 0 0 0 1, joy row 4 3 2 1 0 0 0.
+    policy = make_policy("released", eq_config)
+    policy.start()
+    state = policy.to_dict()
+    table = np.array(eq_config.model.creditor_payoff, dtype=int)
+    table[EMOTIONS.index("neutral")] = [0, 0, 0, 0, 0, 0, 1]
+    table[EMOTIONS.index("joy")] = [4, 3, 2, 1, 0, 0, 0]
+    state["payoff"] = table.tolist()
+    policy.load_dict(state)
+    opening = policy.start()  # made-up neutral: first maximum neutral (1), which paid 1 < 2
+    assert opening.creditor_emotion == "neutral"
+    shift = policy.choose(reading("joy"), INITIAL)  # shift: second place of 4 3 2 1 0 0 0 is sadness
+    assert (shift.creditor_emotion, shift.branch) == ("sadness", "released_wsls_shift")
+    stay = policy.choose(reading("joy"), INITIAL)  # sadness paid 3: no shift, first maximum
+    assert (stay.creditor_emotion, stay.branch) == ("joy", "released_wsls")
+
+
+def test_released_shift_among_ties_is_numpys_default_sort(eq_config):
+    # Joy row 4 3 2 1 3 2 3: sadness, surprise and neutral tie for second. Their code takes
+    # np.argsort(row)[::-1][1], not a stable sort: on numpy 2.4 with AVX-512 that is surprise.
+    policy = make_policy("released", eq_config)
+    state = policy.to_dict()
+    table = np.array(eq_config.model.creditor_payoff, dtype=int)
+    table[EMOTIONS.index("neutral")] = [0, 0, 0, 0, 0, 0, 1]
+    state["payoff"] = table.tolist()
+    policy.load_dict(state)
+    policy.start()
+    decision = policy.choose(reading("joy"), INITIAL)
+    row = table[EMOTIONS.index("joy")]
+    assert decision.branch == "released_wsls_shift"
+    assert decision.creditor_emotion == EMOTIONS[int(np.argsort(row)[::-1][1])]
+    assert decision.creditor_emotion in ("sadness", "surprise", "neutral")
+
+
+# ---------------------------------------------------------------------------------------------
+# eq: the contextual bandit learns what works per situation
+# ---------------------------------------------------------------------------------------------
+
+THREAT = "I'll see you in court, my lawyer is ready."
+HARDSHIP = "I lost my job and I can't afford the rent."
+
+
+def play(policy, utterance, right_emotion, replies=3):
+    """A negotiation against a toy world: utility 1 when every decision after the first reply
+    shows right_emotion, else the share that did."""
+    policy.start()
+    shown = []
+    for _ in range(replies):
+        policy.observe_utterance(utterance)
+        shown.append(policy.choose(reading("neutral"), INITIAL).creditor_emotion)
+    decided = shown[:-1]  # the last one answers the closing reply
+    utility = sum(e == right_emotion for e in decided) / len(decided)
+    policy.observe_outcome(100.0 / max(utility, 1e-9) if utility > 0 else None, 100.0)
+    policy.finish(utility > 0)
+    return shown
+
+
+def test_eq_learns_which_emotion_works_in_which_situation(eq_config):
+    policy = make_policy("eq", eq_config, seed=4)
+    for episode in range(160):
+        if episode % 2:
+            play(policy, THREAT, "anger")
+        else:
+            play(policy, HARDSHIP, "sadness")
+    policy._exploration = 0.0  # read what was learned, without exploration
+    assert play(policy, THREAT, "anger")[1] == "anger"
+    assert play(policy, HARDSHIP, "sadness")[1] == "sadness"
+
+
+def test_the_literature_prior_gives_way_to_what_is_observed(eq_config):
+    # The paper's table ranks fear last; in this world fear is the only emotion that works.
+    greedy = dataclasses.replace(eq_config, learning=dataclasses.replace(eq_config.learning, explore=False))
+    values = make_policy("eq", greedy).start().expected_payoffs
+    assert values[EMOTIONS.index("fear")] == min(values) and values[EMOTIONS.index("neutral")] == max(values)
+    policy = make_policy("eq", eq_config, seed=5)
+    for _ in range(120):
+        play(policy, "Fine.", "fear")
+    policy._exploration = 0.0
+    assert play(policy, "Fine.", "fear") == ["fear"] * 3
+
+
+def test_eq_utility_uses_exact_terms_when_given_and_estimates_them_otherwise(eq_config):
+    from eq_negotiator_ros.eq.policy import ContextualEQPolicy
+
+    policy = make_policy("eq", eq_config, seed=1)
+    assert isinstance(policy, ContextualEQPolicy)
+    policy.start()
+    policy.choose(reading("neutral"), INITIAL)
+    policy.observe_terms(90, 30, False)  # the standing offer before the first reply: the target, 30
+    policy.choose(reading("neutral"), INITIAL)
+    policy.observe_terms(60, 40, True)  # agreed at the debtor's 60 days
+    policy.finish(True)
+    # One learned negotiation, utility 30 / 60.
+    assert policy.bandit.mean_utility == pytest.approx(0.5)
+    policy.start()
+    policy.choose(reading("neutral"), INITIAL)
+    policy.observe_terms(90, 30, True)
+    policy.observe_outcome(45, 30)
+    policy.finish(True)
+    assert policy.bandit.mean_utility == pytest.approx((0.5 + 30 / 45) / 2)
+
+
+def test_eq_credits_every_decision_but_the_closing_one(eq_config):
+    policy = make_policy("eq", eq_config, seed=1)
+    policy.start()
+    for _ in range(4):
+        policy.choose(reading("anger"), INITIAL)
+    policy.finish(False)
+    # Five decisions; the fifth answered the last reply: four share one negotiation's weight.
+    assert policy.bandit.counts.sum() == pytest.approx(1.0)
+
+
+def test_eq_learned_state_survives_a_restart(tmp_path, eq_config):
+    from eq_negotiator_ros.eq.learning import load_learned_state, save_learned
+
+    policy = make_policy("eq", eq_config, seed=2)
+    for _ in range(5):
+        play(policy, THREAT, "anger")
+    path = save_learned(tmp_path / "learned.json", policy.learned)
+    learned, note = load_learned_state(path, eq_config.model)
+    restarted = make_policy("eq", eq_config, learned=learned)
+    assert restarted.learned.episodes == 5
+    assert np.allclose(restarted.bandit.to_dict()["xx"], policy.bandit.to_dict()["xx"])
+    assert restarted.bandit.mean_utility == pytest.approx(policy.bandit.mean_utility)
+
+
+def test_eq_ignores_a_damaged_policy_state_and_says_so(eq_config):
+    from eq_negotiator_ros.eq.learning import LearnedModel
+
+    learned = dataclasses.replace(LearnedModel.from_priors(eq_config.model), policy_state={"format": "other"})
+    policy = make_policy("eq", eq_config, learned=learned)
+    assert "ignored" in policy.load_note
+    assert policy.bandit.counts.sum() == 0
+    assert policy.start().creditor_emotion in EMOTIONS
+
+
+def test_eq_without_exploration_is_deterministic(eq_config):
+    settings = dataclasses.replace(eq_config.learning, explore=False)
+    config = dataclasses.replace(eq_config, learning=settings)
+    a, b = make_policy("eq", config, seed=1), make_policy("eq", config, seed=2)
+    for _ in range(10):
+        assert play(a, THREAT, "anger") == play(b, THREAT, "anger")

@@ -188,3 +188,38 @@ def test_garbage_persona_files_give_a_persona_error(tmp_path):
     scalar.write_text("personas:\n  angry: 3\n")
     with pytest.raises(PersonaError, match="personas.angry"):
         load_personas(scalar)
+
+
+def test_reciprocity_makes_a_mistreated_debtor_show_anger_and_contempt():
+    # The sad persona takes anger badly (treatment -0.4): with reciprocity its shown emotions
+    # shift toward anger, disgust and sadness; without, they follow the response matrix only.
+    persona = PERSONAS["sad"]
+
+    def shown(reciprocity):
+        out = []
+        for seed in range(40):
+            debtor = DebtorSimulator(persona, MODEL, reciprocity=reciprocity)
+            debtor.reset(SCENARIOS[seed % len(SCENARIOS)], seed)
+            out += [debtor.respond("anger", Offer(days=1)).true_emotion for _ in range(10)]
+        return out
+
+    off, on = shown(0.0), shown(1.0)
+    hostile = ("anger", "disgust")
+    assert sum(e in hostile for e in on) > sum(e in hostile for e in off) + 20
+
+
+def test_reciprocity_is_off_by_default_and_bounded():
+    debtor = DebtorSimulator(PERSONAS["vanilla"], MODEL)
+    assert debtor.reciprocity == 0.0
+    with pytest.raises(ValueError, match="reciprocity"):
+        DebtorSimulator(PERSONAS["vanilla"], MODEL, reciprocity=1.5)
+
+
+def test_alternative_worlds_load_with_the_nine_personas():
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent.parent / "data"
+    for name in ("debtor_personas_alt_a.yaml", "debtor_personas_alt_b.yaml"):
+        personas = load_personas(data / name)
+        assert tuple(personas) == PERSONA_NAMES
+        assert personas["vanilla"].treatment != PERSONAS["vanilla"].treatment

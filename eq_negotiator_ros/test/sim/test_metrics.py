@@ -69,3 +69,15 @@ def test_bootstrap_edge_cases():
     assert 0.38 < low < 0.5 < high < 0.62
     assert intervals_overlap((0, 1), (0.5, 2)) and not intervals_overlap((0, 1), (1.5, 2))
     assert intervals_overlap(None, (0, 1))
+
+
+def test_utility_counts_success_and_closeness_to_the_target_together():
+    results = [
+        episode(0, True, 30, 30, 10),  # at the target: 1
+        episode(1, True, 60, 30, 10),  # twice the target: 0.5
+        episode(2, False, None, 30, 30),  # failure: 0
+    ]
+    m = group_metrics("eq", "cheating", results)
+    assert m.utility == pytest.approx(0.5)
+    low, high = m.ci95["utility"]
+    assert low <= m.utility <= high

@@ -122,3 +122,82 @@ def test_llm_creditor_counts_fallbacks_and_guard_violations(monkeypatch):
     assert [s.fallbacks for s in said] == [0, 1, 1]
     assert [s.violations for s in said] == [0, 1, 0]
     assert said[1].text == "Let me be clear. The offer is 12 days."
+
+
+def population_plan(**changes):
+    values = dict(
+        config=CONFIG, scenarios=SCENARIOS, personas=(PERSONAS["cheating"], PERSONAS["stonewalling"], PERSONAS["sad"]),
+        policies=("eq", "vanilla"), episodes=1, seed=7, population_weights=(1.0, 1.0, 2.0),
+        population_negotiations=12,
+    )
+    values.update(changes)
+    return BenchPlan(**values)
+
+
+def test_population_stream_draws_hidden_personas_the_same_for_every_policy():
+    from eq_negotiator_ros.sim.runner import run_population
+
+    results = run_population(population_plan()).results
+    by_policy = {}
+    for r in results:
+        by_policy.setdefault(r.policy, []).append((r.episode, r.persona, r.scenario_id))
+    assert by_policy["eq"] == by_policy["vanilla"]
+    assert [e for e, _, _ in by_policy["eq"]] == list(range(12))
+    assert len({p for _, p, _ in by_policy["eq"]}) > 1
+    assert run_population(population_plan()).results == results
+    assert run_population(population_plan(workers=2)).results == results
+
+
+def test_population_weights_decide_the_mix():
+    from eq_negotiator_ros.sim.runner import population_personas
+
+    drawn = population_personas((0.0, 1.0, 3.0), 400, seed=1)
+    assert 0 not in drawn
+    assert 250 < drawn.count(2) < 350
+
+
+def test_population_stream_learns_across_personas(detector):
+    from eq_negotiator_ros.sim.runner import run_stream
+
+    import eq_negotiator_ros.eq.policy as policy_module
+
+    made = []
+    original = policy_module.make_policy
+
+    def keep(*args, **kwargs):
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    policy_module.make_policy = keep
+    try:
+        run_stream(population_plan(policies=("eq",)), "eq")
+    finally:
+        policy_module.make_policy = original
+    assert len(made) == 1  # one policy for the whole stream
+    assert made[0].opening_bandit.counts.sum() == 12
+
+
+def test_bad_population_plans_are_refused_with_a_reason():
+    from eq_negotiator_ros.sim.runner import run_population
+
+    with pytest.raises(BenchError, match="weights"):
+        run_population(population_plan(population_weights=(0.0, 0.0, 0.0)))
+    with pytest.raises(BenchError, match="one per persona"):
+        run_population(population_plan(population_weights=(1.0,)))
+    with pytest.raises(BenchError, match="at least 1"):
+        run_population(population_plan(population_negotiations=0))
+    with pytest.raises(BenchError, match="reciprocity"):
+        run_population(population_plan(reciprocity=2.0))
+
+
+def test_eq_learns_the_exact_utility_from_the_simulator(detector):
+    policy = make_policy("eq", CONFIG.eq, seed=0)
+    debtor = DebtorSimulator(PERSONAS["vanilla"], CONFIG.eq.model)
+    utilities = []
+    for episode in range(4):
+        trace = run_negotiation(scenario=SCENARIOS[episode], config=CONFIG, policy=policy, debtor=debtor,
+                                debtor_seed=episode, detector=detector, creditor_words=TemplateCreditor(),
+                                episode=episode, persona_name="vanilla")
+        r = trace.result
+        utilities.append(min(1.0, r.creditor_target_days / r.collection_days) if r.success else 0.0)
+    assert policy.opening_bandit.mean_utility == pytest.approx(sum(utilities) / 4)
