@@ -47,6 +47,7 @@ def run_spoken_negotiation(
     show_node_logs: bool = False,
     scripted_lines: Optional[Sequence[str]] = None,
     kill_after_turn: Optional[Mapping[int, str]] = None,
+    kill_during_reply: Optional[Mapping[int, str]] = None,
     restart_killed: bool = True,
     namespace: Optional[str] = None,
     write_files: bool = True,
@@ -55,7 +56,9 @@ def run_spoken_negotiation(
 
     scripted_lines replaces the debtor simulator with fixed lines (tests, latency runs);
     kill_after_turn {turn: node name} kills that node (SIGKILL) once that turn is finished, and
-    with restart_killed starts it again and waits until it reports ready (the fault checks).
+    with restart_killed starts it again and waits until it reports ready (the fault checks);
+    kill_during_reply {turn: node} does the same as soon as that turn's directive is out, while
+    the reply is being phrased and spoken.
     namespace: the graph's namespace (default: a new one per run, see unique_namespace).
 
     Whatever happens, the transcript of what happened is written (with write_files): a node that
@@ -85,6 +88,7 @@ def run_spoken_negotiation(
         debtor = DebtorSimulator(personas[persona], config.eq.model)
         debtor.reset(scenario, seed)
     kill_after_turn = dict(kill_after_turn or {})
+    kill_during_reply = dict(kill_during_reply or {})
 
     node_overrides = {
         # A fresh session store per run: the demo must not resume a negotiation left by another run.
@@ -212,6 +216,10 @@ def run_spoken_negotiation(
             if not heard:
                 log(f"DEBTOR {text}\n       (the ASR heard no speech; the turn is skipped)")
                 continue
+            if turn in kill_during_reply:
+                driver.wait_for(lambda: observation.directive is not None or _dead(node_graph), REPLY_TIMEOUT_S)
+                node_graph.check_alive()
+                _kill_node(node_graph, driver, kill_during_reply[turn], restart_killed, log)
             _wait_reply(driver, observation, node_graph)
             _append_creditor_audio(timeline, observation, rate, resample)
             entry = _turn_entry(observation, truth)

@@ -8,6 +8,7 @@ NegotiatorConfig the CLI uses from the values it got.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -53,6 +54,10 @@ LATCHED_QOS = QoSProfile(
     depth=1, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
+# The latest directive is latched too: an SLM node restarted while it phrased a reply gets that
+# directive again and answers it (HandledRecord tells it whether it had already done so). A
+# volatile subscriber (RELIABLE_QOS) still matches this publisher.
+DIRECTIVE_QOS = LATCHED_QOS
 
 
 def parameter_descriptions(path: Path) -> dict[str, str]:
@@ -190,6 +195,43 @@ class CurrentSession:
                     return False
                 self._changed.wait(remaining)
             return True
+
+
+class HandledRecord:
+    """The last (session, position) a node finished handling, kept in a small file under the run
+    directory, so that a restarted node can tell a message it already handled (delivered again by a
+    latched topic) from one it had not finished when it died. A file that cannot be read or written
+    makes the node answer again rather than stay silent (and it says so)."""
+
+    def __init__(self, node: Node, run_dir: Path):
+        namespace = node.get_namespace().strip("/").replace("/", "_") or "root"
+        self.path = Path(run_dir) / "progress" / f"{namespace}.{node.get_name()}.json"
+        self._logger = node.get_logger()
+        self.session_id, self.position = "", ()
+        self._write_failed = False
+        try:
+            data = json.loads(self.path.read_text())
+            self.session_id, self.position = str(data["session_id"]), tuple(int(p) for p in data["position"])
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            self._logger.warning(f"progress file {self.path} unreadable ({error}); starting without it")
+
+    def handled(self, session_id: str, position: tuple[int, ...]) -> bool:
+        return bool(session_id) and session_id == self.session_id and tuple(position) <= self.position
+
+    def record(self, session_id: str, position: tuple[int, ...]) -> None:
+        self.session_id, self.position = session_id, tuple(position)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_suffix(".tmp")
+            partial.write_text(json.dumps({"session_id": session_id, "position": list(position)}))
+            os.replace(partial, self.path)  # atomic: a crash leaves the old record or the new one
+        except OSError as error:
+            if not self._write_failed:  # once: the node goes on, only a restart could repeat a reply
+                self._logger.warning(f"cannot write {self.path}: {error}; after a restart the latest "
+                                     f"message may be handled twice")
+            self._write_failed = True
 
 
 def diagnostics_publisher(node: Node):

@@ -58,7 +58,7 @@ class EqReasoningNode(Node):
         self.last_reasoning_s = 0.0
 
         self.emotion_pub = self.create_publisher(EmotionState, common.DEBTOR_EMOTION, common.RELIABLE_QOS)
-        self.directive_pub = self.create_publisher(CreditorDirective, common.DIRECTIVE, common.RELIABLE_QOS)
+        self.directive_pub = self.create_publisher(CreditorDirective, common.DIRECTIVE, common.DIRECTIVE_QOS)
         self.state_pub = self.create_publisher(NegotiationState, common.NEGOTIATION_STATE, common.LATCHED_QOS)
         self.expression_pub = self.create_publisher(String, common.CREDITOR_EXPRESSION, common.LATCHED_QOS)
         self.diagnostics_pub = common.diagnostics_publisher(self)
@@ -181,8 +181,10 @@ class EqReasoningNode(Node):
             self.persistence_failed("store", f"{error}; this session goes on without being saved")
             unsaved = " (not saved: see diagnostics)"
         self.session = session
-        self.publish_directive(directive)
+        # The state names the new session first: the SLM and TTS nodes answer only the session
+        # the state names, so the opening must not reach them before it.
         self.publish_state()
+        self.publish_directive(directive)
         response.success, response.session_id = True, directive.session_id
         response.message = (
             f"session {directive.session_id} started on scenario {scenario.scenario_id}{unsaved}"

@@ -4,7 +4,8 @@ directive (CreditorDirective) -> reply (ReplyChunk), one message per sentence as
 each sentence checked by the reply guard; a rejected, failed or timed-out generation is replaced by
 the written template, so every directive gets a valid reply. Generation runs on a worker thread so
 the node keeps receiving while it speaks. Only directives of the session negotiation_state names
-are answered (common.CurrentSession).
+are answered (common.CurrentSession); the latest directive is latched, so a node restarted while
+it phrased a reply answers it on start, unless it had finished it (common.HandledRecord).
 """
 
 from __future__ import annotations
@@ -43,10 +44,12 @@ class SlmNode(Node):
         self.last_first_sentence_s = 0.0
         self.current_session = common.CurrentSession()
         self.dropped_directives = 0
+        self.handled = common.HandledRecord(self, self.config.run_dir)
+        self.started_at_ns = self.get_clock().now().nanoseconds
 
         self.reply_pub = self.create_publisher(ReplyChunk, common.REPLY, common.RELIABLE_QOS)
         self.diagnostics_pub = common.diagnostics_publisher(self)
-        self.create_subscription(CreditorDirective, common.DIRECTIVE, self.on_directive, common.RELIABLE_QOS)
+        self.create_subscription(CreditorDirective, common.DIRECTIVE, self.on_directive, common.DIRECTIVE_QOS)
         self.create_subscription(NegotiationState, common.NEGOTIATION_STATE, self.on_state, common.LATCHED_QOS)
         self.create_timer(2.0, self.publish_diagnostics)
         # Never leave a directive unanswered: a failure is logged and the next directive runs.
@@ -78,6 +81,15 @@ class SlmNode(Node):
                 f"directive of session {message.session_id!r} (turn {message.turn}) dropped: the current "
                 f"session is {self.current_session.session_id!r}")
             return
+        if self.handled.handled(message.session_id, (int(message.turn),)):
+            # The latched directive, delivered again after a restart, had been answered in full.
+            self.get_logger().info(f"directive of turn {message.turn} was answered before; not answered twice")
+            return
+        published_ns = message.header.stamp.sec * 1_000_000_000 + message.header.stamp.nanosec
+        if published_ns < self.started_at_ns:
+            self.get_logger().warning(
+                f"answering turn {message.turn} of session {message.session_id}: its directive was published "
+                f"before this node started, and its reply had not been finished")
         if message.session_id != self.history_session:
             self.history, self.history_session = [], message.session_id
         directive = Directive(
@@ -108,6 +120,7 @@ class SlmNode(Node):
                 spoken.append(sentence.text)
             used_fallback = used_fallback or sentence.from_fallback
         self.history.append(("Agent", " ".join(spoken)))
+        self.handled.record(directive.session_id, (directive.turn,))
         self.replies += 1
         self.fallbacks += int(used_fallback)
 

@@ -30,6 +30,9 @@ from graph_harness import (  # noqa: E402 - the test folder is on sys.path (pyte
 EMOTION_LISTENER = Path(__file__).resolve().parents[1] / "integration" / "emotion_listener.py"
 # The node killed (SIGKILL) after each finished turn, then started again; turn 5 follows the last kill.
 KILLS = {1: "asr_node", 2: "eq_reasoning_node", 3: "slm_node", 4: "tts_node"}
+# ... and the language model killed while it phrases the reply to turn 6.
+KILLS_DURING_REPLY = {6: "slm_node"}
+TURNS = len(KILLS) + 2
 GRAPH_START_S = 240.0
 
 
@@ -44,15 +47,15 @@ def killed_and_restarted(tmp_path_factory):
     out = tmp_path_factory.mktemp("kills")
     namespace = unique_namespace("faults_kills")
     listener = subprocess.Popen(
-        [sys.executable, str(EMOTION_LISTENER), f"/{namespace}/debtor_emotion", "600", str(len(KILLS) + 1)],
+        [sys.executable, str(EMOTION_LISTENER), f"/{namespace}/debtor_emotion", "600", str(TURNS)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert json.loads(listener.stdout.readline())["ready"]
     log: list[str] = []
     try:
         report = run_spoken_negotiation(
-            load_config(), config_path=None, overrides=quiet_overrides(out), max_turns=len(KILLS) + 1,
-            out_dir=out, log=log.append, scripted_lines=STALLING_LINES[:len(KILLS) + 1],
-            kill_after_turn=KILLS, namespace=namespace,
+            load_config(), config_path=None, overrides=quiet_overrides(out), max_turns=TURNS,
+            out_dir=out, log=log.append, show_node_logs=True, scripted_lines=STALLING_LINES[:TURNS],
+            kill_after_turn=KILLS, kill_during_reply=KILLS_DURING_REPLY, namespace=namespace,
         )
     finally:
         try:
@@ -68,15 +71,15 @@ def test_no_finished_turn_is_lost_when_each_node_is_killed_and_restarted(killed_
     report, emotions, out, _ = killed_and_restarted
     assert report["outcome"]["result"] != "error", report["outcome"]
     # Every spoken turn was heard, reasoned about and answered, numbered 1, 2, 3, ... with no gap.
-    assert [t["turn"] for t in report["turns"]] == list(range(1, len(KILLS) + 2))
+    assert [t["turn"] for t in report["turns"]] == list(range(1, TURNS + 1))
     for turn in report["turns"]:
         assert turn["asr_text"] and turn["emotion"] and turn["creditor_emotion"] and turn["reply_text"], turn
     # The transcript on disk keeps every finished turn.
     transcript = json.loads((out / "transcript.json").read_text())
-    assert [t["debtor_text"] for t in transcript["turns"]] == list(STALLING_LINES[:len(KILLS) + 1])
-    # Another process saw one session whose turns go on consecutively across the four restarts.
+    assert [t["debtor_text"] for t in transcript["turns"]] == list(STALLING_LINES[:TURNS])
+    # Another process saw one session whose turns go on consecutively across the five restarts.
     assert {m["session_id"] for m in emotions} == {report["outcome"]["session_id"]}
-    assert [m["turn"] for m in emotions] == list(range(1, len(KILLS) + 2))
+    assert [m["turn"] for m in emotions] == list(range(1, TURNS + 1))
     assert report["outcome"]["phase"] in ("negotiating", "agreed", "failed")
     assert report["outcome"]["utterances"] >= 2 * len(report["turns"])
 
@@ -85,7 +88,8 @@ def test_no_finished_turn_is_lost_when_each_node_is_killed_and_restarted(killed_
 def test_the_turn_after_a_restart_is_a_correct_continuation(killed_and_restarted, killed_after_turn, node):
     report, _, _, log = killed_and_restarted
     assert any(f"killing {node}" in line for line in log)
-    assert report["nodes"][node]["restarts"] == 1 and report["nodes"][node]["pid"] > 0
+    kills = [n for n in (*KILLS.values(), *KILLS_DURING_REPLY.values()) if n == node]
+    assert report["nodes"][node]["restarts"] == len(kills) and report["nodes"][node]["pid"] > 0
     after = next(t for t in report["turns"] if t["turn"] == killed_after_turn + 1)
     before = next(t for t in report["turns"] if t["turn"] == killed_after_turn)
     # The reply after the restart answers the turn after the kill, once, in the same negotiation.
@@ -93,8 +97,19 @@ def test_the_turn_after_a_restart_is_a_correct_continuation(killed_and_restarted
     # The negotiation went on where it was: a creditor never takes a concession back, so an offer
     # below the one before would mean the session had started over.
     assert after["offer_days"] >= before["offer_days"]
-    assert report["isolation"]["repeated_reply_sentences"] == 0
     assert report["isolation"]["messages_of_other_sessions"] == 0
+
+
+def test_a_reply_cut_off_by_a_language_model_death_is_given_after_the_restart(killed_and_restarted):
+    report, _, _, log = killed_and_restarted
+    (turn, node), = KILLS_DURING_REPLY.items()
+    # The restarted node got the latched directive and answered it: the debtor heard a reply.
+    assert any(f"answering turn {turn} of session {report['outcome']['session_id']}" in line
+               for line in log if line.lstrip().startswith(f"[{node}]")), "the kill came after the reply"
+    cut_off = next(t for t in report["turns"] if t["turn"] == turn)
+    assert cut_off["reply_text"] and cut_off["timings_s"]["time_to_first_audio_s"] > 0
+    # Directives answered before the restart were not answered again.
+    assert not any("answering turn" in line and f"turn {turn} " not in line for line in log)
 
 
 # -- a node that dies under a demo -----------------------------------------------------------
