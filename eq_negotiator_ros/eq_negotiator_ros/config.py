@@ -135,6 +135,9 @@ class DetectorConfig:
 @dataclass(frozen=True)
 class LlmConfig:
     model_path: Path | None = None
+    # GGUF LoRA adapter: "" = the persona adapter shipped for the default model (when present and
+    # llm.model_path is empty), "off" = none, or a path (llm/model.py resolve_lora_path)
+    lora_path: str = ""
     prompt_style: str = "auto"
     context_tokens: int = 1024
     threads: int = 2
@@ -554,8 +557,8 @@ def config_from_nested(params: Mapping[str, Any]) -> NegotiatorConfig:
     if detector.encoder_threads < 1:
         raise ConfigError(f"detector.encoder_threads: {detector.encoder_threads} must be 1 or more")
     llm = _typed(LlmConfig, _section(params, "llm"), "llm", {"model_path": _optional_path})
-    if llm.prompt_style not in ("auto", "completion", "chat"):
-        raise ConfigError(f"llm.prompt_style: {llm.prompt_style!r} must be auto, completion or chat")
+    if llm.prompt_style not in ("auto", "persona", "completion", "chat"):
+        raise ConfigError(f"llm.prompt_style: {llm.prompt_style!r} must be auto, persona, completion or chat")
     asr = _typed(AsrConfig, _section(params, "asr"), "asr", {"model_path": _optional_path})
     tts = _typed(
         TtsConfig, _section(params, "tts"), "tts",

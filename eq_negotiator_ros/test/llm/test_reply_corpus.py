@@ -48,7 +48,7 @@ def test_sizes_and_coverage(train, heldout) -> None:
 def test_every_reply_and_part_passes_the_guard(train, heldout) -> None:
     for example in train + heldout:
         d = directive_of(example)
-        for part in (example["reply"], example["acknowledgment"], example["persona_sentence"],
+        for part in (example["reply"], example["opener"], example["acknowledgment"], example["persona_sentence"],
                      example["terms_sentence"]):
             if part:
                 verdict = check_reply(part, d)

@@ -138,7 +138,8 @@ def problems(example: dict) -> list[str]:
     """Why an example may not be in the corpus (empty when it may)."""
     directive = directive_of(example)
     found = []
-    for part in (example["acknowledgment"], example["persona_sentence"], example["terms_sentence"], example["reply"]):
+    for part in (example["opener"], example["acknowledgment"], example["persona_sentence"], example["terms_sentence"],
+                 example["reply"]):
         if part:
             verdict = check_reply(part, directive)
             if not verdict.ok:

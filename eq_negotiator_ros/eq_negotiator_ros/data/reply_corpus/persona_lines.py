@@ -1,0 +1,96 @@
+"""Persona-labelled lines for the persona-fidelity classifier of scripts/bench_replies.py.
+
+Written apart from the reply corpus (not copied from parts_train.py or parts_heldout.py), so that
+a classifier trained here judges the generator's replies without having seen its training text.
+Each line is something a creditor in that persona might say, about anything in a call (DESIGN.md,
+emotion -> persona). The benchmark splits them per label: every fourth line is its test part.
+"""
+
+from __future__ import annotations
+
+PERSONA_LINES: dict[str, list[str]] = {
+    "joy": [
+        "That's wonderful to hear, thank you!", "I'm delighted we're making progress.",
+        "What a pleasure to speak with you today.", "Brilliant, I knew we could do it.",
+        "I'm smiling over here, this is good news.", "Great, you've made my afternoon.",
+        "Fantastic, let's keep that energy going.", "I'm excited about where this is heading.",
+        "You're doing great, honestly.", "That's such a positive step.",
+        "I'm really pleased with how this is going.", "Lovely, that sounds promising.",
+        "I'm cheerful about our chances here.", "How nice, thank you so much.",
+        "I'm optimistic, truly.", "Good news all round, I'd say.",
+        "I'm happy to hear you're on board.", "That's the spirit!",
+        "This is looking bright.", "Wonderful, I appreciate your good humour.",
+    ],
+    "sadness": [
+        "I'm so sorry you're going through that.", "That sounds really painful.",
+        "It must be hard to keep going some days.", "I can only imagine how tired you are.",
+        "My heart goes out to you.", "I'm sorry life has been so unkind lately.",
+        "That's a heavy load for one person.", "I understand, and I'm sorry.",
+        "Please be gentle with yourself.", "It's okay to find this difficult.",
+        "I'm sorry, that sounds lonely.", "Grief takes its time, I know.",
+        "I hear the sadness in that.", "It's been a rough road for you.",
+        "That must have hurt a great deal.", "I'm sorry things went this way.",
+        "You've had more than your share of trouble.", "I'll go slowly, there's no need to rush this conversation.",
+        "It's understandable to feel worn down.", "I'm truly sorry for your loss.",
+    ],
+    "anger": [
+        "I won't accept excuses any longer.", "This needs to stop now.",
+        "I'm being straight with you: enough delays.", "The line is drawn here.",
+        "I need an answer, not another story.", "We are not negotiating the basics.",
+        "Stop stalling, please.", "I've heard this before and it didn't happen.",
+        "My patience has limits.", "There will be no more extensions of goodwill.",
+        "I'm firm on this point.", "Let's not waste each other's time.",
+        "This is the last time I'll ask nicely.", "I mean what I say.",
+        "You need to take responsibility today.", "No more back and forth.",
+        "That is simply not acceptable.", "I'm holding my position.",
+        "Commit now, please.", "I'm done going round in circles.",
+    ],
+    "fear": [
+        "I'm worried about where this account is heading.", "Things could get more complicated if we wait.",
+        "I'd be careful about letting this sit.", "There's a risk this becomes harder to fix.",
+        "I'm concerned for you, honestly.", "Delays usually make these matters worse.",
+        "It's safer to deal with it early.", "I'd hate to see this spiral.",
+        "Please don't leave it too long.", "We should be cautious here.",
+        "The situation is fragile.", "I'm uneasy about another missed date.",
+        "Acting sooner protects you.", "This could escalate if ignored.",
+        "I want to avoid any bad surprises for you.", "It's a precarious spot to be in.",
+        "Let's tread carefully.", "I'm nervous about waiting much longer.",
+        "Better safe than sorry with this.", "The consequences of waiting are real.",
+    ],
+    "surprise": [
+        "Oh, I didn't see that coming!", "Really? That's interesting.",
+        "Well, that changes things!", "Wow, tell me more.",
+        "Now there's a thought I hadn't considered.", "Goodness, that's unexpected.",
+        "Ooh, what if we flipped it around?", "Huh, that opens up some possibilities.",
+        "No way, that's a new one.", "Interesting twist!",
+        "I'm intrigued, go on.", "What a curious idea.",
+        "Oh, here's something we haven't tried.", "Imagine doing it another way entirely.",
+        "That's a fresh angle!", "Wait, that might actually work.",
+        "I love an unexpected solution.", "Let's brainstorm for a second.",
+        "Oh wow, okay!", "Who would have thought?",
+    ],
+    "disgust": [
+        "I'm frankly let down.", "This is not the standard we expected.",
+        "I find this disappointing, to be honest.", "That's a poor show, I'm afraid.",
+        "I had higher expectations.", "It's regrettable it got this far.",
+        "This falls short of what was agreed.", "I'm unimpressed, I must say.",
+        "Not good enough, sadly.", "That's a shame, really.",
+        "I'm disheartened by the missed commitments.", "This could have been avoided.",
+        "It's a sorry state of affairs.", "I'd expected better follow-through.",
+        "I'm dismayed by how long this has dragged.", "Honestly, it's a letdown.",
+        "I'm not pleased with the history here.", "It's disappointing to be back here again.",
+        "This reflects poorly on the arrangement.", "I'm displeased, though I'll remain courteous.",
+    ],
+    "neutral": [
+        "Let me go over the details.", "Here are the facts as they stand.",
+        "I'll summarise briefly.", "Please confirm when you're ready.",
+        "The next step is straightforward.", "I'm recording that now.",
+        "Let's proceed in order.", "I'll explain the process.",
+        "That information is on file.", "We'll move to the next point.",
+        "I can clarify that.", "The account details are as follows.",
+        "Let's review the options.", "I'll note that down.",
+        "That's the current position.", "I have your response.",
+        "We can continue.", "Please hold while I check.",
+        "Those are the available choices.", "Let's look at the plan.",
+    ],
+}

@@ -1,0 +1,90 @@
+"""Whether the model's acknowledgment stays with what the person said.
+
+A 270M model acknowledging "my wife is in hospital" will happily say "I'm sorry you're in
+hospital" or "and your car too". The reply guard checks conduct and numbers; this module checks
+facts: a *fact word* (a relative, an illness, a job, a possession, a legal or money matter, a day
+or month) that the model says but the debtor never said is an invented fact. Used twice: the
+reply pipeline drops a model sentence that invents one (llm/phrasing.py), and the reply benchmark
+counts them (scripts/bench_replies.py).
+
+Word matching is by a light stem (plural and -ed/-ing endings), so "hours" matches "hour" and
+"laid off" matches "lay off" only where both forms are listed. The lexicon is general (kinds of
+fact a debtor states), not taken from the reply corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+__all__ = ["FACT_WORDS", "ALLOWED_WORDS", "invented_facts", "grounded_share", "content_words"]
+
+FACT_WORDS: frozenset[str] = frozenset("""
+wife husband partner mother mum mom father dad son daughter child children kid kids baby newborn brother sister
+grandmother grandfather grandma grandpa granny uncle aunt cousin nephew niece family fiance girlfriend boyfriend
+friend neighbour neighbor boss landlord pensioner widow
+hospital surgery operation illness sick injury injured cancer doctor nurse flu infection accident disease
+pregnant pregnancy funeral died death dead passed disabled disability depression therapy medication
+job fired laid redundant unemployed shift shifts hours wages salary paycheck bonus contract business shop cafe
+restaurant company employer factory warehouse hotel garage bakery farm crops office army deployed deployment
+car van motorbike truck boat house flat apartment rent mortgage loan bank cheque check refund tax taxes benefit
+benefits pension savings inheritance lottery casino insurance visa papers divorce marriage flood fire storm
+scam scammed stolen theft identity dog cat horse pet vet school college university fees tuition
+lawyer attorney court police judge ombudsman regulator complaint journalist councillor newspaper
+monday tuesday wednesday thursday friday saturday sunday weekend tomorrow yesterday tonight
+january february march april may june july august september october november december christmas holiday
+""".split())
+
+# Words an acknowledgment may use without the debtor having said them: how people acknowledge.
+ALLOWED_WORDS: frozenset[str] = frozenset("""
+hear heard understand understood sorry thanks thank appreciate glad know see sounds sound seems feel feels felt
+must hard difficult tough real really right okay alright well sure good fair clear care caring listening
+telling told saying said mean means situation things thing lot much everything anything something time moment
+way help helps helpful make makes work working talk talking call money pressure stress stressful worry worried
+worrying frustrating frustrated upset angry strongly point view position want wants like idea mind first come
+comes last still going get getting take taking matter matters happen happened sort settle account right now
+""".split())
+
+_STOP = frozenset("""
+i me my we us our you your yours he him his she her it its they them their this that these those a an the and or
+but if so as of to in on at for with from by about into over after before up down out off than then there here
+is are was were be been being am do does did done have has had having will would can could should may might
+shall not no nor yes just also too very only even more most less least some any all each every both own same
+what which who whom whose when where why how let let's i'm i've i'll i'd you're you've you'll you'd we're we've
+we'll it's that's there's what's don't can't won't isn't aren't wasn't didn't doesn't haven't hasn't couldn't
+""".split())
+
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ies", "ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("\u2019", "'")) if isinstance(text, str) else []
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-case words of `text` that carry content (not function words)."""
+    return [w for w in _words(text) if w not in _STOP]
+
+
+def invented_facts(sentence: str, heard: Iterable[str]) -> list[str]:
+    """Fact words in `sentence` that none of the `heard` texts (the debtor's words) contains."""
+    heard_stems = {_stem(w) for text in heard for w in _words(text)}
+    return [w for w in _words(sentence) if w in FACT_WORDS and _stem(w) not in heard_stems]
+
+
+def grounded_share(sentence: str, heard: Iterable[str]) -> float:
+    """Share of the content words of `sentence` that the debtor said or that are in ALLOWED_WORDS
+    (1.0 for a sentence without content words)."""
+    heard_stems = {_stem(w) for text in heard for w in _words(text)}
+    allowed = {_stem(w) for w in ALLOWED_WORDS}
+    words = content_words(sentence)
+    if not words:
+        return 1.0
+    return sum(_stem(w) in heard_stems or _stem(w) in allowed for w in words) / len(words)

@@ -1,0 +1,155 @@
+"""The persona-shaped reply (llm/phrasing.py, prompt style "persona"): the opener goes out before
+the model is called, the model's words survive when they pass the guard and invent no fact, the
+terms always come from the code, and nothing unchecked is ever yielded."""
+
+from __future__ import annotations
+
+import pytest
+
+from eq_negotiator_ros.config import LlmConfig
+from eq_negotiator_ros.eq.records import Directive, Offer, Scenario
+from eq_negotiator_ros.llm.grounding import grounded_share, invented_facts
+from eq_negotiator_ros.llm.guard import check_reply
+from eq_negotiator_ros.llm.phrasing import (
+    ReplySentence,
+    model_words_survived,
+    phrase_reply,
+    phrase_reply_text,
+    states_terms,
+)
+from eq_negotiator_ros.llm.personas import PERSONA_OPENERS, persona_opener
+from eq_negotiator_ros.llm.prompts import build_persona_prompt
+
+SCENARIO = Scenario(scenario_id="t1", creditor_target_days=30, debtor_target_days=90, outstanding_balance=1500.0)
+CONFIG = LlmConfig(timeout_s=5.0, max_reply_tokens=60)
+HOSPITAL = "My wife is in hospital and the shop has been closed for weeks. I can pay in 90 days."
+
+
+def directive(intent="counter", days=21, emotion="sadness", text=HOSPITAL, turn=3, upfront=0.0) -> Directive:
+    return Directive(session_id="s", turn=turn, creditor_emotion=emotion, policy_branch="x", intent=intent,
+                     offer=Offer(days=days, upfront_amount=upfront), accepts_debtor_offer=False, persona="",
+                     temperature=0.5, debtor_text=text)
+
+
+class FakeLlama:
+    """A base model (no chat template) that streams canned text word by word and records calls."""
+
+    def __init__(self, text: str, fail_at: int | None = None) -> None:
+        self.text, self.fail_at = text, fail_at
+        self.metadata: dict = {}
+        self.calls: list[tuple[str, dict]] = []
+
+    def __call__(self, prompt, **kwargs):
+        self.calls.append((prompt, kwargs))
+        words = self.text.split(" ")
+
+        def stream():
+            for i, word in enumerate(words):
+                if self.fail_at is not None and i >= self.fail_at:
+                    raise RuntimeError("llama_decode returned -3")
+                yield {"choices": [{"text": ("" if i == 0 else " ") + word,
+                                    "finish_reason": "stop" if i == len(words) - 1 else None}]}
+        return stream()
+
+
+def run(llama, d: Directive, history=(), config=CONFIG) -> list[ReplySentence]:
+    parts = list(phrase_reply(d, SCENARIO, list(history), llama, config))
+    for part in parts:
+        if part.text:
+            assert check_reply(part.text, d).ok, part
+    assert [p.index for p in parts] == list(range(len(parts)))
+    assert [p.final for p in parts] == [False] * (len(parts) - 1) + [True]
+    return parts
+
+
+def test_model_words_survive_between_the_opener_and_the_terms() -> None:
+    d = directive()
+    llama = FakeLlama("I'm sorry your wife is in hospital. I know this isn't easy, and I'll go gently.")
+    parts = run(llama, d)
+    assert [p.source for p in parts] == ["opener", "model", "model", "terms"]
+    assert parts[0].text == persona_opener("sadness", "counter", 3)
+    assert parts[1].text == "I'm sorry your wife is in hospital."
+    assert states_terms(parts[-1].text, d) and sum(states_terms(p.text, d) for p in parts) == 1
+    assert not any(p.from_fallback for p in parts) and model_words_survived(parts)
+    prompt = llama.calls[0][0]
+    assert prompt == build_persona_prompt(d, [])
+    assert "21" not in prompt  # the model is never shown the terms
+
+
+def test_the_opener_is_yielded_before_the_model_is_called() -> None:
+    d = directive()
+    llama = FakeLlama("I hear you.")
+    stream = phrase_reply(d, SCENARIO, [], llama, CONFIG)
+    first = next(stream)
+    assert first.source == "opener" and first.text and not llama.calls
+    list(stream)
+    assert llama.calls
+
+
+def test_a_number_from_the_model_ends_its_part_and_the_terms_still_come_from_the_code() -> None:
+    d = directive()
+    parts = run(FakeLlama("I hear you. We could do 90 days if you like."), d)
+    assert [p.source for p in parts] == ["opener", "model", "terms"]
+    assert "90" not in " ".join(p.text for p in parts)
+    assert "guard" in parts[-1].rejection_reason and not parts[-1].from_fallback
+
+
+def test_an_invented_fact_is_not_spoken() -> None:
+    d = directive()
+    parts = run(FakeLlama("I'm sorry your husband lost his job."), d)
+    assert [p.source for p in parts] == ["opener", "terms"]
+    assert parts[-1].from_fallback and "grounding" in parts[-1].rejection_reason
+    assert not model_words_survived(parts)
+
+
+def test_a_model_failure_still_gives_opener_and_terms() -> None:
+    d = directive()
+    parts = run(FakeLlama("I hear you completely and", fail_at=2), d)
+    assert [p.source for p in parts] == ["opener", "terms"]
+    assert parts[-1].from_fallback and "error" in parts[-1].rejection_reason
+
+
+def test_threat_from_the_model_is_replaced() -> None:
+    d = directive(intent="hold", emotion="anger", text="Whatever.")
+    parts = run(FakeLlama("Pay up or we call the police."), d)
+    assert [p.source for p in parts] == ["opener", "terms"]
+    assert "police" not in " ".join(p.text for p in parts)
+
+
+def test_model_sentences_are_capped_and_terms_said_by_the_model_are_skipped() -> None:
+    d = directive()
+    parts = run(FakeLlama("We can offer you 21 days. I hear you. Thanks. Okay. Right."), d)
+    model = [p.text for p in parts if p.source == "model"]
+    assert model == ["I hear you.", "Thanks."]
+    assert sum(states_terms(p.text, d) for p in parts) == 1
+
+
+def test_clarify_ends_with_the_question() -> None:
+    d = directive(intent="clarify", text="uh the the thing is um")
+    parts = run(FakeLlama("I didn't quite catch all of that."), d)
+    assert parts[-1].source == "terms" and parts[-1].text.endswith("?")
+
+
+def test_reply_record_and_earlier_debtor_words_count_as_heard() -> None:
+    d = directive(text="That's too fast for me.")
+    history = [("Debtor", "My son is ill."), ("Agent", "I'm sorry."), ("Debtor", "That's too fast for me.")]
+    reply = phrase_reply_text(d, SCENARIO, history, FakeLlama("I hope your son gets better soon."), CONFIG)
+    assert "I hope your son gets better soon." in reply.text and not reply.from_fallback
+
+
+@pytest.mark.parametrize("emotion", sorted(PERSONA_OPENERS))
+def test_every_opener_passes_the_guard(emotion: str) -> None:
+    for intent in ("greet", "propose", "counter", "hold", "accept", "close", "clarify", "confirm",
+                   "refuse_terms_change"):
+        for variant in range(6):
+            opener = persona_opener(emotion, intent, variant)
+            assert check_reply(opener, directive(intent=intent, emotion=emotion)).ok, opener
+
+
+def test_grounding() -> None:
+    heard = [HOSPITAL]
+    assert invented_facts("I'm sorry your wife is in hospital.", heard) == []
+    assert invented_facts("I'm sorry you lost your job and your car.", heard) == ["job", "car"]
+    assert invented_facts("I hope the shops open again soon.", heard) == []  # stems: shop/shops
+    assert grounded_share("I'm sorry your wife is in hospital.", heard) == 1.0
+    assert grounded_share("A full refund is coming next year.", heard) < 0.5
