@@ -24,17 +24,29 @@ def log_softmax(scores: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def negative_log_likelihood(scores: np.ndarray, gold: np.ndarray, temperature: float = 1.0) -> float:
-    """Mean -log p(gold) of softmax(scores / temperature)."""
-    log_probs = log_softmax(np.asarray(scores, dtype=np.float64) / temperature)
-    return -float(log_probs[np.arange(len(gold)), gold].mean())
+def scaled_probs(scores: np.ndarray, temperature: float, mix: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """softmax(scores / temperature), then, with mix = (trust per row, fallback distribution),
+    trust * that + (1 - trust) * fallback: what the detector outputs for text it partly knows."""
+    probs = np.exp(log_softmax(np.asarray(scores, dtype=np.float64) / temperature))
+    if mix is not None:
+        trust, fallback = mix
+        probs = trust[:, None] * probs + (1.0 - trust[:, None]) * np.asarray(fallback)[None, :]
+    return probs
 
 
-def fit_temperature(scores: np.ndarray, gold: np.ndarray) -> float:
-    """The temperature T minimising the NLL of softmax(scores / T) on held-out scores."""
+def negative_log_likelihood(scores: np.ndarray, gold: np.ndarray, temperature: float = 1.0,
+                            mix: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """Mean -log p(gold) of the (mixed) temperature-scaled probabilities."""
+    probs = scaled_probs(scores, temperature, mix)
+    return -float(np.log(np.maximum(probs[np.arange(len(gold)), gold], 1e-300)).mean())
+
+
+def fit_temperature(scores: np.ndarray, gold: np.ndarray, mix: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """The temperature T minimising the NLL on held-out scores, through the same mix with the
+    fallback that the detector applies at run time (calibrate what is shipped)."""
     best_t, best_nll = 1.0, math.inf
     for t in TEMPERATURE_GRID:
-        nll = negative_log_likelihood(scores, gold, t)
+        nll = negative_log_likelihood(scores, gold, t, mix)
         if nll < best_nll:
             best_t, best_nll = t, nll
     return best_t

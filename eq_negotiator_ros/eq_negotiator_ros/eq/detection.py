@@ -264,6 +264,19 @@ def known_word_share(normalised: str, *vocabularies: Any) -> float:
     return sum(1 for w in words if any(w in v for v in vocabularies)) / len(words)
 
 
+def reading_trust(text: str, known_share: float) -> float:
+    """How much of the classifier's reading to keep (the rest is the neutral fallback): full from
+    FULL_TRUST_KNOWN_SHARE recognised words up, at most EMOJI_ONLY_TRUST for emoji alone."""
+    trust = min(1.0, known_share / FULL_TRUST_KNOWN_SHARE)
+    if not any(ch.isascii() and ch.isalpha() for ch in text):
+        trust = min(trust, EMOJI_ONLY_TRUST)  # words read from emoji alone
+    return trust
+
+
+def neutral_fallback_probs() -> np.ndarray:
+    return np.asarray(_NEUTRAL_FALLBACK.probs)
+
+
 class TrainedEmotionDetector:
     """Text classifier over the 7 labels; scripts/train_detector.py makes its file.
 
@@ -367,9 +380,7 @@ class TrainedEmotionDetector:
             if known_share == 0.0:
                 reading = EmotionReading.neutral_low_confidence(source=self._source)
             else:
-                trust = min(1.0, known_share / FULL_TRUST_KNOWN_SHARE)
-                if not any(ch.isascii() and ch.isalpha() for ch in text):
-                    trust = min(trust, EMOJI_ONLY_TRUST)  # words read from emoji alone
+                trust = reading_trust(text, known_share)
                 probs = trust * probs + (1.0 - trust) * np.asarray(_NEUTRAL_FALLBACK.probs)
                 reading = EmotionReading(probs=_as_probs(probs), source=self._source)
         if prosody is not None and self.use_prosody:

@@ -27,8 +27,8 @@ import numpy as np
 
 from . import calibration
 from .detection import (
-    DENSE_FEATURE_NAMES, MODEL_FORMAT, NgramClassifier, char_features, dense_features, normalise_text,
-    word_features,
+    DENSE_FEATURE_NAMES, MODEL_FORMAT, NgramClassifier, char_features, dense_features, known_word_share,
+    neutral_fallback_probs, normalise_text, reading_trust, word_features,
 )
 from .emotions import EMOTIONS
 
@@ -169,37 +169,46 @@ def fit_head(features: np.ndarray, y: np.ndarray, *, regularisation_c: float, se
 
 
 def _choose_head(train_x: np.ndarray, train_y: np.ndarray, dev_x: np.ndarray, dev_y: np.ndarray,
-                 *, c_grid: Sequence[float], seed: int, features: str) -> tuple[dict[str, Any], dict[str, Any]]:
+                 *, c_grid: Sequence[float], seed: int, features: str,
+                 mix: tuple[np.ndarray, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
     best: tuple[float, float, float] | None = None
     chosen: dict[str, Any] = {}
     for c in c_grid:
         weights, intercept = fit_head(train_x, train_y, regularisation_c=c, seed=seed)
         dev_scores = dev_x @ weights.T + intercept
         f1 = macro_f1(dev_y, dev_scores.argmax(axis=1))
-        nll = calibration.negative_log_likelihood(dev_scores, dev_y, calibration.fit_temperature(dev_scores, dev_y))
+        nll = calibration.negative_log_likelihood(dev_scores, dev_y, calibration.fit_temperature(dev_scores, dev_y, mix), mix)
         key = (f1, -nll, -c)
         if best is None or key > best:
             best = key
             chosen = {"c": c, "weights": weights, "intercept": intercept, "dev_scores": dev_scores}
-    temperature = calibration.fit_temperature(chosen["dev_scores"], dev_y)
+    temperature = calibration.fit_temperature(chosen["dev_scores"], dev_y, mix)
     head = {
         "features": features,
         "weights": chosen["weights"].astype(np.float32),
         "intercept": chosen["intercept"].astype(np.float64),
         "temperature": temperature,
     }
-    report = _dev_report(chosen["dev_scores"], dev_y, temperature) | {"regularisation_c": chosen["c"]}
+    report = _dev_report(chosen["dev_scores"], dev_y, temperature, mix) | {"regularisation_c": chosen["c"]}
     return head, report
 
 
-def _dev_report(scores: np.ndarray, y: np.ndarray, temperature: float) -> dict[str, Any]:
-    probs = np.exp(calibration.log_softmax(scores / temperature))
+def _dev_report(scores: np.ndarray, y: np.ndarray, temperature: float,
+                mix: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
+    probs = calibration.scaled_probs(scores, temperature, mix)
     return {
-        "macro_f1": macro_f1(y, scores.argmax(axis=1)),
+        "macro_f1": macro_f1(y, probs.argmax(axis=1)),
         "temperature": temperature,
-        "nll": calibration.negative_log_likelihood(scores, y, temperature),
+        "nll": calibration.negative_log_likelihood(scores, y, temperature, mix),
         "ece": calibration.expected_calibration_error(probs, y),
     }
+
+
+def _trust_mix(model: Mapping[str, Any], texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per text, the trust the detector will give its reading (share of known words)."""
+    trust = np.asarray([reading_trust(t, known_word_share(normalise_text(t), model["word_vocabulary"]))
+                        for t in texts])
+    return trust, neutral_fallback_probs()
 
 
 def train_detector(
@@ -216,8 +225,9 @@ def train_detector(
 
     model = fit_ngram(train_texts, train_labels, regularisation_c=ngram_c, seed=seed, lexicon=lexicon)
     dev_ngram = ngram_scores(model, dev_texts)
-    model["temperature"] = calibration.fit_temperature(dev_ngram, dev_y)
-    ngram_report = _dev_report(dev_ngram, dev_y, model["temperature"]) | {"regularisation_c": ngram_c}
+    mix = _trust_mix(model, dev_texts)
+    model["temperature"] = calibration.fit_temperature(dev_ngram, dev_y, mix)
+    ngram_report = _dev_report(dev_ngram, dev_y, model["temperature"], mix) | {"regularisation_c": ngram_c}
 
     oof = ngram_out_of_fold_scores(train_texts, train_labels, folds=folds, seed=seed, regularisation_c=ngram_c,
                                    lexicon=lexicon)
@@ -226,10 +236,10 @@ def train_detector(
     train_emb, dev_emb = embed(encoder, train_texts), embed(encoder, dev_texts)
 
     encoder_head, encoder_report = _choose_head(train_emb, train_y, dev_emb, dev_y, c_grid=head_c_grid, seed=seed,
-                                                features="embedding")
+                                                features="embedding", mix=mix)
     combined_head, combined_report = _choose_head(
         np.hstack([train_emb, train_ngram_logp]), train_y, np.hstack([dev_emb, dev_ngram_logp]), dev_y,
-        c_grid=head_c_grid, seed=seed, features="embedding+ngram",
+        c_grid=head_c_grid, seed=seed, features="embedding+ngram", mix=mix,
     )
     model["heads"] = {"encoder": encoder_head, "combined": combined_head}
     model["encoder"] = {"id": ENCODER_ID, "source_sha256": SOURCE_SHA256,
