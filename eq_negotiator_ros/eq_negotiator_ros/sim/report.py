@@ -175,7 +175,10 @@ def target_figures(metrics: Sequence[GroupMetrics], reference: str = "eq") -> Op
     the fixed-emotion policies are not in the run."""
     by_cell = {(m.policy, m.persona): m for m in metrics}
     personas = list(dict.fromkeys(m.persona for m in metrics))
-    fixed = [p for p in dict.fromkeys(m.policy for m in metrics) if p.startswith(FIXED_PREFIX)]
+    names = list(dict.fromkeys(m.policy for m in metrics))
+    fixed = [p for p in names if p.startswith(FIXED_PREFIX)]
+    if "vanilla" in names and "fixed-neutral" not in names:
+        fixed.append("vanilla")  # vanilla is always neutral: the neutral fixed emotion
     if reference not in {m.policy for m in metrics} or not fixed:
         return None
     summary = {row["policy"]: row for row in policy_summary(metrics)}

@@ -595,8 +595,8 @@ HARDSHIP = "I lost my job and I can't afford the rent."
 
 
 def play(policy, utterance, right_emotion, replies=3):
-    """A negotiation against a toy world: utility 1 when every decision after the first reply
-    shows right_emotion, else the share that did."""
+    """A negotiation against a toy world: utility = the share of the opening and the context
+    decision (the last shown emotion answers the closing reply) that showed right_emotion."""
     policy.start()
     shown = []
     for _ in range(replies):
@@ -654,13 +654,24 @@ def test_eq_utility_uses_exact_terms_when_given_and_estimates_them_otherwise(eq_
     assert policy.bandit.mean_utility == pytest.approx((0.5 + 30 / 45) / 2)
 
 
-def test_eq_credits_every_decision_but_the_closing_one(eq_config):
+def test_eq_credits_the_opening_and_the_context_decision_once_each(eq_config):
     policy = make_policy("eq", eq_config, seed=1)
-    policy.start()
-    for _ in range(4):
-        policy.choose(reading("anger"), INITIAL)
+    opening = policy.start().creditor_emotion
+    shown = [policy.choose(reading("anger"), INITIAL) for _ in range(4)]
+    # The opening is kept until context_replies (2) replies were heard, then one context decision
+    # is kept to the end.
+    assert [d.branch for d in shown] == ["opening_hold", "context", "context_hold", "context_hold"]
+    assert shown[0].creditor_emotion == opening
+    assert len({d.creditor_emotion for d in shown[1:]}) == 1
     policy.finish(False)
-    # Five decisions; the fifth answered the last reply: four share one negotiation's weight.
+    assert policy.opening_bandit.counts.sum() == pytest.approx(1.0)
+    assert policy.bandit.counts.sum() == pytest.approx(1.0)
+    # A negotiation that ends at the context decision credits only the opening.
+    policy.start()
+    policy.choose(reading("anger"), INITIAL)
+    policy.choose(reading("anger"), INITIAL)
+    policy.finish(True)
+    assert policy.opening_bandit.counts.sum() == pytest.approx(2.0)
     assert policy.bandit.counts.sum() == pytest.approx(1.0)
 
 
