@@ -175,12 +175,59 @@ class AsrConfig:
 
 
 @dataclass(frozen=True)
+class VoiceStyle:
+    """How Piper speaks: phoneme length (>1 slower), generator noise (pitch and energy variation),
+    phoneme-width noise (rhythm variation), and the silence after each sentence."""
+
+    length_scale: float = 1.0
+    noise_scale: float = 0.667
+    noise_w: float = 0.8
+    sentence_pause_s: float = 0.2
+
+
+@dataclass(frozen=True)
 class TtsConfig:
     voice_path: Path | None = None
     voice_config_path: Path | None = None
     play_audio: bool = True
     record: bool = True
+    # The voice when no persona is given (and for emotions tts.persona_voice does not list).
     length_scale: float = 1.0
+    noise_scale: float = 0.667
+    noise_w: float = 0.8
+    sentence_pause_s: float = 0.2
+    # Per creditor emotion: (emotion, VoiceStyle) pairs from tts.persona_voice (speech/tts.py).
+    persona_voice: tuple[tuple[str, VoiceStyle], ...] = ()
+
+    def voice_for(self, emotion: str = "") -> VoiceStyle:
+        """The voice style of a creditor emotion; the tts section's own values for any other."""
+        label = emotion.strip().lower() if isinstance(emotion, str) else ""
+        for name, style in self.persona_voice:
+            if name == label:
+                return style
+        return VoiceStyle(self.length_scale, self.noise_scale, self.noise_w, self.sentence_pause_s)
+
+
+def _persona_voices(raw: Any) -> tuple[tuple[str, VoiceStyle], ...]:
+    """tts.persona_voice: emotion -> {length_scale, noise_scale, noise_w, sentence_pause_s}."""
+    if raw in (None, ""):
+        return ()
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"tts.persona_voice: expected one entry per emotion ({', '.join(EMOTIONS)}), got {raw!r}")
+    unknown = [name for name in raw if name not in EMOTIONS]
+    if unknown:
+        raise ConfigError(f"tts.persona_voice: unknown emotion {', '.join(map(str, unknown))}; "
+                          f"use {', '.join(EMOTIONS)}")
+    voices = []
+    for name in EMOTIONS:
+        if name not in raw:
+            continue
+        style = _typed(VoiceStyle, _section(raw, name), f"tts.persona_voice.{name}")
+        if style.length_scale <= 0 or style.noise_scale < 0 or style.noise_w < 0 or style.sentence_pause_s < 0:
+            raise ConfigError(f"tts.persona_voice.{name}: length_scale must be > 0 and the noises and "
+                              f"sentence_pause_s >= 0, got {style}")
+        voices.append((name, style))
+    return tuple(voices)
 
 
 @dataclass(frozen=True)
@@ -562,8 +609,10 @@ def config_from_nested(params: Mapping[str, Any]) -> NegotiatorConfig:
     asr = _typed(AsrConfig, _section(params, "asr"), "asr", {"model_path": _optional_path})
     tts = _typed(
         TtsConfig, _section(params, "tts"), "tts",
-        {"voice_path": _optional_path, "voice_config_path": _optional_path},
+        {"voice_path": _optional_path, "voice_config_path": _optional_path, "persona_voice": _persona_voices},
     )
+    if tts.length_scale <= 0 or tts.noise_scale < 0 or tts.noise_w < 0 or tts.sentence_pause_s < 0:
+        raise ConfigError("tts: length_scale must be > 0, noise_scale, noise_w and sentence_pause_s >= 0")
     audio = _typed(AudioConfig, _section(params, "audio"), "audio")
     session = _typed(
         SessionConfig, _section(params, "session"), "session",

@@ -18,7 +18,7 @@ from rclpy.node import Node
 from eq_negotiator_interfaces.msg import CreditorDirective, NegotiationState, ReplyChunk
 
 from ..eq.records import Directive, Offer, Scenario
-from ..llm.model import load_llama, resolve_model_path
+from ..llm.model import load_llama, resolve_lora_path, resolve_model_path
 from ..llm.phrasing import phrase_reply
 from ..sim.scenarios import load_scenarios
 from . import common
@@ -34,7 +34,8 @@ class SlmNode(Node):
         started = time.perf_counter()
         self.llama = load_llama(self.config.llm)
         self.load_time_s = time.perf_counter() - started
-        self.get_logger().info(f"language model {self.model_path.name} loaded in {self.load_time_s:.1f} s")
+        self.get_logger().info(f"language model {self.model_path.name} loaded in {self.load_time_s:.1f} s; "
+                               f"{resolve_lora_path(self.config.llm)[1]}")
         self.scenarios = {s.scenario_id: s for s in load_scenarios(self.config.session.scenarios_path)}
         self.state: Optional[NegotiationState] = None
         self.history: list[tuple[str, str]] = []

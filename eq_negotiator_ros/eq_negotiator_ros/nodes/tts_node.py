@@ -104,7 +104,8 @@ class TtsNode(Node):
         if not self.speaking:
             self.set_speaking(True)
         audio_parts = []
-        for samples in self.synthesizer.stream(message.text):
+        # the voice of the creditor emotion the reply was phrased in (tts.persona_voice)
+        for samples in self.synthesizer.stream(message.text, emotion=message.emotion):
             for piece in iter_chunks(samples, self.sample_rate_hz, self.config.audio.chunk_ms * 5):
                 chunk = AudioChunk()
                 chunk.header.stamp = self.get_clock().now().to_msg()

@@ -10,6 +10,12 @@ Text is cleaned before Piper sees it: control characters and symbols such as emo
 (espeak would spell them out or stumble), and text that is left empty gives no audio. An error
 inside Piper on strange text (non-Latin scripts, 10,000 characters of garbage) gives no audio for
 that text instead of an exception; `last_error` keeps the reason for logs.
+
+The voice carries the creditor's persona: `stream(text, emotion)` speaks with the Piper settings
+of that emotion (tts.persona_voice: length_scale, noise_scale, noise_w) and ends each sentence
+with its pause (sentence_pause_s of silence), so a sad reply is slower and flatter with longer
+pauses and a joyful one faster and livelier. No emotion (or an unknown one) = the tts section's
+own values. `voice_measurements` measures what that changes (speaking rate, pitch variation).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..config import TtsConfig
+from ..config import TtsConfig, VoiceStyle
 from ..llm.model import ModelNotFoundError
 
 __all__ = ["ModelNotFoundError", "SpeechSynthesizer", "clean_text_for_speech", "resolve_voice_paths"]
@@ -108,32 +114,61 @@ class SpeechSynthesizer:
         self.config = config or TtsConfig()
         self._voice = voice if voice is not None else load_piper_voice(resolve_voice_paths(self.config))
         self.last_error = ""
-        from piper import SynthesisConfig
-
-        self._synthesis = SynthesisConfig(length_scale=float(self.config.length_scale))
 
     @property
     def sample_rate_hz(self) -> int:
         return int(self._voice.config.sample_rate)
 
-    def stream(self, text: str) -> Iterator[np.ndarray]:
-        """float32 mono audio per sentence, as soon as each is synthesised. Nothing for empty text."""
+    def style_for(self, emotion: str = "") -> VoiceStyle:
+        """The voice style of a creditor emotion (tts.persona_voice), else the tts section's."""
+        return self.config.voice_for(emotion)
+
+    def stream(self, text: str, emotion: str = "") -> Iterator[np.ndarray]:
+        """float32 mono audio per sentence, as soon as each is synthesised, in the voice of the
+        creditor `emotion`, each followed by that voice's sentence pause. Nothing for empty text."""
+        from piper import SynthesisConfig
+
         self.last_error = ""
         cleaned = clean_text_for_speech(text)
         if not cleaned:
             return
+        style = self.style_for(emotion)
+        synthesis = SynthesisConfig(length_scale=float(style.length_scale), noise_scale=float(style.noise_scale),
+                                    noise_w_scale=float(style.noise_w))
+        pause = np.zeros(int(round(style.sentence_pause_s * self.sample_rate_hz)), dtype=np.float32)
         try:
-            for chunk in self._voice.synthesize(cleaned, syn_config=self._synthesis):
+            for chunk in self._voice.synthesize(cleaned, syn_config=synthesis):
                 audio = np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1)
                 if audio.size:
-                    yield audio
+                    yield np.concatenate([audio, pause]) if pause.size else audio
         except Exception as error:  # Piper/espeak on text it cannot phonemise: say nothing, log why
             self.last_error = f"Piper could not speak {cleaned[:60]!r}: {error}"
             return
 
-    def synthesize(self, text: str) -> np.ndarray:
+    def synthesize(self, text: str, emotion: str = "") -> np.ndarray:
         """The whole utterance as one float32 mono array at `sample_rate_hz` (empty for no text)."""
-        parts = list(self.stream(text))
+        parts = list(self.stream(text, emotion))
         if not parts:
             return np.zeros(0, dtype=np.float32)
         return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def measure_voice(synthesizer: SpeechSynthesizer, texts: list[str], emotion: str = "") -> dict[str, float]:
+    """What a persona's voice sounds like, measured on its own audio (speech/prosody.py): speaking
+    rate in words per second (pauses included, as a listener hears it), pitch variability in
+    semitones and median pitch, averaged over `texts`."""
+    from .prosody import count_words, extract_prosody
+
+    rates, variability, pitch = [], [], []
+    for text in texts:
+        audio = synthesizer.synthesize(text, emotion)
+        if not audio.size:
+            continue
+        features = extract_prosody(audio, synthesizer.sample_rate_hz, text)
+        rates.append(count_words(text) / (audio.size / synthesizer.sample_rate_hz))
+        variability.append(features.pitch_variability_semitones)
+        pitch.append(features.pitch_hz)
+    if not rates:
+        return {"speaking_rate_wps": 0.0, "pitch_variability_semitones": 0.0, "pitch_hz": 0.0}
+    return {"speaking_rate_wps": float(np.mean(rates)), "pitch_variability_semitones": float(np.mean(variability)),
+            "pitch_hz": float(np.median(pitch))}

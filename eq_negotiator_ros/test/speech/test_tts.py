@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eq_negotiator_ros.config import TtsConfig
+from eq_negotiator_ros.config import ConfigError, TtsConfig, VoiceStyle, load_config
 from eq_negotiator_ros.llm.model import ModelNotFoundError
-from eq_negotiator_ros.speech.tts import SpeechSynthesizer, clean_text_for_speech, resolve_voice_paths
+from eq_negotiator_ros.speech.tts import SpeechSynthesizer, clean_text_for_speech, measure_voice, resolve_voice_paths
 
 
 @pytest.mark.models
@@ -67,3 +67,29 @@ def test_missing_voice_names_the_key_and_the_package(tmp_path: Path) -> None:
         resolve_voice_paths(TtsConfig(voice_path=voice))
     with pytest.raises(FileNotFoundError):
         SpeechSynthesizer(TtsConfig(voice_path=tmp_path / "missing.onnx"))
+
+
+def test_persona_voice_config_reads_every_emotion_and_rejects_bad_values() -> None:
+    tts = load_config().tts
+    assert {name for name, _ in tts.persona_voice} == {"joy", "sadness", "anger", "fear", "surprise", "disgust",
+                                                        "neutral"}
+    assert tts.voice_for("sadness").length_scale > tts.voice_for("joy").length_scale
+    assert tts.voice_for("sadness").sentence_pause_s > tts.voice_for("joy").sentence_pause_s
+    assert tts.voice_for("bogus") == VoiceStyle(tts.length_scale, tts.noise_scale, tts.noise_w, tts.sentence_pause_s)
+    with pytest.raises(ConfigError, match="tts.persona_voice: unknown emotion rage"):
+        load_config(overrides={"tts.persona_voice.rage.length_scale": 1.0})
+    with pytest.raises(ConfigError, match="tts.persona_voice.joy"):
+        load_config(overrides={"tts.persona_voice.joy.length_scale": 0})
+
+
+@pytest.mark.models
+def test_persona_voices_differ_in_rate_and_pitch_variation(synthesizer) -> None:
+    persona = SpeechSynthesizer(load_config().tts, voice=synthesizer._voice)
+    texts = ["I understand this is a hard time for you.", "We can offer you forty five days to repay the balance."]
+    sad = measure_voice(persona, texts, "sadness")
+    joy = measure_voice(persona, texts, "joy")
+    assert sad["speaking_rate_wps"] < 0.9 * joy["speaking_rate_wps"]
+    assert sad["pitch_variability_semitones"] != joy["pitch_variability_semitones"]
+    # the pause after each sentence is part of the voice
+    one = persona.synthesize("Thank you.", "sadness").size
+    assert one >= 0.35 * persona.sample_rate_hz
