@@ -214,10 +214,16 @@ def main(argv: list[str] | None = None) -> int:
     detectors = trained_detectors(args.model, [v.strip() for v in args.variants.split(",") if v.strip()])
     default_variant = "combined" if "combined" in detectors else next(iter(detectors))
     results: dict = {}
+    sets = []
     for path in args.test:
         rows = read_jsonl(path)
+        sets.append((path.name, rows))
+        written = [r for r in rows if r.get("origin") == "written"]
+        if written and len(written) < len(rows):  # composed utterances share fragments with training
+            sets.append((f"{path.name}, hand-written only", written))
+    for name, rows in sets:
         texts = [r["text"] for r in rows]
-        print(f"\n== {path.name} ({len(rows)} held-out utterances)")
+        print(f"\n== {name} ({len(rows)} held-out utterances)")
         print(f"{'detector':9s} macro-F1  acc    NLL    ECE    p50/p95 ms wall  p50/p95 ms CPU  "
               + " ".join(f"{e[:5]:>5s}" for e in EMOTIONS))
         for variant, detector in detectors.items():
@@ -226,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             result = figures(rows, readings, latencies)
             cpu_ms = np.asarray(cpu) * 1000
             result["cpu_p50_ms"], result["cpu_p95_ms"] = float(np.percentile(cpu_ms, 50)), float(np.percentile(cpu_ms, 95))
-            results.setdefault(path.name, {})[variant] = {k: v for k, v in result.items() if k != "reliability"}
+            results.setdefault(name, {})[variant] = {k: v for k, v in result.items() if k != "reliability"}
             print(f"{variant:9s} {result['macro_f1']:.3f}    {result['accuracy']:.3f}  {result['nll']:.3f}  "
                   f"{result['ece']:.3f}  {result['p50_ms']:6.2f} {result['p95_ms']:6.2f}    "
                   f"{result['cpu_p50_ms']:6.2f} {result['cpu_p95_ms']:6.2f}  "
