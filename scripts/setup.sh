@@ -46,6 +46,25 @@ else
   say "interfaces up to date"
 fi
 
+# The real ROS 2 launch system (launch, launch_ros, composition_interfaces) is not on PyPI; machines
+# prepared for this project carry it offline in ../shared/ros2-launch. The `ros2 launch` test uses it
+# and skips without it; a robot gets it from its ROS 2 install.
+LAUNCH_DIR=../shared/ros2-launch
+if [ -x "$LAUNCH_DIR/install.sh" ]; then
+  launch_hash=$( (ls "$LAUNCH_DIR"/wheels; cat "$LAUNCH_DIR/install.sh") | sha256sum | cut -c1-16)
+  if [ "$(cat "$VENV/.ros2-launch-stamp" 2>/dev/null)" != "$launch_hash" ] \
+     || ! "$VENV/bin/python" -c 'import launch_ros.actions' 2>/dev/null; then
+    say "installing the ROS 2 launch system from $LAUNCH_DIR"
+    bash "$LAUNCH_DIR/install.sh" "$VENV" > build/ros2-launch.log 2>&1 \
+      || { tail -20 build/ros2-launch.log; die "installing $LAUNCH_DIR failed; full log: build/ros2-launch.log"; }
+    echo "$launch_hash" > "$VENV/.ros2-launch-stamp"
+  else
+    say "ROS 2 launch system up to date"
+  fi
+else
+  say "no $LAUNCH_DIR here: the ros2 launch test will skip (a ROS 2 install provides launch and launch_ros)"
+fi
+
 # The Python package, editable, so that `eq-negotiator` and the node executables exist in the venv.
 if ! "$VENV/bin/python" -c 'import eq_negotiator_ros.cli' 2>/dev/null || [ ! -x "$VENV/bin/eq-negotiator" ]; then
   say "installing eq_negotiator_ros (editable)"

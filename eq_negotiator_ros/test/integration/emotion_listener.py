@@ -1,5 +1,8 @@
 """Another process that subscribes to debtor_emotion, as a robot's face or logger would; prints one
-JSON line per message and exits after the given number of seconds or messages."""
+JSON line per message and exits after the given number of seconds or messages.
+
+Usage: emotion_listener.py TOPIC SECONDS MESSAGES [matched]; with `matched`, the {"ready": true}
+line comes once the subscription has matched a publisher (nothing published after it is lost)."""
 
 import json
 import sys
@@ -25,7 +28,11 @@ def main() -> int:
                           "probs": list(map(float, message.emotion_probs)),
                           "belief": list(map(float, message.hidden_state_belief))}), flush=True)
 
-    node.create_subscription(EmotionState, topic, on_message, 20)
+    subscription = node.create_subscription(EmotionState, topic, on_message, 20)
+    if sys.argv[4:] == ["matched"]:
+        deadline = time.monotonic() + seconds
+        while subscription.get_publisher_count() == 0 and time.monotonic() < deadline:
+            rclpy.spin_once(node, timeout_sec=0.1)
     print(json.dumps({"ready": True}), flush=True)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and count < wanted:
