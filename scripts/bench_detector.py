@@ -239,9 +239,13 @@ def main(argv: list[str] | None = None) -> int:
                   + " ".join(f"{v:5.2f}" for v in result["per_class"].values()))
             if variant == default_variant:
                 reliability = result["reliability"]
+                confidences = np.asarray([reading.confidence for reading in readings])
         print(f"reliability of {default_variant} (top probability bin: count, mean confidence, accuracy): "
               + "; ".join(f"{b.low:.1f}-{b.high:.1f}: {b.count}, {b.mean_confidence:.2f}, {b.accuracy:.2f}"
                           for b in reliability))
+        low, mid, high = calibration.sampling_ece(confidences)
+        print(f"ECE a perfectly calibrated {default_variant} would show on these {len(rows)} utterances "
+              f"(sampling alone): median {mid:.3f}, 5-95 % {low:.3f}-{high:.3f}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

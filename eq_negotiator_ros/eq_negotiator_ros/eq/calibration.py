@@ -87,3 +87,28 @@ def expected_calibration_error(probs: np.ndarray, gold: np.ndarray, bins: int = 
     if total == 0:
         return 0.0
     return sum(b.count * abs(b.accuracy - b.mean_confidence) for b in table) / total
+
+
+
+def sampling_ece(confidences: np.ndarray, draws: int = 1000, seed: int = 0,
+                 bins: int = RELIABILITY_BINS) -> tuple[float, float, float]:
+    """ECE that a perfectly calibrated detector with these top probabilities would show on this
+    many utterances, from sampling alone (each reading right with probability its confidence):
+    5th, 50th and 95th percentile over `draws` draws. A measured ECE inside this range cannot be
+    told apart from perfect calibration on a set this size."""
+    confidences = np.asarray(confidences, dtype=np.float64)
+    n = len(confidences)
+    if n == 0:
+        return 0.0, 0.0, 0.0
+    rng = np.random.default_rng(seed)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    # The same bins as reliability_table: [low, high), the last one closed.
+    index = np.clip(np.searchsorted(edges, confidences, side="right") - 1, 0, bins - 1)
+    members = [index == b for b in range(bins)]
+    values = []
+    for _ in range(draws):
+        correct = rng.random(n) < confidences
+        gap = sum(abs(correct[m].mean() - confidences[m].mean()) * m.sum() for m in members if m.any())
+        values.append(gap / n)
+    low, mid, high = np.percentile(values, [5, 50, 95])
+    return float(low), float(mid), float(high)

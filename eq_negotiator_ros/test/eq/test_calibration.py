@@ -46,3 +46,16 @@ def test_perfectly_confident_and_right_is_zero_error():
     probs = np.eye(7)[[0, 3, 6]]
     assert calibration.expected_calibration_error(probs, np.asarray([0, 3, 6])) == 0.0
     assert calibration.expected_calibration_error(probs, np.asarray([1, 3, 6])) == pytest.approx(1 / 3)
+
+
+def test_sampling_ece_brackets_the_ece_of_calibrated_draws():
+    rng = np.random.default_rng(3)
+    confidences = rng.uniform(0.3, 1.0, size=200)
+    low, mid, high = calibration.sampling_ece(confidences, draws=300)
+    assert 0.0 < low < mid < high < 0.2
+    correct = rng.random(200) < confidences  # one more calibrated draw, with the 7-label layout
+    probs = np.zeros((200, 7))
+    probs[:, 0] = confidences
+    probs[:, 1:] = ((1 - confidences) / 6)[:, None]
+    measured = calibration.expected_calibration_error(probs, np.where(correct, 0, 1))
+    assert low * 0.5 < measured < high * 1.5
