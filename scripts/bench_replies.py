@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""Benchmark of the creditor's replies on the held-out reply corpus: persona adapter vs the bare
+base model vs the written templates.
+
+    .venv/bin/python scripts/bench_replies.py                       # all three, the whole split
+    .venv/bin/python scripts/bench_replies.py --systems templates   # no model (seconds)
+    .venv/bin/python scripts/bench_replies.py --limit 64 --out runs/bench_replies.json
+
+The held-out split (data/reply_corpus/heldout.jsonl, written apart from the training split) is
+replayed as conversations of 8 turns (examples 1-8, 9-16, ...): each turn's Directive comes from
+the example (its emotion, intent and terms; the turn number is the position in the conversation),
+the history is the conversation so far. Each system answers through the real pipeline
+(llm/phrasing.py phrase_reply: opener, model sentences checked by the guard and for invented
+facts, the code's terms sentence). Figures, per system:
+
+- guard pass: share of replies whose model sentences all pass the reply guard, as the model wrote
+  them (before anything is dropped); templates: their sentences.
+- own words survive: share of replies in which at least one sentence the model wrote is spoken.
+- invented facts: share of replies whose model text, as written, names a fact word (a relative, an
+  illness, a job, a possession, a day...; llm/grounding.py) the debtor never said; and the same in
+  what was spoken (the pipeline drops such sentences, so this should be 0).
+- grounding: mean share of the content words of the spoken acknowledgment (the first model
+  sentence) that the debtor said or that are in a small list of acknowledging words.
+- persona fidelity: share of replies (opener and model sentences, without the code's terms
+  sentence) that a persona classifier, trained apart on data/reply_corpus/persona_lines.py, labels
+  with the intended creditor emotion; the classifier's own held-out accuracy is printed with it.
+- distinct-2: distinct word bigrams / all word bigrams of the spoken replies of each 8-turn
+  conversation, averaged over conversations (1.0 = nothing repeats).
+- first sentence p50/p95: time from the Directive to the first spoken sentence; first model
+  sentence p50/p95: to the first sentence the model wrote (when one survives).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "eq_negotiator_ros"))
+
+from eq_negotiator_ros.config import load_config  # noqa: E402
+from eq_negotiator_ros.data.reply_corpus.build_corpus import directive_of  # noqa: E402
+from eq_negotiator_ros.data.reply_corpus.persona_lines import PERSONA_LINES  # noqa: E402
+from eq_negotiator_ros.eq.records import Scenario  # noqa: E402
+from eq_negotiator_ros.llm.generation import split_sentences  # noqa: E402
+from eq_negotiator_ros.llm.grounding import grounded_share, invented_facts  # noqa: E402
+from eq_negotiator_ros.llm.guard import check_reply  # noqa: E402
+from eq_negotiator_ros.llm.phrasing import ReplySentence, model_words_survived, phrase_reply  # noqa: E402
+
+CORPUS = REPO / "eq_negotiator_ros" / "eq_negotiator_ros" / "data" / "reply_corpus"
+TURNS_PER_CONVERSATION = 8
+SCENARIO = Scenario(scenario_id="bench_replies", creditor_target_days=30, debtor_target_days=90,
+                    outstanding_balance=5000.0)
+
+
+class RecordingLlama:
+    """Passes calls to the model and keeps the text it streamed (what it wrote, before any check)."""
+
+    def __init__(self, llama: Any) -> None:
+        self.llama = llama
+        self.metadata = getattr(llama, "metadata", {})
+        self.text = ""
+
+    def __call__(self, prompt: str, **kwargs: Any):
+        self.text = ""
+        for chunk in self.llama(prompt, **kwargs):
+            self.text += (chunk.get("choices") or [{}])[0].get("text") or ""
+            yield chunk
+
+
+def persona_classifier(seed: int = 0):
+    """TF-IDF (words and characters) + logistic regression (scikit-learn, already a runtime dependency)
+    on persona_lines.py; every fourth line per label is its test part."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    train, test = [], []
+    for label, lines in PERSONA_LINES.items():
+        for i, line in enumerate(lines):
+            (test if i % 4 == 3 else train).append((line, label))
+    # words and character pieces: with a few hundred lines, "disappoint-" and "sorr-" carry as much as words
+    features = make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                          TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True))
+    model = make_pipeline(features, LogisticRegression(C=10.0, max_iter=2000, random_state=seed))
+    model.fit([t for t, _ in train], [lab for _, lab in train])
+    accuracy = sum(p == lab for p, (_, lab) in zip(model.predict([t for t, _ in test]), test)) / len(test)
+    return model, accuracy, len(test)
+
+
+def distinct_2(texts: list[str]) -> float:
+    bigrams = []
+    for text in texts:
+        words = re.findall(r"[a-z0-9']+", text.lower())
+        bigrams.extend(zip(words, words[1:]))
+    return len(set(bigrams)) / len(bigrams) if bigrams else 0.0
+
+
+def template_parts(directive) -> list[ReplySentence]:
+    from eq_negotiator_ros.llm.fallback import fallback_reply
+
+    sentences = fallback_reply(directive, SCENARIO).sentences
+    return [ReplySentence(index=i, text=s, final=i == len(sentences) - 1, from_fallback=True, source="template")
+            for i, s in enumerate(sentences)]
+
+
+def run_system(name: str, examples: list[dict], llama: Any, llm_config) -> list[dict]:
+    results = []
+    for start in range(0, len(examples) - TURNS_PER_CONVERSATION + 1, TURNS_PER_CONVERSATION):
+        history: list[tuple[str, str]] = []
+        for position, example in enumerate(examples[start:start + TURNS_PER_CONVERSATION]):
+            directive = dataclasses.replace(directive_of(example), turn=position + 1,
+                                            temperature=llm_config.temperature(position + 1))
+            history.append(("Debtor", example["debtor_text"]))
+            started = time.perf_counter()
+            first_s = first_model_s = None
+            parts: list[ReplySentence] = []
+            recorder = RecordingLlama(llama) if llama is not None else None
+            stream = template_parts(directive) if llama is None else phrase_reply(
+                directive, SCENARIO, history[-8:], recorder, llm_config, "persona")
+            for part in stream:
+                now = time.perf_counter() - started
+                if part.text and first_s is None:
+                    first_s = now
+                if part.text and part.source == "model" and first_model_s is None:
+                    first_model_s = now
+                parts.append(part)
+            spoken = [p for p in parts if p.text]
+            written = recorder.text.split("\n")[0] if recorder is not None else ""
+            heard = [example["debtor_text"]] + [t for s, t in history if s == "Debtor"]
+            if llama is None:
+                model_sentences = [p.text for p in spoken]
+            else:
+                model_sentences, rest = split_sentences(written.strip(), final=True)
+                model_sentences += [rest] if rest.strip() else []
+            model_spoken = [p.text for p in spoken if p.source == "model"]
+            results.append({
+                "system": name, "id": example["id"], "conversation": start // TURNS_PER_CONVERSATION,
+                "emotion": example["emotion"], "intent": example["intent"], "debtor_text": example["debtor_text"],
+                "reply": " ".join(p.text for p in spoken),
+                "persona_text": " ".join(p.text for p in spoken if p.source != "terms"),
+                "model_written": written.strip(),
+                "guard_pass": all(check_reply(s, directive).ok for s in model_sentences) if model_sentences else None,
+                "spoken_guard_pass": all(check_reply(p.text, directive).ok for p in spoken),
+                "model_words_survived": model_words_survived(parts) if llama is not None else False,
+                "invented_written": sorted({w for s in model_sentences for w in invented_facts(s, heard)})
+                if llama is not None else [],
+                "invented_spoken": sorted({w for s in model_spoken for w in invented_facts(s, heard)}),
+                "grounding": grounded_share(model_spoken[0], heard) if model_spoken else None,
+                "from_fallback": any(p.from_fallback for p in parts) if llama is not None else True,
+                "first_sentence_s": first_s, "first_model_sentence_s": first_model_s,
+            })
+            history.append(("Agent", results[-1]["reply"]))
+    return results
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    import numpy as np
+
+    return float(np.percentile(values, q)) if values else None
+
+
+def summarise(results: list[dict], classifier) -> dict[str, Any]:
+    n = len(results)
+    guard = [r["guard_pass"] for r in results if r["guard_pass"] is not None]
+    grounding = [r["grounding"] for r in results if r["grounding"] is not None]
+    predicted = classifier.predict([r["persona_text"] or "." for r in results])
+    conversations: dict[int, list[str]] = {}
+    for r in results:
+        conversations.setdefault(r["conversation"], []).append(r["reply"])
+    firsts = [r["first_sentence_s"] for r in results if r["first_sentence_s"] is not None]
+    model_firsts = [r["first_model_sentence_s"] for r in results if r["first_model_sentence_s"] is not None]
+    return {
+        "replies": n,
+        "guard_pass": sum(guard) / len(guard) if guard else None,
+        "spoken_guard_pass": sum(r["spoken_guard_pass"] for r in results) / n,
+        "own_words_survive": sum(r["model_words_survived"] for r in results) / n,
+        "invented_facts_written": sum(bool(r["invented_written"]) for r in results) / n,
+        "invented_facts_spoken": sum(bool(r["invented_spoken"]) for r in results) / n,
+        "grounding": sum(grounding) / len(grounding) if grounding else None,
+        "persona_fidelity": sum(p == r["emotion"] for p, r in zip(predicted, results)) / n,
+        "distinct_2": sum(distinct_2(texts) for texts in conversations.values()) / len(conversations),
+        "first_sentence_p50_s": percentile(firsts, 50), "first_sentence_p95_s": percentile(firsts, 95),
+        "first_model_sentence_p50_s": percentile(model_firsts, 50),
+        "first_model_sentence_p95_s": percentile(model_firsts, 95),
+    }
+
+
+def fmt(value: Any, kind: str = "share") -> str:
+    if value is None:
+        return "n/a"
+    if kind == "share":
+        return f"{100 * value:.1f}%"
+    if kind == "s":
+        return f"{1000 * value:.0f} ms"
+    return f"{value:.3f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--systems", default="adapter,base,templates", help="comma-separated: adapter, base, templates")
+    parser.add_argument("--heldout", default=str(CORPUS / "heldout.jsonl"))
+    parser.add_argument("--adapter", default="", help="GGUF LoRA adapter (default: the one the package ships)")
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N examples (a multiple of 8)")
+    parser.add_argument("--out", default="", help="write every reply and the summary to this JSON file")
+    args = parser.parse_args()
+
+    with open(args.heldout, encoding="utf-8") as handle:
+        examples = [json.loads(line) for line in handle if line.strip()]
+    if args.limit:
+        examples = examples[: args.limit]
+    config = load_config()
+    classifier, accuracy, tested = persona_classifier()
+    print(f"persona classifier (trained on persona_lines.py): {100 * accuracy:.1f}% on its own "
+          f"held-out part ({tested} lines)", flush=True)
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    summaries: dict[str, Any] = {}
+    everything: list[dict] = []
+    for name in systems:
+        llama = None
+        if name in ("adapter", "base"):
+            from eq_negotiator_ros.llm.model import PERSONA_ADAPTER, load_llama
+
+            lora = (args.adapter or str(PERSONA_ADAPTER)) if name == "adapter" else "off"
+            if name == "adapter" and not Path(lora).is_file():
+                print(f"adapter: {lora} not found, skipped", flush=True)
+                continue
+            llama = load_llama(dataclasses.replace(config.llm, lora_path=lora))
+        elif name != "templates":
+            raise SystemExit(f"unknown system {name!r}: use adapter, base or templates")
+        started = time.perf_counter()
+        results = run_system(name, examples, llama, config.llm)
+        summaries[name] = summarise(results, classifier)
+        everything.extend(results)
+        print(f"{name}: {len(results)} replies in {time.perf_counter() - started:.0f} s", flush=True)
+
+    rows = [
+        ("guard pass (model text as written)", "guard_pass", "share"),
+        ("guard pass (spoken)", "spoken_guard_pass", "share"),
+        ("model's own words survive", "own_words_survive", "share"),
+        ("invented facts (as written)", "invented_facts_written", "share"),
+        ("invented facts (spoken)", "invented_facts_spoken", "share"),
+        ("grounding of the acknowledgment", "grounding", "share"),
+        ("persona fidelity", "persona_fidelity", "share"),
+        ("distinct-2 per 8-turn conversation", "distinct_2", "num"),
+        ("first sentence p50", "first_sentence_p50_s", "s"),
+        ("first sentence p95", "first_sentence_p95_s", "s"),
+        ("first model sentence p50", "first_model_sentence_p50_s", "s"),
+        ("first model sentence p95", "first_model_sentence_p95_s", "s"),
+    ]
+    names = list(summaries)
+    print(f"\n| held-out replies ({len(examples)} examples) | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for label, key, kind in rows:
+        print(f"| {label} | " + " | ".join(fmt(summaries[n][key], kind) for n in names) + " |")
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"summary": summaries, "classifier_accuracy": accuracy, "replies": everything},
+                                  indent=1) + "\n")
+        print(f"\nevery reply: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
