@@ -116,6 +116,10 @@ CUE_WORDS: dict[str, frozenset[str]] = {
 _TOKEN_RE = re.compile(r"[a-z][a-z']*|[!?]")
 _DIGIT_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _SPACE_RE = re.compile(r"\s+")
+# Text from tokenised transcripts and some speech recognisers comes split ("it ' s", "don ' t",
+# "great !"): joined again, so that the words match the corpus's.
+_SPLIT_CONTRACTION_RE = re.compile(r"([a-z])\s*'\s*(s|t|re|ve|ll|d|m)\b")
+_SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+([,.!?;:])")
 
 
 class DetectorModelError(RuntimeError):
@@ -130,7 +134,8 @@ class DetectorModelError(RuntimeError):
 
 def normalise_text(text: str) -> str:
     """Lower-case, emoji to words, numbers to 0 (amounts and days must not decide the emotion),
-    long text cut to its head and tail, whitespace collapsed."""
+    split contractions and detached punctuation joined, long text cut to its head and tail,
+    whitespace collapsed."""
     if len(text) > HEAD_CHARS + TAIL_CHARS:
         text = text[:HEAD_CHARS] + " " + text[-TAIL_CHARS:]
     text = unicodedata.normalize("NFKC", text)
@@ -138,6 +143,7 @@ def normalise_text(text: str) -> str:
     if any(ord(ch) > 0x2000 for ch in text):
         text = "".join(EMOJI_WORDS.get(ch, ch) for ch in text)
     text = _DIGIT_RE.sub("0", text.lower())
+    text = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", _SPLIT_CONTRACTION_RE.sub(r"\1'\2", text))
     return _SPACE_RE.sub(" ", text).strip()
 
 

@@ -118,6 +118,13 @@ def test_reads_most_hard_cases(request, which):
     assert len(right) >= len(HARD_CASES) - 1, right
 
 
+def test_split_contractions_and_detached_punctuation_read_like_plain_text(detector):
+    # Tokenised transcripts write "it ' s great !"; the words must match the corpus's "it's great!".
+    assert detection.normalise_text("Oh , that \u2019 s great ! I don ' t mind .") == "oh, that's great! i don't mind."
+    assert detector.detect("I don ' t know what I ' ll do , I ' m scared .").probs == pytest.approx(
+        detector.detect("I don't know what I'll do, I'm scared.").probs)
+
+
 def test_numbers_do_not_change_the_emotion(detector):
     # Digits are normalised: the amount must not be what decides the label.
     a = detector.detect("I'm scared you will take the house, I can do 30 days.")
