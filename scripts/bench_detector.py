@@ -40,8 +40,28 @@ CORPUS_DIR = REPO / "eq_negotiator_ros" / "eq_negotiator_ros" / "data" / "emotio
 DEFAULT_TESTS = (CORPUS_DIR / "test.jsonl", CORPUS_DIR / "everyday_test.jsonl")
 
 
+# Label names other corpora use for the same 7 emotions (everyday-dialogue corpora say
+# "happiness" and "no emotion").
+LABEL_ALIASES = {
+    "happiness": "joy", "happy": "joy", "no emotion": "neutral", "none": "neutral", "sad": "sadness",
+    "angry": "anger", "fearful": "fear", "scared": "fear", "surprised": "surprise", "disgusted": "disgust",
+}
+
+
 def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """{"text", "label"} rows; labels are the 7 emotions (or LABEL_ALIASES), any case."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        label = str(row.get("label", "")).strip().lower()
+        label = LABEL_ALIASES.get(label, label)
+        if label not in EMOTIONS or not isinstance(row.get("text"), str):
+            raise SystemExit(f"{path}:{number}: needs a text and a label in {', '.join(EMOTIONS)} "
+                             f"(or {', '.join(LABEL_ALIASES)}), got {row.get('label')!r}")
+        rows.append({**row, "label": label})
+    return rows
 
 
 def rss_mb() -> float:
