@@ -31,6 +31,9 @@ class NodeSpec:
     # ... or when this launch argument is not empty (WAV files to play need the audio source).
     also_when_given: str = ""
     extra_parameters: tuple[str, ...] = field(default=())
+    # A lifecycle node (it holds a model): the launch file configures and activates it; run lets it
+    # do so itself (parameter autostart).
+    managed: bool = False
 
 
 LAUNCH_ARGUMENTS: tuple[LaunchArgument, ...] = (
@@ -53,11 +56,12 @@ LAUNCH_ARGUMENTS: tuple[LaunchArgument, ...] = (
 
 NODES: tuple[NodeSpec, ...] = (
     NodeSpec("audio_source", "audio_source", condition="use_mic", also_when_given="wav_paths"),
-    NodeSpec("asr_node", "asr_node"),
-    NodeSpec("eq_reasoning_node", "eq_reasoning_node"),
+    NodeSpec("asr_node", "asr_node", managed=True),
+    NodeSpec("eq_reasoning_node", "eq_reasoning_node", managed=True),
     NodeSpec("slm_node", "slm_node"),
     NodeSpec("tts_node", "tts_node"),
 )
+MODEL_NODES = tuple(spec.name for spec in NODES if spec.managed)
 
 TRUE_WORDS = ("true", "1", "yes", "on")
 

@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 from builtin_interfaces.msg import Time
-from rclpy.node import Node
+from diagnostic_msgs.msg import DiagnosticStatus
 from std_msgs.msg import Bool, Empty
 
 from eq_negotiator_interfaces.msg import AudioChunk, Utterance
@@ -23,6 +23,7 @@ from ..speech.audio import AudioFormatError, resample, to_float32_mono
 from ..speech.prosody import extract_prosody
 from ..speech.vad import UtteranceSegmenter, VadSettings
 from . import common
+from .lifecycle import ModelNode, run_model_node
 
 
 def _to_time(seconds: float) -> Time:
@@ -30,32 +31,41 @@ def _to_time(seconds: float) -> Time:
     return Time(sec=whole, nanosec=int((seconds - whole) * 1e9))
 
 
-class AsrNode(Node):
-    def __init__(self) -> None:
-        super().__init__("asr_node")
-        self.config = common.declare_config(self)
+class AsrNode(ModelNode):
+    def __init__(self, **node_options) -> None:
+        super().__init__("asr_node", **node_options)
         self.rate_hz = self.config.audio.sample_rate_hz
-        started = time.perf_counter()
-        self.recognizer = SpeechRecognizer(self.config.asr)
-        self.load_time_s = time.perf_counter() - started
-        self.segmenter = UtteranceSegmenter(VadSettings.from_config(self.config.asr, self.rate_hz))
-        self.get_logger().info(f"speech recognition loaded in {self.load_time_s:.1f} s")
-        self.robot_speaking = False
-        self.barge_in_sent = False
-        self.stream_origin_s: Optional[float] = None  # wall-clock time of the stream's first sample
-        self.warned_rates: set[int] = set()
+        self.recognizer: Optional[SpeechRecognizer] = None
+        self.load_time_s = 0.0
         self.utterances = 0
         self.rejected_segments = 0
         self.last_asr_s = 0.0
 
+    def load(self) -> None:
+        started = time.perf_counter()
+        self.recognizer = SpeechRecognizer(self.config.asr)
+        self.load_time_s = time.perf_counter() - started
+        self.get_logger().info(f"speech recognition loaded in {self.load_time_s:.1f} s")
+
+    def unload(self) -> None:
+        self.recognizer = None
+
+    def activate_interfaces(self) -> None:
+        # A fresh stream: what was heard before a deactivation is not joined to what comes next.
+        self.segmenter = UtteranceSegmenter(VadSettings.from_config(self.config.asr, self.rate_hz))
+        self.robot_speaking = False
+        self.barge_in_sent = False
+        self.stream_origin_s: Optional[float] = None  # wall-clock time of the stream's first sample
+        self.warned_rates: set[int] = set()
         self.speech_pub = self.create_publisher(Utterance, common.SPEECH, common.RELIABLE_QOS)
         self.barge_in_pub = self.create_publisher(Empty, common.BARGE_IN, common.RELIABLE_QOS)
-        self.diagnostics_pub = common.diagnostics_publisher(self)
         self.create_subscription(AudioChunk, common.AUDIO_IN, self.on_audio, common.AUDIO_QOS)
         self.create_subscription(Bool, common.ROBOT_SPEAKING, self.on_robot_speaking, common.LATCHED_QOS)
-        self.create_timer(2.0, self.publish_diagnostics)
         self.worker = common.JobWorker("asr_recognition", lambda job: self.recognise(*job),
                                        lambda error: self.get_logger().error(f"recognition failed: {error}"))
+
+    def deactivate_interfaces(self) -> None:
+        self.worker.close()
 
     def on_robot_speaking(self, message: Bool) -> None:
         self.robot_speaking = bool(message.data)
@@ -121,21 +131,18 @@ class AsrNode(Node):
         self.speech_pub.publish(message)
         self.utterances += 1
 
-    def publish_diagnostics(self) -> None:
-        common.publish_diagnostics(self, self.diagnostics_pub, 'model loaded', {
+    def diagnostics(self):
+        return "model loaded", {
             "load_time_s": f"{self.load_time_s:.2f}",
             "utterances": self.utterances,
             "segments_without_speech": self.rejected_segments,
             "last_asr_s": f"{self.last_asr_s:.3f}",
             "barge_in": self.config.asr.barge_in,
-        })
-
-    def close(self) -> None:
-        self.worker.close()
+        }, DiagnosticStatus.OK
 
 
 def main() -> None:
-    common.run_node(AsrNode)
+    run_model_node(AsrNode)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import uuid
 from typing import Optional
 
 from diagnostic_msgs.msg import DiagnosticStatus
-from rclpy.node import Node
 from std_msgs.msg import String
 
 from eq_negotiator_interfaces.msg import CreditorDirective, EmotionState, NegotiationState, Utterance
@@ -38,36 +37,43 @@ from ..eq.tracker import HiddenStateTracker
 from ..sim.scenarios import load_scenarios
 from ..store import SessionStore, SessionStoreError, SessionStoreLocked
 from . import common
+from .lifecycle import ModelNode, run_model_node
 
 
-class EqReasoningNode(Node):
-    def __init__(self) -> None:
-        super().__init__("eq_reasoning_node")
-        self.config = common.declare_config(self)
+class EqReasoningNode(ModelNode):
+    def __init__(self, **node_options) -> None:
+        super().__init__("eq_reasoning_node", **node_options)
         self.declare_parameter("policy", "eq")
         self.policy_name = self.get_parameter("policy").value
-        self.detector = make_detector(self.config)
-        self.scenarios = {s.scenario_id: s for s in load_scenarios(self.config.session.scenarios_path)}
         # What cannot be read or written ("store", "learning" -> reason): the node negotiates on
         # without it and says so in diagnostics; a later successful write clears it.
         self.persistence_problems: dict[str, str] = {}
         self.quarantined_sessions = 0
-        self.store: Optional[SessionStore] = self.open_store()
-        self.policy = self.make_policy()
+        self.store: Optional[SessionStore] = None
         self.session: Optional[NegotiationSession] = None
         self.last_reasoning_s = 0.0
 
+    def load(self) -> None:
+        self.detector = make_detector(self.config)
+        self.scenarios = {s.scenario_id: s for s in load_scenarios(self.config.session.scenarios_path)}
+        self.store = self.open_store()
+        self.policy = self.make_policy()
+
+    def unload(self) -> None:
+        if self.store is not None:
+            self.store.close()
+        self.store, self.session = None, None
+
+    def activate_interfaces(self) -> None:
         self.emotion_pub = self.create_publisher(EmotionState, common.DEBTOR_EMOTION, common.RELIABLE_QOS)
         self.directive_pub = self.create_publisher(CreditorDirective, common.DIRECTIVE, common.DIRECTIVE_QOS)
         self.state_pub = self.create_publisher(NegotiationState, common.NEGOTIATION_STATE, common.LATCHED_QOS)
         self.expression_pub = self.create_publisher(String, common.CREDITOR_EXPRESSION, common.LATCHED_QOS)
-        self.diagnostics_pub = common.diagnostics_publisher(self)
         self.create_subscription(Utterance, common.SPEECH, self.on_speech, common.RELIABLE_QOS)
         self.create_service(StartSession, common.START_SESSION, self.on_start_session)
         self.create_service(ResetSession, common.RESET_SESSION, self.on_reset_session)
-        self.create_timer(2.0, self.publish_diagnostics)
-
-        self.resume()
+        if self.session is None:
+            self.resume()
         self.publish_state()
 
     # -- sessions ---------------------------------------------------------------------------
@@ -342,22 +348,18 @@ class EqReasoningNode(Node):
             message.outcome = snap.outcome or ""
         self.state_pub.publish(message)
 
-    def publish_diagnostics(self) -> None:
+    def diagnostics(self):
         problems = self.persistence_problems
         persistence = f"degraded ({'; '.join(problems[k] for k in sorted(problems))})" if problems else "ok"
         message = "ready, persistence degraded" if problems else "ready"
-        common.publish_diagnostics(self, self.diagnostics_pub, message, {
+        return message, {
             "detector": self.config.detector.kind,
             "policy": self.policy_name,
             "session": self.session.snapshot().session_id if self.session else "",
             "last_reasoning_ms": f"{self.last_reasoning_s * 1000:.2f}",
             "persistence": persistence,
             "quarantined_sessions": self.quarantined_sessions,
-        }, level=DiagnosticStatus.WARN if problems else DiagnosticStatus.OK)
-
-    def close(self) -> None:
-        if self.store is not None:
-            self.store.close()
+        }, DiagnosticStatus.WARN if problems else DiagnosticStatus.OK
 
 
 def _duration_s(message: Utterance) -> float:
@@ -367,7 +369,7 @@ def _duration_s(message: Utterance) -> float:
 
 
 def main() -> None:
-    common.run_node(EqReasoningNode)
+    run_model_node(EqReasoningNode)
 
 
 if __name__ == "__main__":

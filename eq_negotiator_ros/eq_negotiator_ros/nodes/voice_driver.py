@@ -19,6 +19,7 @@ import numpy as np
 from rclpy.executors import SingleThreadedExecutor
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
+from rclpy.subscription import Subscription
 from std_msgs.msg import Bool
 
 from eq_negotiator_interfaces.msg import (
@@ -28,8 +29,18 @@ from eq_negotiator_interfaces.srv import StartSession
 
 from ..speech.audio import iter_chunks, silence
 from . import common
+from .readiness import LifecycleStates
 
-DISCOVERY_SETTLE_S = 1.0
+RESTART_SETTLE_S = 1.0
+
+
+def _matched_publishers(node: Node, subscription: Subscription) -> int:
+    """Publishers matched with this subscription (Iron and later); Humble's rclpy has only the
+    graph's count of publishers on the topic."""
+    if hasattr(subscription, "get_publisher_count"):
+        return subscription.get_publisher_count()
+    return node.count_publishers(subscription.topic_name)
+
 
 
 @dataclass
@@ -92,16 +103,19 @@ class VoiceDriver(Node):
         self.foreign_messages = 0
         self.repeated_sentences = 0
         self.robot_speaking = False
-        # fully qualified node name -> (pid, monotonic time) of its latest diagnostics
-        self.heartbeats: dict[str, tuple[int, float]] = {}
+        # fully qualified node name -> (pid, monotonic time, lifecycle state) of its latest diagnostics
+        self.heartbeats: dict[str, tuple[int, float, str]] = {}
         self.audio_pub = self.create_publisher(AudioChunk, common.AUDIO_IN, common.AUDIO_QOS)
         self.start_client = self.create_client(StartSession, common.START_SESSION)
-        self.create_subscription(Utterance, common.SPEECH, self.on_speech, common.RELIABLE_QOS)
-        self.create_subscription(EmotionState, common.DEBTOR_EMOTION, self.on_emotion, common.RELIABLE_QOS)
-        self.create_subscription(CreditorDirective, common.DIRECTIVE, self.on_directive, common.RELIABLE_QOS)
-        self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.RELIABLE_QOS)
-        self.create_subscription(AudioChunk, common.AUDIO_OUT, self.on_audio_out, common.AUDIO_QOS)
-        self.create_subscription(NegotiationState, common.NEGOTIATION_STATE, self.on_state, common.LATCHED_QOS)
+        # What the driver observes; wait_for_graph waits until each has matched its publisher.
+        self.observed = [
+            self.create_subscription(Utterance, common.SPEECH, self.on_speech, common.RELIABLE_QOS),
+            self.create_subscription(EmotionState, common.DEBTOR_EMOTION, self.on_emotion, common.RELIABLE_QOS),
+            self.create_subscription(CreditorDirective, common.DIRECTIVE, self.on_directive, common.RELIABLE_QOS),
+            self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.RELIABLE_QOS),
+            self.create_subscription(AudioChunk, common.AUDIO_OUT, self.on_audio_out, common.AUDIO_QOS),
+            self.create_subscription(NegotiationState, common.NEGOTIATION_STATE, self.on_state, common.LATCHED_QOS),
+        ]
         self.create_subscription(Bool, common.ROBOT_SPEAKING, self.on_speaking, common.LATCHED_QOS)
         self.create_subscription(DiagnosticArray, "/diagnostics", self.on_diagnostics, 50)
         self.executor_ = SingleThreadedExecutor(context=self.context)
@@ -200,7 +214,8 @@ class VoiceDriver(Node):
         for status in message.status:
             values = {v.key: v.value for v in status.values}
             if "node" in values and values.get("pid", "").isdigit():
-                self.heartbeats[values["node"]] = (int(values["pid"]), time.monotonic())
+                self.heartbeats[values["node"]] = (int(values["pid"]), time.monotonic(),
+                                                   values.get("lifecycle_state", ""))
         self._notify()
 
     def on_speaking(self, message: Bool) -> None:
@@ -220,34 +235,42 @@ class VoiceDriver(Node):
     # -- actions ----------------------------------------------------------------------------
 
     def wait_for_graph(self, timeout_s: float, alive: Callable[[], None] = lambda: None) -> None:
-        """Until the reasoning service answers and the ASR and TTS listen (models loaded)."""
+        """Until every model node is active (lifecycle GetState) and this driver's own topics are
+        matched with the nodes' (audio published before the ASR matched it would be lost)."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        states = LifecycleStates(self, self.get_namespace())
+        try:
+            states.wait_until_active(timeout_s, alive)
+        except TimeoutError as error:
+            raise TimeoutError(f"the node graph was not ready: {error} (models still loading?)") from None
+        finally:
+            states.close(self)
+        while not self.endpoints_matched():
             alive()
-            ready = (self.start_client.service_is_ready() and self.audio_pub.get_subscription_count() > 0
-                     and self.count_publishers(f"{self.get_namespace().rstrip('/')}/{common.REPLY}") > 0
-                     and self.count_publishers(f"{self.get_namespace().rstrip('/')}/{common.AUDIO_OUT}") > 0)
-            if ready:
-                # The publishers see the subscribers before the subscribers have matched them;
-                # best-effort audio sent in between would be lost.
-                time.sleep(DISCOVERY_SETTLE_S)
-                return
-            time.sleep(0.2)
-        raise TimeoutError(f"the node graph was not ready within {timeout_s:.0f} s (models still loading?)")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the nodes are active but their topics did not match this driver's "
+                                   f"within {timeout_s:.0f} s (DDS discovery)")
+            time.sleep(0.05)
+
+    def endpoints_matched(self) -> bool:
+        if self.audio_pub.get_subscription_count() == 0:
+            return False
+        return all(_matched_publishers(self, subscription) > 0 for subscription in self.observed)
 
     def wait_for_node(self, name: str, pid: int, timeout_s: float,
                       alive: Callable[[], None] = lambda: None) -> None:
-        """Until the node process `pid` (a restarted node) reports on /diagnostics: its model is
-        loaded and it spins. The endpoints of the process it replaced may linger in discovery, so
-        they cannot tell."""
+        """Until the node process `pid` (a restarted node) reports `active` on /diagnostics. The
+        endpoints of the process it replaced may linger in discovery, so they cannot tell."""
         node = f"{self.get_namespace().rstrip('/')}/{name}"
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             alive()
-            if self.wait_for(lambda: self.heartbeats.get(node, (0, 0.0))[0] == pid, 0.5):
-                time.sleep(DISCOVERY_SETTLE_S)
+            if self.wait_for(lambda: self.heartbeats.get(node, (0, 0.0, ""))[::2] == (pid, "active"), 0.5):
+                # A killed process's endpoints stay matched until its DDS lease runs out, so the
+                # matched counts cannot tell when the new process's endpoints have matched.
+                time.sleep(RESTART_SETTLE_S)
                 return
-        raise TimeoutError(f"{name} (pid {pid}) did not report ready within {timeout_s:.0f} s")
+        raise TimeoutError(f"{name} (pid {pid}) did not report active within {timeout_s:.0f} s")
 
     def start_session(self, scenario_id: str, timeout_s: float = 30.0) -> StartSession.Response:
         self.current_turn = 0

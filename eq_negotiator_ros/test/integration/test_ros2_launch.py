@@ -29,7 +29,9 @@ from rclpy.node import Node  # noqa: E402
 from eq_negotiator_interfaces.msg import Utterance  # noqa: E402
 from eq_negotiator_interfaces.srv import StartSession  # noqa: E402
 
+from eq_negotiator_ros import graph  # noqa: E402
 from eq_negotiator_ros.config import default_config_path  # noqa: E402
+from eq_negotiator_ros.nodes.readiness import LifecycleStates  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.models]
 
@@ -113,6 +115,8 @@ def stop(process: subprocess.Popen) -> int:
 def wait_until(predicate, timeout_s: float, process: subprocess.Popen, log_path: Path, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
+        if "Failed to make transition" in log_path.read_text():  # a node that cannot load stays down
+            pytest.fail(f"a lifecycle transition failed before {what}:\n{log_path.read_text()[-4000:]}")
         if process.poll() is not None:
             pytest.fail(f"the launch exited ({process.returncode}) before {what}:\n{log_path.read_text()[-4000:]}")
         if time.monotonic() > deadline:
@@ -120,11 +124,13 @@ def wait_until(predicate, timeout_s: float, process: subprocess.Popen, log_path:
         time.sleep(0.2)
 
 
-def nodes_up(node: Node, namespace: str, client) -> bool:
-    """The reasoning service answers and each model node has its outputs (models loaded)."""
+def nodes_up(node: Node, namespace: str, states: LifecycleStates) -> bool:
+    """Every lifecycle node answers `active` to GetState, and the others have their outputs."""
     names = {name for name, ns in node.get_node_names_and_namespaces() if ns == f"/{namespace}"}
-    return set(MODEL_NODES) <= names and client.service_is_ready() and all(
-        node.count_publishers(f"/{namespace}/{topic}") > 0 for topic in ("speech", "reply", "audio/out"))
+    outputs = {"slm_node": "reply", "tts_node": "audio/out"}
+    unmanaged = [name for name in MODEL_NODES if name not in graph.MODEL_NODES]
+    return set(MODEL_NODES) <= names and states.all_active() and all(
+        node.count_publishers(f"/{namespace}/{outputs[name]}") > 0 for name in unmanaged)
 
 
 def test_ros2_launch_starts_a_graph_that_answers_speech(install_space, tmp_path):
@@ -138,16 +144,17 @@ def test_ros2_launch_starts_a_graph_that_answers_speech(install_space, tmp_path)
     executor.add_node(node)
     start_client = node.create_client(StartSession, f"/{namespace}/start_session")
     speech_pub = node.create_publisher(Utterance, f"/{namespace}/speech", 10)
+    states = LifecycleStates(node, namespace)
     process = launch(install_space, f"namespace:={namespace}", "use_mic:=false",
                      f"params_file:={params_file_in(tmp_path)}", log_path=log_path)
     launched = time.monotonic()
     try:
         def ready() -> bool:
             executor.spin_once(timeout_sec=0.05)
-            return nodes_up(node, namespace, start_client)
+            return nodes_up(node, namespace, states)
 
-        wait_until(ready, READY_TIMEOUT_S, process, log_path, "every model node was up")
-        print(f"model nodes up {time.monotonic() - launched:.1f} s after the launch")
+        wait_until(ready, READY_TIMEOUT_S, process, log_path, "every model node was active")
+        print(f"model nodes active {time.monotonic() - launched:.1f} s after the launch: {states.states}")
 
         listener = subprocess.Popen(
             [sys.executable, str(HERE / "emotion_listener.py"), f"/{namespace}/debtor_emotion", "60", "1",
@@ -155,6 +162,7 @@ def test_ros2_launch_starts_a_graph_that_answers_speech(install_space, tmp_path)
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert json.loads(listener.stdout.readline()) == {"ready": True}
 
+        assert start_client.wait_for_service(timeout_sec=30.0), "start_session is not offered by the active node"
         future = start_client.call_async(StartSession.Request())
         executor.spin_until_future_complete(future, timeout_sec=30.0)
         response = future.result()
