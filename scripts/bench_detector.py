@@ -12,8 +12,9 @@ everyday-speech set written apart from the training data (or any JSON-lines file
 For each file and detector: macro-F1, accuracy, per-class F1, negative log-likelihood, expected
 calibration error (10 equal-width bins of the top probability), latency per utterance p50/p95
 in wall-clock and in CPU time (no embedding cache: every utterance is encoded; the encoder runs on
-one thread), and the reliability table of the default detector. First line: resident memory added by loading the detector (encoder included). Figures
-only: nothing is asserted here (tests hold the assertions).
+one thread), and the reliability table of the default detector. First line: resident memory
+added by loading the detector (encoder included). Figures only: nothing is asserted here (tests
+hold the assertions).
 """
 
 from __future__ import annotations
@@ -105,8 +106,8 @@ def report(name: str, rows: list[dict], readings: list, latencies_s: list[float]
     """The LLM detector's block (one detector, one file)."""
     result = figures(rows, readings, latencies_s)
     print(f"\n== {name} ({len(rows)} held-out utterances)")
-    print(f"macro-F1 {result['macro_f1']:.3f}   accuracy {result['accuracy']:.3f}   NLL {result['nll']:.3f}   "
-          f"ECE {result['ece']:.3f}")
+    print(f"macro-F1 {result['macro_f1']:.3f}   accuracy {result['accuracy']:.3f}   "
+          f"NLL {result['nll']:.3f}   ECE {result['ece']:.3f}")
     print("per-class F1: " + "  ".join(f"{k} {v:.2f}" for k, v in result["per_class"].items()))
     print(f"latency per utterance: p50 {result['p50_ms']:.3f} ms   p95 {result['p95_ms']:.3f} ms")
 
@@ -251,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
             readings, latencies = timed_readings(detector, texts, repeats=args.repeats, cpu_times=cpu)
             result = figures(rows, readings, latencies)
             cpu_ms = np.asarray(cpu) * 1000
-            result["cpu_p50_ms"], result["cpu_p95_ms"] = float(np.percentile(cpu_ms, 50)), float(np.percentile(cpu_ms, 95))
+            result["cpu_p50_ms"] = float(np.percentile(cpu_ms, 50))
+            result["cpu_p95_ms"] = float(np.percentile(cpu_ms, 95))
             results.setdefault(name, {})[variant] = {k: v for k, v in result.items() if k != "reliability"}
             print(f"{variant:9s} {result['macro_f1']:.3f}    {result['accuracy']:.3f}  {result['nll']:.3f}  "
                   f"{result['ece']:.3f}  {result['p50_ms']:6.2f} {result['p95_ms']:6.2f}    "

@@ -30,7 +30,11 @@ sys.path.insert(0, str(REPO / "eq_negotiator_ros"))  # run from a checkout witho
 
 from eq_negotiator_ros.eq import detection, detector_training  # noqa: E402
 from eq_negotiator_ros.eq.emotions import EMOTIONS  # noqa: E402
-from eq_negotiator_ros.eq.encoder import EncoderOptions, EncoderUnavailableError, SentenceEncoder  # noqa: E402
+from eq_negotiator_ros.eq.encoder import (
+    EncoderOptions,
+    EncoderUnavailableError,
+    SentenceEncoder,
+)  # noqa: E402
 
 DEV_FRACTION = 0.2
 
@@ -64,10 +68,16 @@ def split_dev(rows: list[dict], fraction: float, seed: int) -> tuple[list[dict],
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", type=Path, nargs="+",
-                        default=[CORPUS_DIR / "train.jsonl", CORPUS_DIR / "everyday_train.jsonl"])
+    parser.add_argument(
+        "--train",
+        type=Path,
+        nargs="+",
+        default=[CORPUS_DIR / "train.jsonl", CORPUS_DIR / "everyday_train.jsonl"],
+    )
     parser.add_argument("--out", type=Path, default=detection.DEFAULT_MODEL_PATH)
-    parser.add_argument("--c", type=float, default=10.0, help="inverse regularisation strength of the n-gram model")
+    parser.add_argument(
+        "--c", type=float, default=10.0, help="inverse regularisation strength of the n-gram model"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -82,13 +92,24 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     model = detector_training.train_detector(
-        [r["text"] for r in train], [r["label"] for r in train], [r["text"] for r in dev], [r["label"] for r in dev],
-        encoder, ngram_c=args.c, seed=args.seed,
+        [r["text"] for r in train],
+        [r["label"] for r in train],
+        [r["text"] for r in dev],
+        [r["label"] for r in dev],
+        encoder,
+        ngram_c=args.c,
+        seed=args.seed,
     )
-    print(f"trained on {len(train)} utterances, development split {len(dev)}, in {time.perf_counter() - started:.1f} s")
+    print(
+        f"trained on {len(train)} utterances, development split {len(dev)}, "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     for name, report in model["metadata"]["dev"].items():
-        print(f"  {name:9s} dev macro-F1 {report['macro_f1']:.3f}  NLL {report['nll']:.3f}  ECE {report['ece']:.3f}  "
-              f"temperature {report['temperature']:.2f}  C {report['regularisation_c']}")
+        print(
+            f"  {name:9s} dev macro-F1 {report['macro_f1']:.3f}  NLL {report['nll']:.3f}  "
+            f"ECE {report['ece']:.3f}  "
+            f"temperature {report['temperature']:.2f}  C {report['regularisation_c']}"
+        )
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, args.out, compress=3)

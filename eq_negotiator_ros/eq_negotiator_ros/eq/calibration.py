@@ -24,7 +24,9 @@ def log_softmax(scores: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def scaled_probs(scores: np.ndarray, temperature: float, mix: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def scaled_probs(
+    scores: np.ndarray, temperature: float, mix: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """softmax(scores / temperature), then, with mix = (trust per row, fallback distribution),
     trust * that + (1 - trust) * fallback: what the detector outputs for text it partly knows."""
     probs = np.exp(log_softmax(np.asarray(scores, dtype=np.float64) / temperature))
@@ -34,14 +36,20 @@ def scaled_probs(scores: np.ndarray, temperature: float, mix: tuple[np.ndarray, 
     return probs
 
 
-def negative_log_likelihood(scores: np.ndarray, gold: np.ndarray, temperature: float = 1.0,
-                            mix: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+def negative_log_likelihood(
+    scores: np.ndarray,
+    gold: np.ndarray,
+    temperature: float = 1.0,
+    mix: tuple[np.ndarray, np.ndarray] | None = None,
+) -> float:
     """Mean -log p(gold) of the (mixed) temperature-scaled probabilities."""
     probs = scaled_probs(scores, temperature, mix)
     return -float(np.log(np.maximum(probs[np.arange(len(gold)), gold], 1e-300)).mean())
 
 
-def fit_temperature(scores: np.ndarray, gold: np.ndarray, mix: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+def fit_temperature(
+    scores: np.ndarray, gold: np.ndarray, mix: tuple[np.ndarray, np.ndarray] | None = None
+) -> float:
     """The temperature T minimising the NLL on held-out scores, through the same mix with the
     fallback that the detector applies at run time (calibrate what is shipped)."""
     best_t, best_nll = 1.0, math.inf
@@ -64,7 +72,9 @@ class ReliabilityBin:
     accuracy: float
 
 
-def reliability_table(probs: np.ndarray, gold: np.ndarray, bins: int = RELIABILITY_BINS) -> list[ReliabilityBin]:
+def reliability_table(
+    probs: np.ndarray, gold: np.ndarray, bins: int = RELIABILITY_BINS
+) -> list[ReliabilityBin]:
     """Top-label reliability: equal-width confidence bins (empty bins left out)."""
     probs = np.asarray(probs, dtype=np.float64)
     confidence = probs.max(axis=1)
@@ -75,8 +85,15 @@ def reliability_table(probs: np.ndarray, gold: np.ndarray, bins: int = RELIABILI
         low, high = edges[i], edges[i + 1]
         inside = (confidence >= low) & ((confidence < high) if i < bins - 1 else (confidence <= high))
         if inside.any():
-            table.append(ReliabilityBin(float(low), float(high), int(inside.sum()),
-                                        float(confidence[inside].mean()), float(correct[inside].mean())))
+            table.append(
+                ReliabilityBin(
+                    float(low),
+                    float(high),
+                    int(inside.sum()),
+                    float(confidence[inside].mean()),
+                    float(correct[inside].mean()),
+                )
+            )
     return table
 
 
@@ -89,9 +106,9 @@ def expected_calibration_error(probs: np.ndarray, gold: np.ndarray, bins: int = 
     return sum(b.count * abs(b.accuracy - b.mean_confidence) for b in table) / total
 
 
-
-def sampling_ece(confidences: np.ndarray, draws: int = 1000, seed: int = 0,
-                 bins: int = RELIABILITY_BINS) -> tuple[float, float, float]:
+def sampling_ece(
+    confidences: np.ndarray, draws: int = 1000, seed: int = 0, bins: int = RELIABILITY_BINS
+) -> tuple[float, float, float]:
     """ECE that a perfectly calibrated detector with these top probabilities would show on this
     many utterances, from sampling alone (each reading right with probability its confidence):
     5th, 50th and 95th percentile over `draws` draws. A measured ECE inside this range cannot be

@@ -622,9 +622,14 @@ def make_detector(config: "NegotiatorConfig", llama: Any = None) -> Any:
 
             llama = load_llama(config.llm, logits_all=False)
         return LlmEmotionDetector(llama, use_prosody=detector.use_prosody, prosody_gain=gain)
-    encoder, problem = load_encoder(config) if detector.use_encoder else (None, "detector.use_encoder is false")
-    made = TrainedEmotionDetector.load(detector.model_path, use_prosody=detector.use_prosody, prosody_gain=gain,
-                                       encoder=encoder, head=detector.encoder_head, encoder_problem=problem)
+    if detector.use_encoder:
+        encoder, problem = load_encoder(config)
+    else:
+        encoder, problem = None, "detector.use_encoder is false"
+    made = TrainedEmotionDetector.load(
+        detector.model_path, use_prosody=detector.use_prosody, prosody_gain=gain,
+        encoder=encoder, head=detector.encoder_head, encoder_problem=problem,
+    )
     if encoder is None and detector.use_encoder:
         _LOG.warning("emotion detector: %s; the n-gram classifier runs alone", made.encoder_status)
     return made
@@ -638,7 +643,9 @@ def load_encoder(config: "NegotiatorConfig") -> tuple[Any, str]:
     # The default file is built when missing (make setup normally did); a path set in the config
     # that does not exist is a mistake to report, not to paper over with a build.
     path = config.detector.encoder_model_path
-    options = EncoderOptions(model_path=path, threads=config.detector.encoder_threads, build_if_missing=path is None)
+    options = EncoderOptions(
+        model_path=path, threads=config.detector.encoder_threads, build_if_missing=path is None
+    )
     try:
         return SentenceEncoder.load(options), ""
     except EncoderUnavailableError as error:

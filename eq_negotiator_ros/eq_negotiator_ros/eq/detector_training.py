@@ -27,8 +27,16 @@ import numpy as np
 
 from . import calibration
 from .detection import (
-    DENSE_FEATURE_NAMES, MODEL_FORMAT, NgramClassifier, char_features, dense_features, known_word_share,
-    neutral_fallback_probs, normalise_text, reading_trust, word_features,
+    DENSE_FEATURE_NAMES,
+    MODEL_FORMAT,
+    NgramClassifier,
+    char_features,
+    dense_features,
+    known_word_share,
+    neutral_fallback_probs,
+    normalise_text,
+    reading_trust,
+    word_features,
 )
 from .emotions import EMOTIONS
 
@@ -67,7 +75,11 @@ def macro_f1(gold: np.ndarray, predicted: np.ndarray) -> float:
 
 
 def fit_ngram(
-    texts: Sequence[str], labels: Sequence[str], *, regularisation_c: float = 10.0, seed: int = 0,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    regularisation_c: float = 10.0,
+    seed: int = 0,
     lexicon: Mapping[str, float],
 ) -> dict[str, Any]:
     """The n-gram part of the detector file (temperature 1.0 until calibrated)."""
@@ -110,7 +122,12 @@ def ngram_scores(model: Mapping[str, Any], texts: Sequence[str]) -> np.ndarray:
 
 
 def ngram_out_of_fold_scores(
-    texts: Sequence[str], labels: Sequence[str], *, folds: int, seed: int, regularisation_c: float,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    folds: int,
+    seed: int,
+    regularisation_c: float,
     lexicon: Mapping[str, float],
 ) -> np.ndarray:
     from sklearn.model_selection import StratifiedKFold
@@ -119,25 +136,40 @@ def ngram_out_of_fold_scores(
     scores = np.zeros((len(texts), len(EMOTIONS)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fit_idx, held_idx in splitter.split(np.zeros(len(y)), y):
-        model = fit_ngram([texts[i] for i in fit_idx], [labels[i] for i in fit_idx],
-                          regularisation_c=regularisation_c, seed=seed, lexicon=lexicon)
+        model = fit_ngram(
+            [texts[i] for i in fit_idx],
+            [labels[i] for i in fit_idx],
+            regularisation_c=regularisation_c,
+            seed=seed,
+            lexicon=lexicon,
+        )
         scores[held_idx] = ngram_scores(model, [texts[i] for i in held_idx])
     return scores
 
 
 def train_model(
-    texts: Sequence[str], labels: Sequence[str], *, regularisation_c: float = 10.0, seed: int = 0,
-    lexicon: Mapping[str, float] | None = None, calibration_folds: int = 5,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    regularisation_c: float = 10.0,
+    seed: int = 0,
+    lexicon: Mapping[str, float] | None = None,
+    calibration_folds: int = 5,
 ) -> dict[str, Any]:
     """An n-gram-only detector file, its temperature fitted on out-of-fold scores (for callers
     without a development split or an encoder; the shipped file comes from `train_detector`)."""
     lexicon = dict(lexicon if lexicon is not None else read_vader_lexicon())
-    oof = ngram_out_of_fold_scores(texts, labels, folds=calibration_folds, seed=seed,
-                                   regularisation_c=regularisation_c, lexicon=lexicon)
+    oof = ngram_out_of_fold_scores(
+        texts, labels, folds=calibration_folds, seed=seed, regularisation_c=regularisation_c, lexicon=lexicon
+    )
     model = fit_ngram(texts, labels, regularisation_c=regularisation_c, seed=seed, lexicon=lexicon)
     model["temperature"] = calibration.fit_temperature(oof, label_indices(labels))
-    model["metadata"] = _versions() | {"regularisation_c": regularisation_c, "seed": seed, "n_train": len(texts),
-                                       "dense_features": DENSE_FEATURE_NAMES}
+    model["metadata"] = _versions() | {
+        "regularisation_c": regularisation_c,
+        "seed": seed,
+        "n_train": len(texts),
+        "dense_features": DENSE_FEATURE_NAMES,
+    }
     return model
 
 
@@ -149,7 +181,9 @@ def embed(encoder: Any, texts: Sequence[str]) -> np.ndarray:
     return np.round(encoder.encode_many([normalise_text(t) for t in texts]), EMBEDDING_DECIMALS)
 
 
-def fit_head(features: np.ndarray, y: np.ndarray, *, regularisation_c: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def fit_head(
+    features: np.ndarray, y: np.ndarray, *, regularisation_c: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression on standardised features; returns (weights, intercept) that
     apply to the raw features (the standardisation folded in)."""
     from sklearn.linear_model import LogisticRegression
@@ -168,16 +202,26 @@ def fit_head(features: np.ndarray, y: np.ndarray, *, regularisation_c: float, se
     return weights, intercept
 
 
-def _choose_head(train_x: np.ndarray, train_y: np.ndarray, dev_x: np.ndarray, dev_y: np.ndarray,
-                 *, c_grid: Sequence[float], seed: int, features: str,
-                 mix: tuple[np.ndarray, np.ndarray]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _choose_head(
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    dev_x: np.ndarray,
+    dev_y: np.ndarray,
+    *,
+    c_grid: Sequence[float],
+    seed: int,
+    features: str,
+    mix: tuple[np.ndarray, np.ndarray],
+) -> tuple[dict[str, Any], dict[str, Any]]:
     best: tuple[float, float, float] | None = None
     chosen: dict[str, Any] = {}
     for c in c_grid:
         weights, intercept = fit_head(train_x, train_y, regularisation_c=c, seed=seed)
         dev_scores = dev_x @ weights.T + intercept
         f1 = macro_f1(dev_y, dev_scores.argmax(axis=1))
-        nll = calibration.negative_log_likelihood(dev_scores, dev_y, calibration.fit_temperature(dev_scores, dev_y, mix), mix)
+        nll = calibration.negative_log_likelihood(
+            dev_scores, dev_y, calibration.fit_temperature(dev_scores, dev_y, mix), mix
+        )
         # Log-loss after temperature scaling (a proper score: accuracy and calibration together);
         # macro-F1 alone picked over-fitted heads that needed temperatures near 4 on the
         # development split.
@@ -196,8 +240,9 @@ def _choose_head(train_x: np.ndarray, train_y: np.ndarray, dev_x: np.ndarray, de
     return head, report
 
 
-def _dev_report(scores: np.ndarray, y: np.ndarray, temperature: float,
-                mix: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
+def _dev_report(
+    scores: np.ndarray, y: np.ndarray, temperature: float, mix: tuple[np.ndarray, np.ndarray]
+) -> dict[str, Any]:
     probs = calibration.scaled_probs(scores, temperature, mix)
     return {
         "macro_f1": macro_f1(y, probs.argmax(axis=1)),
@@ -209,15 +254,24 @@ def _dev_report(scores: np.ndarray, y: np.ndarray, temperature: float,
 
 def _trust_mix(model: Mapping[str, Any], texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Per text, the trust the detector will give its reading (share of known words)."""
-    trust = np.asarray([reading_trust(t, known_word_share(normalise_text(t), model["word_vocabulary"]))
-                        for t in texts])
+    trust = np.asarray(
+        [reading_trust(t, known_word_share(normalise_text(t), model["word_vocabulary"])) for t in texts]
+    )
     return trust, neutral_fallback_probs()
 
 
 def train_detector(
-    train_texts: Sequence[str], train_labels: Sequence[str], dev_texts: Sequence[str], dev_labels: Sequence[str],
-    encoder: Any, *, lexicon: Mapping[str, float] | None = None, ngram_c: float = 10.0,
-    head_c_grid: Sequence[float] = HEAD_C_GRID, folds: int = 5, seed: int = 0,
+    train_texts: Sequence[str],
+    train_labels: Sequence[str],
+    dev_texts: Sequence[str],
+    dev_labels: Sequence[str],
+    encoder: Any,
+    *,
+    lexicon: Mapping[str, float] | None = None,
+    ngram_c: float = 10.0,
+    head_c_grid: Sequence[float] = HEAD_C_GRID,
+    folds: int = 5,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """The complete detector file: n-gram classifier, both heads, temperatures fitted on the
     development split, and a metadata record of what was chosen and how it scored on that split."""
@@ -232,23 +286,37 @@ def train_detector(
     model["temperature"] = calibration.fit_temperature(dev_ngram, dev_y, mix)
     ngram_report = _dev_report(dev_ngram, dev_y, model["temperature"], mix) | {"regularisation_c": ngram_c}
 
-    oof = ngram_out_of_fold_scores(train_texts, train_labels, folds=folds, seed=seed, regularisation_c=ngram_c,
-                                   lexicon=lexicon)
+    oof = ngram_out_of_fold_scores(
+        train_texts, train_labels, folds=folds, seed=seed, regularisation_c=ngram_c, lexicon=lexicon
+    )
     train_ngram_logp = calibration.log_softmax(oof / model["temperature"])
     dev_ngram_logp = calibration.log_softmax(dev_ngram / model["temperature"])
     train_emb, dev_emb = embed(encoder, train_texts), embed(encoder, dev_texts)
 
-    encoder_head, encoder_report = _choose_head(train_emb, train_y, dev_emb, dev_y, c_grid=head_c_grid, seed=seed,
-                                                features="embedding", mix=mix)
+    encoder_head, encoder_report = _choose_head(
+        train_emb, train_y, dev_emb, dev_y, c_grid=head_c_grid, seed=seed, features="embedding", mix=mix
+    )
     combined_head, combined_report = _choose_head(
-        np.hstack([train_emb, train_ngram_logp]), train_y, np.hstack([dev_emb, dev_ngram_logp]), dev_y,
-        c_grid=head_c_grid, seed=seed, features="embedding+ngram", mix=mix,
+        np.hstack([train_emb, train_ngram_logp]),
+        train_y,
+        np.hstack([dev_emb, dev_ngram_logp]),
+        dev_y,
+        c_grid=head_c_grid,
+        seed=seed,
+        features="embedding+ngram",
+        mix=mix,
     )
     model["heads"] = {"encoder": encoder_head, "combined": combined_head}
-    model["encoder"] = {"id": ENCODER_ID, "source_sha256": SOURCE_SHA256,
-                        "built_sha256": file_sha256(Path(encoder.model_path))}
+    model["encoder"] = {
+        "id": ENCODER_ID,
+        "source_sha256": SOURCE_SHA256,
+        "built_sha256": file_sha256(Path(encoder.model_path)),
+    }
     model["metadata"] = _versions() | {
-        "seed": seed, "folds": folds, "n_train": len(train_texts), "n_dev": len(dev_texts),
+        "seed": seed,
+        "folds": folds,
+        "n_train": len(train_texts),
+        "n_dev": len(dev_texts),
         "dense_features": DENSE_FEATURE_NAMES,
         "dev": {"ngram": ngram_report, "encoder": encoder_report, "combined": combined_report},
     }

