@@ -37,13 +37,7 @@ def test_doctor_fails_and_names_the_key_when_the_language_model_is_missing(tmp_p
 def test_doctor_fails_on_a_file_that_is_not_a_model(tmp_path):
     not_a_model = tmp_path / "notes.gguf"
     not_a_model.write_text("these are not weights")
-    config = tmp_path / "negotiator.yaml"
-    config.write_text(
-        Path(__file__).resolve().parents[2].joinpath("config", "negotiator.yaml").read_text()
-        .replace('voice_path: ""', f'voice_path: "{tmp_path / "missing.onnx"}"')
-        .replace('model_path: ""\n      # "auto"', f'model_path: "{not_a_model}"\n      # "auto"')
-    )
-    result = doctor("--config", str(config))
+    result = doctor("--set", f"llm.model_path={not_a_model}", "--set", f"tts.voice_path={tmp_path / 'missing.onnx'}")
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
     assert result.returncode == 1
     assert checks["language model"]["status"] == "FAIL" and "GGUF" in checks["language model"]["detail"]
