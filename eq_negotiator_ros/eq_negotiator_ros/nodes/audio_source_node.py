@@ -22,6 +22,7 @@ from eq_negotiator_interfaces.msg import AudioChunk
 
 from ..speech.audio import AudioFormatError, chunk_samples, int16_to_float, iter_chunks, read_wav, silence
 from . import common
+from .config_parameters import declare_config
 
 TRAILING_SILENCE_S = 1.0
 # After the publisher sees a subscriber, the subscriber's side of discovery may lag a little.
@@ -31,7 +32,7 @@ SUBSCRIBER_SETTLE_S = 0.5
 class AudioSourceNode(Node):
     def __init__(self) -> None:
         super().__init__("audio_source")
-        self.config = common.declare_config(self)
+        self.config = declare_config(self, "audio_source")
         self.declare_parameter("use_mic", False)
         self.declare_parameter("wav_paths", [""])
         self.rate_hz = self.config.audio.sample_rate_hz

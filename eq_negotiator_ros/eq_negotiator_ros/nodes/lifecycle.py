@@ -33,6 +33,7 @@ from rclpy.subscription import Subscription
 from rclpy.timer import Timer
 
 from . import common
+from .config_parameters import declare_config
 
 DIAGNOSTICS_PERIOD_S = 2.0
 
@@ -41,13 +42,14 @@ class ModelNode(LifecycleNode):
     """Subclasses implement load, activate_interfaces and diagnostics; deactivate_interfaces and
     unload when they hold threads or resources beyond the entities and the model object."""
 
-    def __init__(self, name: str, **node_options) -> None:
+    def __init__(self, name: str, config_of: str = "", **node_options) -> None:
+        """config_of: the node whose config sections this one declares (default: its own name)."""
         super().__init__(name, **node_options)
         self.lifecycle_state = "unconfigured"
         self.declare_parameter("autostart", True, ParameterDescriptor(
             description="configure and activate on start (the launch file sets false and drives the "
                         "transitions itself)"))
-        self.config = common.declare_config(self)
+        self.config = declare_config(self, config_of or name)
         self._active_entities: list[Any] = []
         self._diagnostics_pub = common.diagnostics_publisher(self)
         self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)

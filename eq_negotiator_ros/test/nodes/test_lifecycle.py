@@ -25,7 +25,7 @@ class EchoModelNode(ModelNode):
     """A node whose 'model' upper-cases text: enough to watch the transitions."""
 
     def __init__(self, fail_load: bool = False, **node_options):
-        super().__init__("echo_model_node", **node_options)
+        super().__init__("echo_model_node", config_of="asr_node", **node_options)
         self.fail_load = fail_load
         self.model = None
         self.unloads = 0
@@ -153,3 +153,16 @@ def test_the_reasoning_node_offers_its_services_only_while_active(ros, tmp_path)
     assert spin_until(executor, lambda: not client.service_is_ready())
     assert node.trigger_cleanup() == TransitionCallbackReturn.SUCCESS
     assert node.store is None and node.session is None
+
+
+def test_a_model_node_declares_the_sections_it_reads_with_descriptions(ros):
+    from eq_negotiator_ros.nodes.asr_node import AsrNode
+
+    context, _executor, _probe, add = ros
+    node = add(AsrNode(context=context))  # unconfigured: nothing loaded, parameters declared
+    # rclpy's own parameters aside (use_sim_time, start_type_description_service on Jazzy and later)
+    names = set(node.list_parameters([], 0).names) - {"use_sim_time", "start_type_description_service"}
+    assert {name.split(".")[0] for name in names} == {"asr", "audio", "run_dir", "autostart"}
+    described = node.describe_parameters(sorted(names))
+    assert all(d.description for d in described), [d.name for d in described if not d.description]
+    assert node.config.asr.language == node.get_parameter("asr.language").value
