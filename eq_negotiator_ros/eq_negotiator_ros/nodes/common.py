@@ -57,7 +57,20 @@ LATCHED_QOS = QoSProfile(
 # The latest directive is latched too: an SLM node restarted while it phrased a reply gets that
 # directive again and answers it (HandledRecord tells it whether it had already done so). A
 # volatile subscriber (RELIABLE_QOS) still matches this publisher.
+# A subscriber of these two that asks for the latched history (as the SLM and TTS nodes do) needs
+# a transient-local publisher: publish directives and replies with these profiles.
 DIRECTIVE_QOS = LATCHED_QOS
+# Subscribers keep more than the one replayed directive queued, so none is lost while they work.
+DIRECTIVE_SUBSCRIBER_QOS = QoSProfile(
+    depth=20, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
+# The latest reply sentences are kept the same way, so a TTS node restarted in the middle of a
+# reply speaks the sentences it had not finished.
+REPLY_QOS = QoSProfile(
+    depth=20, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
 
 
 def parameter_descriptions(path: Path) -> dict[str, str]:

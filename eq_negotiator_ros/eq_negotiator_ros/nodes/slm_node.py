@@ -48,9 +48,10 @@ class SlmNode(Node):
         self.handled = common.HandledRecord(self, self.config.run_dir)
         self.started_at_ns = self.get_clock().now().nanoseconds
 
-        self.reply_pub = self.create_publisher(ReplyChunk, common.REPLY, common.RELIABLE_QOS)
+        self.reply_pub = self.create_publisher(ReplyChunk, common.REPLY, common.REPLY_QOS)
         self.diagnostics_pub = common.diagnostics_publisher(self)
-        self.create_subscription(CreditorDirective, common.DIRECTIVE, self.on_directive, common.DIRECTIVE_QOS)
+        self.create_subscription(CreditorDirective, common.DIRECTIVE, self.on_directive,
+                                 common.DIRECTIVE_SUBSCRIBER_QOS)
         self.create_subscription(NegotiationState, common.NEGOTIATION_STATE, self.on_state, common.LATCHED_QOS)
         self.create_timer(2.0, self.publish_diagnostics)
         # Never leave a directive unanswered: a failure is logged and the next directive runs.

@@ -3,7 +3,8 @@
 reply (ReplyChunk) -> audio/out (AudioChunk), robot_speaking (Bool); plays on the speaker when the
 machine has one (ALSA `aplay`), records each session's replies to WAV under the run directory.
 A message on barge_in (the debtor started talking) stops the current reply. Only replies of the
-session negotiation_state names are spoken, each sentence once.
+session negotiation_state names are spoken, each sentence once; replies are latched, so a node
+restarted in the middle of a reply speaks the sentences it had not finished (common.HandledRecord).
 """
 
 from __future__ import annotations
@@ -49,13 +50,15 @@ class TtsNode(Node):
         self.player: Optional[subprocess.Popen] = None
         self.current_session = common.CurrentSession()
         self.dropped_sentences = 0
-        # (session, turn, sentence index) already spoken: a sentence that arrives twice is said once.
-        self.spoken: set[tuple[str, int, int]] = set()
+        # The last (session, (turn, sentence index)) spoken: a sentence that arrives twice, or again
+        # from the latched history after a restart, is said once.
+        self.handled = common.HandledRecord(self, self.config.run_dir)
+        self.started_at_ns = self.get_clock().now().nanoseconds
 
         self.audio_pub = self.create_publisher(AudioChunk, common.AUDIO_OUT, common.AUDIO_QOS)
         self.speaking_pub = self.create_publisher(Bool, common.ROBOT_SPEAKING, common.LATCHED_QOS)
         self.diagnostics_pub = common.diagnostics_publisher(self)
-        self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.RELIABLE_QOS)
+        self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.REPLY_QOS)
         self.create_subscription(Empty, common.BARGE_IN, self.on_barge_in, common.RELIABLE_QOS)
         self.create_subscription(NegotiationState, common.NEGOTIATION_STATE,
                                  lambda message: self.current_session.update(message.session_id),
@@ -94,13 +97,18 @@ class TtsNode(Node):
                 f"reply of session {message.session_id!r} (turn {message.turn}) not spoken: the current "
                 f"session is {self.current_session.session_id!r}")
             return
-        key = (message.session_id, int(message.turn), int(message.index))
-        if key in self.spoken:
-            self.dropped_sentences += 1
-            self.get_logger().warning(
-                f"sentence {message.index} of turn {message.turn} arrived twice; said once")
+        position = (int(message.turn), int(message.index))
+        sent_ns = message.header.stamp.sec * 1_000_000_000 + message.header.stamp.nanosec
+        if self.handled.handled(message.session_id, position):
+            if sent_ns >= self.started_at_ns:  # not the latched history a restarted node receives
+                self.dropped_sentences += 1
+                self.get_logger().warning(
+                    f"sentence {message.index} of turn {message.turn} arrived twice; said once")
             return
-        self.spoken.add(key)
+        if sent_ns < self.started_at_ns:
+            self.get_logger().warning(
+                f"speaking sentence {message.index} of turn {message.turn} of session {message.session_id}: "
+                f"it was sent before this node started and had not been spoken")
         if not self.speaking:
             self.set_speaking(True)
         audio_parts = []
@@ -132,6 +140,7 @@ class TtsNode(Node):
                 self.player.communicate(float_to_int16(audio).tobytes())
             except (BrokenPipeError, OSError):
                 pass
+        self.handled.record(message.session_id, position)
         if message.final:
             self.set_speaking(False)
             if self.config.tts.record:

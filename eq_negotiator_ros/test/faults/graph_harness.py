@@ -24,6 +24,7 @@ STALLING_LINES = (
     "I honestly cannot manage it, my rent is due as well.",
     "That is still impossible for me right now, I need more time.",
     "I am trying my best, but I still need much more time.",
+    "I understand, but it is still too soon for me, sorry.",
 )
 
 
@@ -140,9 +141,10 @@ class GraphWatcher:
         ns = self.namespace
         self.state_pub = self.node.create_publisher(NegotiationState, f"{ns}/{common.NEGOTIATION_STATE}",
                                                     common.LATCHED_QOS)
+        # Latched, as the reasoning and SLM nodes publish them (the nodes ask for their history).
         self.directive_pub = self.node.create_publisher(CreditorDirective, f"{ns}/{common.DIRECTIVE}",
-                                                        common.RELIABLE_QOS)
-        self.reply_pub = self.node.create_publisher(ReplyChunk, f"{ns}/{common.REPLY}", common.RELIABLE_QOS)
+                                                        common.DIRECTIVE_QOS)
+        self.reply_pub = self.node.create_publisher(ReplyChunk, f"{ns}/{common.REPLY}", common.REPLY_QOS)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 50)
         self.node.create_subscription(ReplyChunk, f"{ns}/{common.REPLY}", self._on_reply, common.RELIABLE_QOS)
         self.node.create_subscription(AudioChunk, f"{ns}/{common.AUDIO_OUT}", self._on_audio,

@@ -30,9 +30,9 @@ from graph_harness import (  # noqa: E402 - the test folder is on sys.path (pyte
 EMOTION_LISTENER = Path(__file__).resolve().parents[1] / "integration" / "emotion_listener.py"
 # The node killed (SIGKILL) after each finished turn, then started again; turn 5 follows the last kill.
 KILLS = {1: "asr_node", 2: "eq_reasoning_node", 3: "slm_node", 4: "tts_node"}
-# ... and the language model killed while it phrases the reply to turn 6.
-KILLS_DURING_REPLY = {6: "slm_node"}
-TURNS = len(KILLS) + 2
+# ... and killed as soon as the directive of a turn is out, while the reply is phrased and spoken.
+KILLS_DURING_REPLY = {6: "slm_node", 7: "tts_node"}
+TURNS = len(KILLS) + len(KILLS_DURING_REPLY) + 1
 GRAPH_START_S = 240.0
 
 
@@ -100,16 +100,24 @@ def test_the_turn_after_a_restart_is_a_correct_continuation(killed_and_restarted
     assert report["isolation"]["messages_of_other_sessions"] == 0
 
 
-def test_a_reply_cut_off_by_a_language_model_death_is_given_after_the_restart(killed_and_restarted):
+# What the restarted node logs when it takes up the reply its predecessor had not finished.
+TAKEN_UP = {"slm_node": "answering turn {turn} of session {session}",
+            "tts_node": "of turn {turn} of session {session}: it was sent before this node started"}
+
+
+@pytest.mark.parametrize("turn, node", sorted(KILLS_DURING_REPLY.items()))
+def test_a_reply_cut_off_by_a_node_death_is_given_after_the_restart(killed_and_restarted, turn, node):
     report, _, _, log = killed_and_restarted
-    (turn, node), = KILLS_DURING_REPLY.items()
-    # The restarted node got the latched directive and answered it: the debtor heard a reply.
-    assert any(f"answering turn {turn} of session {report['outcome']['session_id']}" in line
-               for line in log if line.lstrip().startswith(f"[{node}]")), "the kill came after the reply"
+    node_lines = [line for line in log if line.lstrip().startswith(f"[{node}]")]
+    # The restarted node got the latched directive (SLM) or sentences (TTS) and took the reply up.
+    taken_up = TAKEN_UP[node].format(turn=turn, session=report["outcome"]["session_id"])
+    assert any(taken_up in line for line in node_lines), "the kill came after the reply was out"
     cut_off = next(t for t in report["turns"] if t["turn"] == turn)
     assert cut_off["reply_text"] and cut_off["timings_s"]["time_to_first_audio_s"] > 0
-    # Directives answered before the restart were not answered again.
-    assert not any("answering turn" in line and f"turn {turn} " not in line for line in log)
+    # What had been answered or spoken before the restart was not taken up again.
+    assert not any("answering turn" in line and f"turn {turn} " not in line for line in node_lines)
+    assert not any("was sent before this node started" in line and f"turn {turn} " not in line
+                   for line in node_lines)
 
 
 # -- a node that dies under a demo -----------------------------------------------------------
@@ -242,6 +250,8 @@ def test_the_voice_speaks_only_the_current_session_and_each_sentence_once(speaki
                          final=True)
     own = ReplyChunk(session_id="session_d", turn=82, index=0, text="We can talk about the terms.",
                      final=True)
+    for message in (foreign, own):  # sent now: not the history a restarted node would receive
+        message.header.stamp = watcher.node.get_clock().now().to_msg()
     watcher.reply_pub.publish(foreign)
     watcher.reply_pub.publish(own)
     watcher.reply_pub.publish(own)  # the same sentence a second time
@@ -257,6 +267,7 @@ def test_the_language_model_answers_only_the_session_the_state_names(speaking_no
     watcher.state_pub.publish(_state("session_a"))
     time.sleep(0.5)
     watcher.directive_pub.publish(_directive("session_b", 71))  # another graph's, on the same topics
+    time.sleep(0.3)  # a latched publisher keeps one directive, as the reasoning node's: one per turn
     watcher.directive_pub.publish(_directive("session_a", 72))
     assert watcher.wait_for(lambda: any(r.turn == 72 and r.final for r in watcher.replies), 120.0)
     # The foreign directive was queued first, so it was decided on before turn 72 was answered.
