@@ -9,13 +9,16 @@ situation, online, on the debtors it meets (eq/bandit.py: linear Thompson sampli
   (the HMM filter of eq/tracker.py) and how much of the offer gap the debtor has closed per reply;
 * objective: the creditor utility of eq/utility.py (success x target / agreed days, failure 0),
   the number the benchmark reports, so the policy cannot buy agreements with days;
-* learning: after every debtor reply the context moves (the next decision reads it); after every
-  negotiation each decision's (context, emotion) is credited with the negotiation's utility,
-  every decision of a negotiation sharing one unit of weight (they share one outcome);
-* exploration: one draw of the bandit's weights per negotiation (Thompson sampling), so a
-  negotiation plays one consistent hypothesis (the debtor's felt treatment builds up over turns;
-  switching hypotheses every turn would blur what each emotion achieved). The context can still
-  change the emotion within a negotiation as the debtor reveals itself;
+* two committed decisions per negotiation (ContextualEQPolicy): the opening emotion, kept for the
+  first eq.policy.context_replies replies, and at that reply the emotion for the rest of the
+  negotiation, chosen on the context heard so far and kept (the debtor's response to an emotion
+  builds up over turns, so what an emotion achieves shows only when it is kept);
+* learning: after every debtor reply the context moves (the context decision reads it); after
+  every negotiation both decisions are credited with the negotiation's utility less what the
+  starting positions predict (UtilityBaseline: how far apart the debtor's first number and the
+  creditor's target are explains most of a negotiation's utility and no emotion changes it;
+  taking it out narrows every emotion's posterior);
+* exploration: one draw of each bandit's weights per negotiation (Thompson sampling);
 * literature prior: the paper's payoff table orders the emotions before anything is observed
   (eq.policy.literature_prior_utility), worth eq.policy.prior_negotiations negotiations per
   emotion; observations outweigh it after a few negotiations.
@@ -71,7 +74,7 @@ import numpy as np
 
 from ..config import EmotionModel, EQConfig
 from .emotions import EMOTIONS, HIDDEN_STATES, NEGATIVE_EMOTIONS, emotion_index
-from .bandit import ContextPrior, LinearThompsonBandit
+from .bandit import ContextPrior, LinearThompsonBandit, UtilityBaseline
 from .learning import Episode, LearnedModel, learn_from_episode
 from .records import EmotionReading, PolicyDecision
 from .tactics import TACTIC_NAMES, detect_tactics
@@ -813,6 +816,9 @@ CONTEXT_FEATURES: tuple[str, ...] = (
     + ("gap_closed",)
 )
 N_CONTEXT = len(CONTEXT_FEATURES)
+# Covariates of the utility baseline (UtilityBaseline): known once the debtor named its first
+# number, and not moved by the creditor's emotion: that first number is the debtor's anchor.
+BASELINE_COVARIATES: tuple[str, ...] = ("intercept", "log_anchor_ratio", "log_anchor_ratio_squared", "log_target_days")
 POLICY_STATE_FORMAT = "eq_negotiator.eq_policy/1"
 _UNIFORM_EMOTION = 1.0 / N_EMOTIONS
 
@@ -841,6 +847,20 @@ def context_features(
     if gap_count > 0:
         x[-1] = gap_sum / gap_count
     return x
+
+
+def baseline_covariates(anchor_days: int | None, target_days: int | None) -> np.ndarray:
+    """(BASELINE_COVARIATES,): how far apart the two sides start (log of the debtor's first
+    number over the creditor's target) and the size of the target (log days). An unknown anchor
+    or target gives 0 (the baseline's intercept alone)."""
+    z = np.zeros(len(BASELINE_COVARIATES))
+    z[0] = 1.0
+    if target_days is not None and target_days > 0:
+        z[3] = np.log(float(target_days))
+        if anchor_days is not None and anchor_days > 0:
+            ratio = np.log(float(anchor_days) / float(target_days))
+            z[1], z[2] = ratio, ratio * ratio
+    return z
 
 
 def literature_offsets(creditor_payoff: np.ndarray, spread: float) -> np.ndarray:
@@ -894,6 +914,7 @@ class ContextualEQPolicy:
         )
         self._exploration = float(settings.exploration_scale) if eq_config.learning.explore else 0.0
         self.load_note = ""
+        self.last_utility: float | None = None  # of the latest finished negotiation
         self._set_learned(learned if learned is not None else LearnedModel.from_priors(eq_config.model))
         self._initial_belief = _belief_vector(self._learned.model.initial_belief)
         self._opening_weights = self._opening_bandit.mean_weights(self._opening_prior)
@@ -904,6 +925,7 @@ class ContextualEQPolicy:
         self._learned = learned
         self._opening_bandit = LinearThompsonBandit(N_EMOTIONS, 1)
         self._context_bandit = LinearThompsonBandit(N_EMOTIONS, N_CONTEXT)
+        self._baseline = UtilityBaseline(len(BASELINE_COVARIATES))
         state = learned.policy_state
         if state is not None:
             try:
@@ -911,10 +933,11 @@ class ContextualEQPolicy:
                     raise ValueError(f"expected format {POLICY_STATE_FORMAT!r}")
                 opening = LinearThompsonBandit.from_dict(state.get("opening"), N_EMOTIONS, 1)
                 context = LinearThompsonBandit.from_dict(state.get("context"), N_EMOTIONS, N_CONTEXT)
+                baseline = UtilityBaseline.from_dict(state.get("baseline"), len(BASELINE_COVARIATES))
             except (ValueError, AttributeError) as error:
                 self.load_note = f"learned policy state ignored ({error}); the eq policy learns again from scratch"
             else:
-                self._opening_bandit, self._context_bandit = opening, context
+                self._opening_bandit, self._context_bandit, self._baseline = opening, context, baseline
 
     def _reset_negotiation(self) -> None:
         self._emotion_sum = np.zeros(N_EMOTIONS)
@@ -924,6 +947,7 @@ class ContextualEQPolicy:
         self._gap_sum = 0.0
         self._gap_count = 0
         self._previous_debtor_days: int | None = None
+        self._anchor_days: int | None = None
         self._target_days: int | None = None
         self._agreed_days: int | None = None
         self._exact_outcome: tuple[float, float] | None = None
@@ -949,6 +973,7 @@ class ContextualEQPolicy:
                 "format": POLICY_STATE_FORMAT,
                 "opening": self._opening_bandit.to_dict(),
                 "context": self._context_bandit.to_dict(),
+                "baseline": self._baseline.to_dict(),
             },
         )
 
@@ -1045,6 +1070,8 @@ class ContextualEQPolicy:
             known = debtor_offer_days if debtor_offer_days is not None else creditor_offer_days
             self._agreed_days = None if known is None else int(known)
         if debtor_offer_days is not None:
+            if self._anchor_days is None:
+                self._anchor_days = int(debtor_offer_days)
             self._previous_debtor_days = int(debtor_offer_days)
 
     def observe_outcome(self, agreed_days: float | None, target_days: float | None) -> None:
@@ -1062,12 +1089,19 @@ class ContextualEQPolicy:
             else:
                 agreed, target = self._agreed_days, self._target_days
             utility = creditor_utility(bool(success), agreed, target)
-            self._opening_bandit.update(self._opening_choice, [1.0], utility)
-            self._opening_bandit.observe_outcome(utility)
+            self.last_utility = utility
+            # The bandits learn what the emotion added to what the starting positions predict.
+            # Covariates from what was seen during the negotiation only (the same whatever the
+            # outcome; the exact terms come only with an agreement and would leak it).
+            z = baseline_covariates(self._anchor_days, self._target_days)
+            residual = utility - self._baseline.predict(z)
+            self._baseline.update(z, utility)
+            self._opening_bandit.update(self._opening_choice, [1.0], residual)
+            self._opening_bandit.observe_outcome(residual)
             if self._context_choice is not None and self._replies > self._context_replies:
                 choice, x = self._context_choice
-                self._context_bandit.update(choice, x, utility)
-            self._context_bandit.observe_outcome(utility)
+                self._context_bandit.update(choice, x, residual)
+            self._context_bandit.observe_outcome(residual)
             if self._turns:
                 episode = Episode(turns=tuple(self._turns), success=bool(success))
                 self._learned = learn_from_episode(
@@ -1088,6 +1122,7 @@ class ContextualEQPolicy:
             "replies": self._replies,
             "gap": [self._gap_sum, self._gap_count],
             "previous_debtor_days": self._previous_debtor_days,
+            "anchor_days": self._anchor_days,
             "target_days": self._target_days,
             "agreed_days": self._agreed_days,
             "opening_choice": None if self._opening_choice is None else EMOTIONS[self._opening_choice],
@@ -1117,7 +1152,7 @@ class ContextualEQPolicy:
         self._replies = int(data.get("replies", 0))
         gap = data.get("gap", [0.0, 0])
         self._gap_sum, self._gap_count = float(gap[0]), int(gap[1])
-        for key in ("previous_debtor_days", "target_days", "agreed_days"):
+        for key in ("previous_debtor_days", "anchor_days", "target_days", "agreed_days"):
             value = data.get(key)
             setattr(self, "_" + key, None if value is None else int(value))
         opening = data.get("opening_choice")

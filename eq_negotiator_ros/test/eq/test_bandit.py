@@ -67,3 +67,27 @@ def test_bad_observations_are_refused_or_skipped():
         bandit.update(0, [1.0], 1.0)
     bandit.update(0, [1.0, 0.0], float("nan"))
     assert bandit.counts.sum() == 0
+
+
+def test_utility_baseline_is_ridge_regression_and_round_trips():
+    from eq_negotiator_ros.eq.bandit import UtilityBaseline
+
+    baseline = UtilityBaseline(2, ridge=1e-9)
+    for z, y in (([1.0, 0.0], 1.0), ([1.0, 1.0], 0.5), ([1.0, 2.0], 0.0)):
+        baseline.update(z, y)
+    assert baseline.predict([1.0, 1.5]) == pytest.approx(0.25)
+    again = UtilityBaseline.from_dict(json.loads(json.dumps(baseline.to_dict())), 2)
+    assert again.predict([1.0, 0.5]) == pytest.approx(baseline.predict([1.0, 0.5]))
+    with pytest.raises(ValueError, match="2 covariates"):
+        UtilityBaseline.from_dict({"format": "x"}, 2)
+    baseline.update([1.0, float("nan")], 1.0)  # skipped
+    assert baseline.predict([1.0, 1.5]) == pytest.approx(0.25)
+
+
+def test_baseline_covariates_say_how_far_apart_the_sides_start():
+    from eq_negotiator_ros.eq.policy import baseline_covariates
+
+    z = baseline_covariates(120, 30)
+    assert z[0] == 1.0 and z[1] == pytest.approx(np.log(4.0)) and z[2] == pytest.approx(np.log(4.0) ** 2)
+    assert z[3] == pytest.approx(np.log(30.0))
+    assert baseline_covariates(None, None).tolist() == [1.0, 0.0, 0.0, 0.0]
