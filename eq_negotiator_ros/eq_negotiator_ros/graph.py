@@ -58,8 +58,8 @@ NODES: tuple[NodeSpec, ...] = (
     NodeSpec("audio_source", "audio_source", condition="use_mic", also_when_given="wav_paths"),
     NodeSpec("asr_node", "asr_node", managed=True),
     NodeSpec("eq_reasoning_node", "eq_reasoning_node", managed=True),
-    NodeSpec("slm_node", "slm_node"),
-    NodeSpec("tts_node", "tts_node"),
+    NodeSpec("slm_node", "slm_node", managed=True),
+    NodeSpec("tts_node", "tts_node", managed=True),
 )
 MODEL_NODES = tuple(spec.name for spec in NODES if spec.managed)
 

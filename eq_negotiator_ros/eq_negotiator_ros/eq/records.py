@@ -133,6 +133,8 @@ class Directive:
     temperature: float
     debtor_text: str = ""
     currency: str = "USD"
+    # Whom the agent speaks for (Scenario.creditor_name): the reply names it.
+    creditor_name: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -302,6 +302,7 @@ class NegotiationSession:
             temperature=self.config.llm.temperature(self._creditor_turn),
             debtor_text=debtor_text,
             currency=self.scenario.currency or self.config.offer.currency,
+            creditor_name=self.scenario.creditor_name,
         )
 
     def _after_directive(self, decision: PolicyDecision) -> None:

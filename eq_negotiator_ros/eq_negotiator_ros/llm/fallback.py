@@ -9,7 +9,7 @@ consecutive turns do not repeat themselves. Every template passes the reply guar
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 from ..eq.records import Directive, Reply, Scenario
 from .guard import check_reply
@@ -126,7 +126,7 @@ def fallback_sentences(directive: Directive, variant: int) -> tuple[str, str]:
     return opener, sentence.format(terms=terms_phrase(directive))
 
 
-def fallback_reply(directive: Directive, scenario: Scenario, rejection_reason: str = "") -> Reply:
+def fallback_reply(directive: Directive, scenario: Optional[Scenario] = None, rejection_reason: str = "") -> Reply:
     """The written reply for a Directive: deterministic given its turn (the variant index)."""
     variant = max(0, int(directive.turn))
     sentences = []

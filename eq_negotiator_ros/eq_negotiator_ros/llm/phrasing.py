@@ -49,7 +49,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 from ..config import LlmConfig
 from ..eq.records import Directive, Reply, Scenario
@@ -143,7 +143,7 @@ def model_words_survived(parts: Sequence[ReplySentence]) -> bool:
 
 def phrase_reply(
     directive: Directive,
-    scenario: Scenario,
+    scenario: Optional[Scenario],
     history: Sequence[tuple[str, str]],
     llama: Any,
     llm_config: LlmConfig,
@@ -152,6 +152,9 @@ def phrase_reply(
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[ReplySentence]:
     """Yield the reply's sentences as they are ready; see the module docstring for the rules.
+
+    The directive carries what the wording needs (terms, emotion, creditor_name); scenario may be
+    None (the SLM node has none) and is read only for a directive without creditor_name.
 
     Never raises for a model failure: any exception while building the prompt or generating,
     the timeout (llm.timeout_s), a guard rejection or an empty output lead to the fallback.
@@ -322,7 +325,7 @@ def _pairs(history: Sequence[tuple[str, str]]) -> Iterator[tuple[str, str]]:
             yield speaker, text
 
 
-def _model_sentences(directive: Directive, scenario: Scenario, history: Sequence[tuple[str, str]],
+def _model_sentences(directive: Directive, scenario: Optional[Scenario], history: Sequence[tuple[str, str]],
                      llama: Any, llm_config: LlmConfig, style: str,
                      clock: Callable[[], float]) -> Iterator[str]:
     from . import prompts

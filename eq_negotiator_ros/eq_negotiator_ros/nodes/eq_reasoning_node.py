@@ -23,20 +23,22 @@ from typing import Optional
 from diagnostic_msgs.msg import DiagnosticStatus
 from std_msgs.msg import String
 
-from eq_negotiator_interfaces.msg import CreditorDirective, EmotionState, NegotiationState, Utterance
+from eq_negotiator_interfaces.msg import CreditorDirective, EmotionState, NegotiationState, ReplyChunk, Utterance
 from eq_negotiator_interfaces.srv import ResetSession, StartSession
 
 from ..eq.detection import make_detector
-from ..eq.emotions import EMOTIONS, HIDDEN_STATES
 from ..eq.learning import read_learned_state, reset_learned, save_learned
 from ..eq.policy import make_policy
-from ..eq.records import Directive, ProsodyFeatures, Scenario
+from ..eq.records import Directive, Scenario
 from ..eq.requests import SessionRequestError, validate_session_request
 from ..eq.session import NegotiationSession
 from ..eq.tracker import HiddenStateTracker
 from ..sim.scenarios import load_scenarios
 from ..store import SessionStore, SessionStoreError, SessionStoreLocked
-from . import common
+
+# Conversation lines a directive carries for phrasing (the latest ones).
+HISTORY_LINES = 8
+from . import common, conversions
 from .lifecycle import ModelNode, run_model_node
 
 
@@ -52,6 +54,9 @@ class EqReasoningNode(ModelNode):
         self.store: Optional[SessionStore] = None
         self.session: Optional[NegotiationSession] = None
         self.last_reasoning_s = 0.0
+        # What the agent said in session agent_session_id: turn -> sentence index -> text.
+        self.agent_session_id = ""
+        self.agent_sentences: dict[int, dict[int, str]] = {}
 
     def load(self) -> None:
         self.detector = make_detector(self.config)
@@ -70,6 +75,7 @@ class EqReasoningNode(ModelNode):
         self.state_pub = self.create_publisher(NegotiationState, common.NEGOTIATION_STATE, common.LATCHED_QOS)
         self.expression_pub = self.create_publisher(String, common.CREDITOR_EXPRESSION, common.LATCHED_QOS)
         self.create_subscription(Utterance, common.SPEECH, self.on_speech, common.RELIABLE_QOS)
+        self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.RELIABLE_QOS)
         self.create_service(StartSession, common.START_SESSION, self.on_start_session)
         self.create_service(ResetSession, common.RESET_SESSION, self.on_reset_session)
         if self.session is None:
@@ -261,14 +267,7 @@ class EqReasoningNode(ModelNode):
             self.get_logger().info("the negotiation has ended; speech ignored until a new session starts")
             return
         start = time.perf_counter()
-        prosody = None
-        if message.energy_dbfs != 0.0 or message.pitch_hz != 0.0:
-            prosody = ProsodyFeatures(
-                energy_dbfs=message.energy_dbfs, pitch_hz=message.pitch_hz,
-                pitch_variability_semitones=message.pitch_variability_semitones,
-                speaking_rate_wps=message.speaking_rate_wps,
-                duration_s=_duration_s(message),
-            )
+        prosody = conversions.prosody_from_utterance(message)
         reading = self.detector.detect(message.text, prosody)
         record = self.session.step(message.text, reading)
         self.last_reasoning_s = time.perf_counter() - start
@@ -288,65 +287,49 @@ class EqReasoningNode(ModelNode):
                     self.persistence_failed("learning", str(error))
 
     def publish_emotion(self, record) -> None:
-        reading = record.reading
-        valence, arousal = reading.valence_arousal
-        message = EmotionState()
+        message = conversions.emotion_to_message(record.reading, record.belief,
+                                                 self.session.snapshot().session_id, record.turn)
         message.header.stamp = self.get_clock().now().to_msg()
-        message.turn = record.turn
-        message.session_id = self.session.snapshot().session_id
-        message.emotion_labels = list(EMOTIONS)
-        message.emotion_probs = [float(p) for p in reading.probs]
-        message.dominant_emotion = reading.dominant
-        message.confidence = float(reading.confidence)
-        message.valence, message.arousal = float(valence), float(arousal)
-        message.hidden_state_labels = list(HIDDEN_STATES)
-        message.hidden_state_belief = [float(b) for b in record.belief]
-        message.most_likely_hidden_state = HIDDEN_STATES[max(range(len(record.belief)), key=lambda i: record.belief[i])]
-        message.source = reading.source
         self.emotion_pub.publish(message)
 
     def publish_directive(self, directive: Directive) -> None:
-        message = CreditorDirective()
+        message = conversions.directive_to_message(directive, self.history_for(directive))
         message.header.stamp = self.get_clock().now().to_msg()
-        message.session_id = directive.session_id
-        message.turn = directive.turn
-        message.creditor_emotion = directive.creditor_emotion
-        message.policy_branch = directive.policy_branch
-        message.intent = directive.intent
-        message.offer_days = int(directive.offer.days)
-        message.upfront_amount = float(directive.offer.upfront_amount)
-        message.currency = directive.currency
-        message.accepts_debtor_offer = directive.accepts_debtor_offer
-        message.persona = directive.persona
-        message.temperature = float(directive.temperature)
-        message.debtor_text = directive.debtor_text
         self.directive_pub.publish(message)
         self.expression_pub.publish(String(data=directive.creditor_emotion))
 
     def publish_state(self) -> None:
-        message = NegotiationState()
+        session = self.session
+        message = conversions.state_to_message(session.snapshot() if session else None,
+                                               session.scenario if session else None)
         message.header.stamp = self.get_clock().now().to_msg()
-        if self.session is None:
-            message.phase = "idle"
-        else:
-            snap = self.session.snapshot()
-            scenario = self.session.scenario
-            message.session_id, message.scenario_id = snap.session_id, snap.scenario_id
-            message.turn, message.utterances, message.phase = snap.turn, snap.utterances, snap.phase
-            if snap.creditor_offer is not None:
-                message.creditor_offer_days = int(snap.creditor_offer.days)
-                message.creditor_upfront_amount = float(snap.creditor_offer.upfront_amount)
-            if snap.debtor_offer is not None:
-                message.debtor_offer_days = int(snap.debtor_offer.days)
-                message.debtor_upfront_amount = float(snap.debtor_offer.upfront_amount or 0.0)
-            if snap.agreed_offer is not None:
-                message.agreed_days = int(snap.agreed_offer.days)
-                message.agreed_upfront_amount = float(snap.agreed_offer.upfront_amount)
-            message.creditor_target_days = int(scenario.creditor_target_days)
-            message.outstanding_balance = float(scenario.outstanding_balance)
-            message.currency = scenario.currency
-            message.outcome = snap.outcome or ""
         self.state_pub.publish(message)
+
+    # -- what the reply needs to hear: the conversation so far ------------------------------------
+
+    def on_reply(self, message: ReplyChunk) -> None:
+        """Keep what the agent said in the current session (the directive carries it to phrasing)."""
+        if self.session is None or message.session_id != self.session.snapshot().session_id or not message.text:
+            return
+        if message.session_id != self.agent_session_id:
+            self.agent_session_id, self.agent_sentences = message.session_id, {}
+        self.agent_sentences.setdefault(int(message.turn), {})[int(message.index)] = message.text
+
+    def history_for(self, directive: Directive) -> list[tuple[str, str]]:
+        """The last HISTORY_LINES lines before the reply to `directive`: what the agent said at
+        each earlier turn and the debtor's words after it, ending with the debtor's latest line.
+        The agent's words are those heard on `reply`; a reply not heard (a restart) is left out."""
+        if self.session is None:
+            return []
+        said = self.agent_sentences if self.agent_session_id == directive.session_id else {}
+        debtor_lines = {record.turn: record.debtor_text for record in self.session.records}
+        lines: list[tuple[str, str]] = []
+        for turn in range(directive.turn + 1):
+            if debtor_lines.get(turn):
+                lines.append((conversions.DEBTOR, debtor_lines[turn]))
+            if turn < directive.turn and said.get(turn):
+                lines.append((conversions.AGENT, " ".join(text for _, text in sorted(said[turn].items()))))
+        return lines[-HISTORY_LINES:]
 
     def diagnostics(self):
         problems = self.persistence_problems
@@ -360,12 +343,6 @@ class EqReasoningNode(ModelNode):
             "persistence": persistence,
             "quarantined_sessions": self.quarantined_sessions,
         }, DiagnosticStatus.WARN if problems else DiagnosticStatus.OK
-
-
-def _duration_s(message: Utterance) -> float:
-    start = message.start_time.sec + message.start_time.nanosec * 1e-9
-    end = message.end_time.sec + message.end_time.nanosec * 1e-9
-    return max(0.0, end - start)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ machine has one (ALSA `aplay`), records each session's replies to WAV under the 
 A message on barge_in (the debtor started talking) stops the current reply. Only replies of the
 session negotiation_state names are spoken, each sentence once; replies are latched, so a node
 restarted in the middle of a reply speaks the sentences it had not finished (common.HandledRecord).
+A lifecycle node: the voice loads on configure.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from rclpy.node import Node
+from diagnostic_msgs.msg import DiagnosticStatus
 from std_msgs.msg import Bool, Empty
 
 from eq_negotiator_interfaces.msg import AudioChunk, NegotiationState, ReplyChunk
@@ -24,16 +25,29 @@ from eq_negotiator_interfaces.msg import AudioChunk, NegotiationState, ReplyChun
 from ..speech.audio import float_to_int16, iter_chunks, write_wav
 from ..speech.tts import SpeechSynthesizer
 from . import common
+from .lifecycle import ModelNode, run_model_node
 
 
 def playback_available() -> bool:
     return shutil.which("aplay") is not None and any(Path("/dev/snd").glob("pcmC*D*p"))
 
 
-class TtsNode(Node):
-    def __init__(self) -> None:
-        super().__init__("tts_node")
-        self.config = common.declare_config(self)
+class TtsNode(ModelNode):
+    def __init__(self, **node_options) -> None:
+        super().__init__("tts_node", **node_options)
+        self.synthesizer: Optional[SpeechSynthesizer] = None
+        self.load_time_s = 0.0
+        self.sample_rate_hz = 0
+        self.play = False
+        self.recordings: dict[str, list[np.ndarray]] = {}
+        self.cancelled_turn: Optional[tuple[str, int]] = None
+        self.speaking = False
+        self.sentences = 0
+        self.player: Optional[subprocess.Popen] = None
+        self.current_session = common.CurrentSession()
+        self.dropped_sentences = 0
+
+    def load(self) -> None:
         started = time.perf_counter()
         self.synthesizer = SpeechSynthesizer(self.config.tts)
         self.load_time_s = time.perf_counter() - started
@@ -43,29 +57,30 @@ class TtsNode(Node):
             f"voice loaded in {self.load_time_s:.1f} s ({self.sample_rate_hz} Hz); "
             + ("playing on the speaker" if self.play else "no speaker: audio is published and recorded only")
         )
-        self.recordings: dict[str, list[np.ndarray]] = {}
-        self.cancelled_turn: Optional[tuple[str, int]] = None
-        self.speaking = False
-        self.sentences = 0
-        self.player: Optional[subprocess.Popen] = None
-        self.current_session = common.CurrentSession()
-        self.dropped_sentences = 0
+
+    def unload(self) -> None:
+        self.synthesizer = None
+
+    def activate_interfaces(self) -> None:
         # The last (session, (turn, sentence index)) spoken: a sentence that arrives twice, or again
         # from the latched history after a restart, is said once.
         self.handled = common.HandledRecord(self, self.config.run_dir)
         self.started_at_ns = self.get_clock().now().nanoseconds
-
         self.audio_pub = self.create_publisher(AudioChunk, common.AUDIO_OUT, common.AUDIO_QOS)
         self.speaking_pub = self.create_publisher(Bool, common.ROBOT_SPEAKING, common.LATCHED_QOS)
-        self.diagnostics_pub = common.diagnostics_publisher(self)
         self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.REPLY_QOS)
         self.create_subscription(Empty, common.BARGE_IN, self.on_barge_in, common.RELIABLE_QOS)
         self.create_subscription(NegotiationState, common.NEGOTIATION_STATE,
                                  lambda message: self.current_session.update(message.session_id),
                                  common.LATCHED_QOS)
-        self.create_timer(2.0, self.publish_diagnostics)
         self.set_speaking(False)
         self.worker = common.JobWorker("tts_synthesis", self.speak, self.on_speak_error)
+
+    def deactivate_interfaces(self) -> None:
+        self.worker.close()
+        if self.player is not None and self.player.poll() is None:
+            self.player.kill()
+        self.speaking = False
 
     def set_speaking(self, speaking: bool) -> None:
         self.speaking = speaking
@@ -157,22 +172,19 @@ class TtsNode(Node):
         except OSError as error:
             self.get_logger().warning(f"cannot write {target}: {error}; set run_dir to a writable directory")
 
-    def publish_diagnostics(self) -> None:
-        common.publish_diagnostics(self, self.diagnostics_pub, 'voice loaded', {
+    def diagnostics(self):
+        return "voice loaded", {
             "sample_rate_hz": self.sample_rate_hz,
             "load_time_s": f"{self.load_time_s:.2f}",
             "playing_on_speaker": self.play,
             "sentences_spoken": self.sentences,
             "session": self.current_session.session_id or "",
             "dropped_sentences": self.dropped_sentences,
-        })
-
-    def close(self) -> None:
-        self.worker.close()
+        }, DiagnosticStatus.OK
 
 
 def main() -> None:
-    common.run_node(TtsNode)
+    run_model_node(TtsNode)
 
 
 if __name__ == "__main__":

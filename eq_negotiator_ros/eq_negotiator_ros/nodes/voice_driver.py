@@ -214,8 +214,9 @@ class VoiceDriver(Node):
         for status in message.status:
             values = {v.key: v.value for v in status.values}
             if "node" in values and values.get("pid", "").isdigit():
+                # A node that is not a lifecycle node (the audio source) is active once it reports.
                 self.heartbeats[values["node"]] = (int(values["pid"]), time.monotonic(),
-                                                   values.get("lifecycle_state", ""))
+                                                   values.get("lifecycle_state", "active"))
         self._notify()
 
     def on_speaking(self, message: Bool) -> None:

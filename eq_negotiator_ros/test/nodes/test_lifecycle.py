@@ -132,6 +132,7 @@ def test_a_model_that_cannot_load_leaves_the_node_unconfigured_and_says_why(ros,
 
 
 def test_the_reasoning_node_offers_its_services_only_while_active(ros, tmp_path):
+    from eq_negotiator_interfaces.msg import CreditorDirective, ReplyChunk, Utterance
     from eq_negotiator_interfaces.srv import StartSession
     from eq_negotiator_ros.nodes.eq_reasoning_node import EqReasoningNode
 
@@ -148,6 +149,24 @@ def test_the_reasoning_node_offers_its_services_only_while_active(ros, tmp_path)
     executor.spin_until_future_complete(future, timeout_sec=10.0)
     assert future.result().success, future.result().message
     assert node.session is not None and (tmp_path / "sessions.sqlite").is_file()
+    session_id = future.result().session_id
+
+    # The next directive carries the creditor's name and the conversation: what the agent said
+    # (heard on `reply`) and the debtor's answer.
+    directives: list[CreditorDirective] = []
+    probe.create_subscription(CreditorDirective, "/directive", directives.append, 10)
+    reply = probe.create_publisher(ReplyChunk, "/reply", 10)
+    speech = probe.create_publisher(Utterance, "/speech", 10)
+    assert spin_until(executor, lambda: reply.get_subscription_count() > 0 and speech.get_subscription_count() > 0)
+    reply.publish(ReplyChunk(session_id=session_id, turn=0, index=0, text="Hello, this is about your balance.",
+                             final=True))
+    assert spin_until(executor, lambda: node.agent_sentences.get(0))
+    speech.publish(Utterance(text="I can pay in ninety days.", final=True))
+    assert spin_until(executor, lambda: any(d.turn == 1 for d in directives))
+    directive = next(d for d in directives if d.turn == 1)
+    assert directive.creditor_name == node.session.scenario.creditor_name
+    assert list(zip(directive.history_speakers, directive.history_texts)) == [
+        ("agent", "Hello, this is about your balance."), ("debtor", "I can pay in ninety days.")]
 
     assert node.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
     assert spin_until(executor, lambda: not client.service_is_ready())
