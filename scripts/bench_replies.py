@@ -5,6 +5,7 @@ base model vs the written templates.
     .venv/bin/python scripts/bench_replies.py                       # all three, the whole split
     .venv/bin/python scripts/bench_replies.py --systems templates   # no model (seconds)
     .venv/bin/python scripts/bench_replies.py --limit 64 --out runs/bench_replies.json
+    .venv/bin/python scripts/bench_replies.py --voices                   # the persona voices only
 
 The held-out split (data/reply_corpus/heldout.jsonl, written apart from the training split) is
 replayed as conversations of 8 turns (examples 1-8, 9-16, ...): each turn's Directive comes from
@@ -202,6 +203,28 @@ def fmt(value: Any, kind: str = "share") -> str:
     return f"{value:.3f}"
 
 
+def bench_voices(heldout: str, replies: int = 12) -> int:
+    """Each creditor emotion's voice speaking the same replies (the first held-out ones, terms
+    included): speaking rate (words per second of audio, pauses included), pitch variability
+    (semitones) and median pitch, measured on the audio (speech/prosody.py)."""
+    from eq_negotiator_ros.eq.emotions import EMOTIONS
+    from eq_negotiator_ros.speech.tts import SpeechSynthesizer, measure_voice
+
+    with open(heldout, encoding="utf-8") as handle:
+        texts = [json.loads(line)["reply"] for line in handle if line.strip()][:replies]
+    synthesizer = SpeechSynthesizer(load_config().tts)
+    print(f"\n| voice ({len(texts)} held-out replies) | length / noise / noise_w / pause | words per second | "
+          "pitch variability | median pitch |")
+    print("|---|---|---|---|---|")
+    for emotion in ("",) + tuple(EMOTIONS):
+        style = synthesizer.style_for(emotion)
+        m = measure_voice(synthesizer, texts, emotion)
+        print(f"| {emotion or 'no persona'} | {style.length_scale} / {style.noise_scale} / {style.noise_w} / "
+              f"{style.sentence_pause_s} s | {m['speaking_rate_wps']:.2f} | "
+              f"{m['pitch_variability_semitones']:.2f} st | {m['pitch_hz']:.0f} Hz |")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--systems", default="adapter,base,templates", help="comma-separated: adapter, base, templates")
@@ -209,7 +232,11 @@ def main() -> int:
     parser.add_argument("--adapter", default="", help="GGUF LoRA adapter (default: the one the package ships)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N examples (a multiple of 8)")
     parser.add_argument("--out", default="", help="write every reply and the summary to this JSON file")
+    parser.add_argument("--voices", action="store_true",
+                        help="measure the persona voices instead (tts.persona_voice): speaking rate and pitch")
     args = parser.parse_args()
+    if args.voices:
+        return bench_voices(args.heldout)
 
     with open(args.heldout, encoding="utf-8") as handle:
         examples = [json.loads(line) for line in handle if line.strip()]

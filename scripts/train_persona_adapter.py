@@ -66,6 +66,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=0,
                         help="stop stepping after this much training time and export what was learned (0 = no limit)")
     parser.add_argument("--measure", type=int, default=0, help="only time this many steps and exit")
+    parser.add_argument("--resume", default="", help="peft adapter directory of an earlier run to go on training")
+    parser.add_argument("--start-step", type=int, default=0,
+                        help="with --resume: the steps already done (their batches are skipped, the schedule goes on)")
     parser.add_argument("--head-sample", type=int, default=8192,
                         help="random output words added to the reply vocabulary in each step's softmax (0 = all 262k)")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX512-BF16/AMX)")
@@ -198,7 +201,12 @@ def main() -> int:
     model.config.use_cache = False
     lora = LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=0.0, bias="none",
                       target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM")
-    model = get_peft_model(model, lora)
+    if args.resume:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, args.resume, is_trainable=True)
+    else:
+        model = get_peft_model(model, lora)
     print(f"loaded in {time.perf_counter() - started:.0f} s; trainable parameters "
           f"{sum(p.numel() for p in model.parameters() if p.requires_grad):,}", flush=True)
 
@@ -207,6 +215,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     batches = length_batches(items, args.batch_size, rng)
     steps = len(batches) if not args.max_steps else min(args.max_steps, len(batches))
+    first = args.start_step if args.resume else 0
     if args.measure:
         steps = args.measure
     lengths = [len(t) for t, _ in items]
@@ -216,8 +225,10 @@ def main() -> int:
 
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
     warmup = max(1, steps // 20)
+    # linear warm-up, then linear decay over the whole pass; a resumed run goes on where it stopped
+    # (AdamW's moments start afresh: they are not saved with the adapter)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1.0 - s / max(1, steps)))
+        optimizer, lambda s: min(1.0, (s + first + 1) / warmup) * max(0.05, 1.0 - (s + first) / max(1, steps)))
     reply_vocab = torch.tensor(sorted({t for tokens, start in items for t in tokens[start:]}), dtype=torch.long)
     vocab_size = model.get_base_model().lm_head.weight.shape[0]
     generator = torch.Generator().manual_seed(args.seed)
@@ -225,6 +236,8 @@ def main() -> int:
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     train_started = time.perf_counter()
     for step, indices in enumerate(batches[:steps]):
+        if step < first:
+            continue
         ids, mask, labels = collate(items, indices, pad_id, torch)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             candidates = candidate_ids(reply_vocab, vocab_size, args.head_sample, generator, torch)
@@ -236,7 +249,7 @@ def main() -> int:
         optimizer.zero_grad(set_to_none=True)
         elapsed = time.perf_counter() - train_started
         if step % 10 == 0 or step == steps - 1 or args.measure:
-            print(f"step {step + 1}/{steps} loss {loss.item():.3f} {elapsed / (step + 1):.2f} s/step "
+            print(f"step {step + 1}/{steps} loss {loss.item():.3f} {elapsed / (step + 1 - first):.2f} s/step "
                   f"elapsed {elapsed:.0f} s", flush=True)
         if not math.isfinite(loss.item()):
             raise SystemExit("loss is not finite: lower --lr")
@@ -252,11 +265,15 @@ def main() -> int:
         print(f"export check: {target} ({target.stat().st_size / 1e6:.1f} MB)")
         return 0
     target = export_gguf(model, Path(args.work), Path(args.out), args.llama_cpp_dir)
-    record = {"steps": steps, "batch_size": args.batch_size, "examples_seen": min(len(items), steps * args.batch_size),
+    record = {"steps": steps, "resumed_at_step": first, "batch_size": args.batch_size,
+              "examples_seen": min(len(items), steps * args.batch_size),
               "rank": args.rank, "alpha": args.alpha, "head_sample": args.head_sample, "lr": args.lr, "seed": args.seed, "threads": args.threads,
               "bf16": args.bf16, "train_wall_s": round(train_s, 1),
               "total_wall_s": round(time.perf_counter() - started, 1), "final_loss": round(loss.item(), 4)}
-    (Path(args.out) / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    previous = Path(args.out) / "training.json"
+    if args.resume and previous.is_file():  # the run this one went on from
+        record["previous_run"] = json.loads(previous.read_text())
+    previous.write_text(json.dumps(record, indent=2) + "\n")
     print(f"adapter written to {target} ({target.stat().st_size / 1e6:.1f} MB); {json.dumps(record)}")
     return 0
 

@@ -183,6 +183,8 @@ class VoiceStyle:
     noise_scale: float = 0.667
     noise_w: float = 0.8
     sentence_pause_s: float = 0.2
+    # Whole-voice pitch shift (Piper has no pitch control: speech/tts.py resamples, duration kept).
+    pitch_shift_semitones: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ class TtsConfig:
     noise_scale: float = 0.667
     noise_w: float = 0.8
     sentence_pause_s: float = 0.2
+    pitch_shift_semitones: float = 0.0
     # Per creditor emotion: (emotion, VoiceStyle) pairs from tts.persona_voice (speech/tts.py).
     persona_voice: tuple[tuple[str, VoiceStyle], ...] = ()
 
@@ -205,7 +208,11 @@ class TtsConfig:
         for name, style in self.persona_voice:
             if name == label:
                 return style
-        return VoiceStyle(self.length_scale, self.noise_scale, self.noise_w, self.sentence_pause_s)
+        return VoiceStyle(self.length_scale, self.noise_scale, self.noise_w, self.sentence_pause_s,
+                          self.pitch_shift_semitones)
+
+
+MAX_PITCH_SHIFT_SEMITONES = 6.0  # beyond this the resampled voice sounds like another speaker
 
 
 def _persona_voices(raw: Any) -> tuple[tuple[str, VoiceStyle], ...]:
@@ -223,9 +230,11 @@ def _persona_voices(raw: Any) -> tuple[tuple[str, VoiceStyle], ...]:
         if name not in raw:
             continue
         style = _typed(VoiceStyle, _section(raw, name), f"tts.persona_voice.{name}")
-        if style.length_scale <= 0 or style.noise_scale < 0 or style.noise_w < 0 or style.sentence_pause_s < 0:
-            raise ConfigError(f"tts.persona_voice.{name}: length_scale must be > 0 and the noises and "
-                              f"sentence_pause_s >= 0, got {style}")
+        if (style.length_scale <= 0 or style.noise_scale < 0 or style.noise_w < 0 or style.sentence_pause_s < 0
+                or abs(style.pitch_shift_semitones) > MAX_PITCH_SHIFT_SEMITONES):
+            raise ConfigError(f"tts.persona_voice.{name}: length_scale must be > 0, the noises and "
+                              f"sentence_pause_s >= 0 and |pitch_shift_semitones| <= {MAX_PITCH_SHIFT_SEMITONES}, "
+                              f"got {style}")
         voices.append((name, style))
     return tuple(voices)
 
@@ -611,8 +620,10 @@ def config_from_nested(params: Mapping[str, Any]) -> NegotiatorConfig:
         TtsConfig, _section(params, "tts"), "tts",
         {"voice_path": _optional_path, "voice_config_path": _optional_path, "persona_voice": _persona_voices},
     )
-    if tts.length_scale <= 0 or tts.noise_scale < 0 or tts.noise_w < 0 or tts.sentence_pause_s < 0:
-        raise ConfigError("tts: length_scale must be > 0, noise_scale, noise_w and sentence_pause_s >= 0")
+    if (tts.length_scale <= 0 or tts.noise_scale < 0 or tts.noise_w < 0 or tts.sentence_pause_s < 0
+            or abs(tts.pitch_shift_semitones) > MAX_PITCH_SHIFT_SEMITONES):
+        raise ConfigError("tts: length_scale must be > 0, noise_scale, noise_w and sentence_pause_s >= 0, "
+                          f"|pitch_shift_semitones| <= {MAX_PITCH_SHIFT_SEMITONES}")
     audio = _typed(AudioConfig, _section(params, "audio"), "audio")
     session = _typed(
         SessionConfig, _section(params, "session"), "session",

@@ -133,12 +133,15 @@ class SpeechSynthesizer:
         if not cleaned:
             return
         style = self.style_for(emotion)
-        synthesis = SynthesisConfig(length_scale=float(style.length_scale), noise_scale=float(style.noise_scale),
-                                    noise_w_scale=float(style.noise_w))
+        # A pitch shift by resampling also changes the tempo by the same factor: Piper speaks that
+        # much slower first, so the duration stays what length_scale asks for.
+        factor = 2.0 ** (float(style.pitch_shift_semitones) / 12.0)
+        synthesis = SynthesisConfig(length_scale=float(style.length_scale) * factor,
+                                    noise_scale=float(style.noise_scale), noise_w_scale=float(style.noise_w))
         pause = np.zeros(int(round(style.sentence_pause_s * self.sample_rate_hz)), dtype=np.float32)
         try:
             for chunk in self._voice.synthesize(cleaned, syn_config=synthesis):
-                audio = np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1)
+                audio = shift_pitch(np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1), factor)
                 if audio.size:
                     yield np.concatenate([audio, pause]) if pause.size else audio
         except Exception as error:  # Piper/espeak on text it cannot phonemise: say nothing, log why
@@ -151,6 +154,14 @@ class SpeechSynthesizer:
         if not parts:
             return np.zeros(0, dtype=np.float32)
         return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def shift_pitch(audio: np.ndarray, factor: float) -> np.ndarray:
+    """Raise the pitch by `factor` (>1 higher) by resampling; the audio gets shorter by the same factor."""
+    if audio.size < 2 or abs(factor - 1.0) < 1e-6:
+        return audio
+    positions = np.arange(0.0, audio.size - 1, factor)
+    return np.interp(positions, np.arange(audio.size), audio).astype(np.float32)
 
 
 def measure_voice(synthesizer: SpeechSynthesizer, texts: list[str], emotion: str = "") -> dict[str, float]:

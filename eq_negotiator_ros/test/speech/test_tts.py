@@ -9,7 +9,13 @@ import pytest
 
 from eq_negotiator_ros.config import ConfigError, TtsConfig, VoiceStyle, load_config
 from eq_negotiator_ros.llm.model import ModelNotFoundError
-from eq_negotiator_ros.speech.tts import SpeechSynthesizer, clean_text_for_speech, measure_voice, resolve_voice_paths
+from eq_negotiator_ros.speech.tts import (
+    SpeechSynthesizer,
+    clean_text_for_speech,
+    measure_voice,
+    resolve_voice_paths,
+    shift_pitch,
+)
 
 
 @pytest.mark.models
@@ -90,6 +96,19 @@ def test_persona_voices_differ_in_rate_and_pitch_variation(synthesizer) -> None:
     joy = measure_voice(persona, texts, "joy")
     assert sad["speaking_rate_wps"] < 0.9 * joy["speaking_rate_wps"]
     assert sad["pitch_variability_semitones"] != joy["pitch_variability_semitones"]
+    assert sad["pitch_hz"] < joy["pitch_hz"]  # sadness speaks lower (pitch_shift_semitones)
     # the pause after each sentence is part of the voice
     one = persona.synthesize("Thank you.", "sadness").size
     assert one >= 0.35 * persona.sample_rate_hz
+
+
+def test_shift_pitch_raises_the_frequency_and_shortens_by_the_same_factor() -> None:
+    rate = 16000
+    tone = np.sin(2 * np.pi * 200 * np.arange(rate) / rate).astype(np.float32)
+    factor = 2 ** (2 / 12)
+    shifted = shift_pitch(tone, factor)
+    assert abs(shifted.size - rate / factor) <= 2
+    spectrum = np.abs(np.fft.rfft(shifted * np.hanning(shifted.size)))
+    peak_hz = np.argmax(spectrum) * rate / shifted.size
+    assert abs(peak_hz - 200 * factor) < 3
+    assert shift_pitch(tone, 1.0) is tone
