@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 OUT=${1:-runs/worlds}
 EQ=.venv/bin/eq-negotiator
 DATA=eq_negotiator_ros/test/data
-SUB=eq,eq-paper,released,vanilla,fixed-joy,fixed-sadness,fixed-anger,fixed-fear,fixed-surprise,fixed-disgust
+SUB=eq,eq-context,released,vanilla,fixed-joy,fixed-sadness,fixed-anger,fixed-fear,fixed-surprise,fixed-disgust
 mkdir -p "$OUT"
 run() {
   local name=$1; shift

@@ -18,11 +18,47 @@ WORLDS = ("shipped", "alt_a", "alt_b")
 TITLES = {"shipped": "shipped personas", "alt_a": "alternative world A", "alt_b": "alternative world B"}
 
 
-def load(root: Path, name: str) -> dict | None:
-    path = root / f"{name}.json"
+def _read(path: Path) -> dict | None:
     if not path.is_file() or path.stat().st_size == 0:
         return None
     return json.loads(path.read_text())
+
+
+def load(root: Path, name: str) -> dict | None:
+    """A run's document; when eq_<name>.json exists (the eq policy run again alone, with the same
+    seed: every other policy's negotiations are the same), its eq rows replace the run's. The
+    summary and the targets are recomputed from the per-persona rows."""
+    from eq_negotiator_ros.sim.metrics import GroupMetrics
+    from eq_negotiator_ros.sim.report import policy_summary, target_figures
+
+    document = _read(root / f"{name}.json")
+    if document is None:
+        return None
+    rows = [dict(r, policy=RENAMED.get(r["policy"], r["policy"])) if _old_names(document) else r
+            for r in document["results"]]
+    again = _read(root / f"eq_{name}.json")
+    if again is not None:
+        again_rows = [dict(r, policy=RENAMED.get(r["policy"], r["policy"])) if _old_names(again) else r
+                      for r in again["results"]]
+        replaced = {r["policy"] for r in again_rows}
+        rows = again_rows + [r for r in rows if r["policy"] not in replaced]
+    order = {p: i for i, p in enumerate(ORDER)}
+    rows.sort(key=lambda r: order.get(r["policy"], len(order)))
+    fields = GroupMetrics.__dataclass_fields__
+    metrics = [GroupMetrics(**{k: v for k, v in r.items() if k in fields}) for r in rows]
+    return dict(document, results=rows, summary=policy_summary(metrics), targets=target_figures(metrics),
+                targets_eq_context=target_figures(metrics, "eq-context"))
+
+
+# Runs made before the contextual bandit was renamed eq-context (and the paper's policy, then
+# called eq-paper, became eq again) are read with today's names.
+RENAMED = {"eq": "eq-context", "eq-paper": "eq"}
+ORDER = ("eq", "eq-context", "eq-paper", "vanilla")
+
+
+def _old_names(document: dict) -> bool:
+    return any(r["policy"] == "eq-paper" for r in document["results"]) or (
+        document.get("config", {}).get("policies") == ["eq"] and "targets_eq_context" not in document)
 
 
 def pct(x: float | None) -> str:
@@ -47,22 +83,22 @@ def policy_table(root: Path, prefix: str, suffix: str) -> str:
             row = next((r for r in d["summary"] if r["policy"] == policy), None)
             cells.append("-" if row is None else
                          f"{pct(row['success_rate'])} / {num(row['debt_multiple'])} / {num(row['utility'], 3)}")
-        name = f"**{policy}**" if policy == "eq" else policy
+        name = f"**{policy}**" if policy in ("eq", "eq-context") else policy
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def targets_table(root: Path) -> str:
-    lines = ["| run | eq success | best single fixed (+1 pt) | best fixed per persona (-2 pts) | "
-             "eq debt multiple / vanilla (+0.05) | eq utility / best other | throughput (per min) |",
+    lines = ["| run | policy: success | best single fixed (+1 pt) | best fixed per persona (-2 pts) | "
+             "debt multiple / vanilla (+0.05) | utility / best other | throughput (per min) |",
              "|---|---|---|---|---|---|---|"]
     for prefix in ("cells", "pop"):
         for suffix in ("", "_fixed", "_recip"):
-            for w in WORLDS:
+            for w, reference in ((w, r) for w in WORLDS for r in ("eq", "eq-context")):
                 d = load(root, f"{prefix}_{w}{suffix}")
-                if not d or not d.get("targets"):
+                t = d and d.get("targets" if reference == "eq" else "targets_eq_context")
+                if not t:
                     continue
-                t = d["targets"]
                 ok = lambda c: "met" if c else "not met"  # noqa: E731
                 single = t["reference_success"] >= t["best_single_fixed_success"] + 0.01
                 per = t["reference_success"] >= t["best_fixed_per_persona_success"] - 0.02
@@ -72,7 +108,7 @@ def targets_table(root: Path) -> str:
                 label = f"{'population 1,800' if prefix == 'pop' else '100 x persona'}, {TITLES[w]}" + {
                     "": "", "_fixed": ", fixed concession", "_recip": ", reciprocity 0.3"}[suffix]
                 lines.append(
-                    f"| {label} | {pct(t['reference_success'])} | {t['best_single_fixed']} "
+                    f"| {label} | {reference}: {pct(t['reference_success'])} | {t['best_single_fixed']} "
                     f"{pct(t['best_single_fixed_success'])}: {ok(single)} | {pct(t['best_fixed_per_persona_success'])}: "
                     f"{ok(per)} | {num(t['reference_debt_multiple'])} / {num(t['vanilla_debt_multiple'])}: {ok(dm)} | "
                     f"{num(t['reference_utility'], 3)} / {t['best_other_utility_policy']} "

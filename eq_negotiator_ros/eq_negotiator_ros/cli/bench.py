@@ -222,6 +222,7 @@ def run(args: argparse.Namespace) -> int:
         "overall": [m.to_dict() for m in overall],
         "summary": policy_summary(metrics),
         "targets": targets,
+        "targets_eq_context": target_figures(metrics, "eq-context"),
         "negotiations_per_minute": round(outcome.negotiations_per_minute, 1),
         "negotiations": len(outcome.results),
         "wall_s": round(outcome.wall_s, 2),

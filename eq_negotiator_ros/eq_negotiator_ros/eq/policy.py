@@ -1,7 +1,10 @@
 """The creditor's emotion policy and the baselines it is compared with.
 
-"eq" (ContextualEQPolicy) learns which creditor emotion earns the most creditor utility in which
-situation, online, on the debtors it meets (eq/bandit.py: linear Thompson sampling):
+"eq" (EQPolicy), the product's policy, is the paper's rule with online learning (below).
+"eq-context" (ContextualEQPolicy) learns which creditor emotion earns the most creditor utility
+in which situation, online, on the debtors it meets (eq/bandit.py: linear Thompson sampling). It
+is benchmarked beside eq and is not the product's policy: on the benchmark it did not win (README,
+"Agent-to-agent benchmark"), so it has to be chosen (`policy: eq-context`).
 
 * context (context_features): what the tracker and the detector observe in this negotiation so
   far: the mean detected debtor emotion distribution, the rates of the tactics heard (threats,
@@ -9,8 +12,8 @@ situation, online, on the debtors it meets (eq/bandit.py: linear Thompson sampli
   (the HMM filter of eq/tracker.py) and how much of the offer gap the debtor has closed per reply;
 * objective: the creditor utility of eq/utility.py (success x target / agreed days, failure 0),
   the number the benchmark reports, so the policy cannot buy agreements with days;
-* two committed decisions per negotiation (ContextualEQPolicy): the opening emotion, kept for the
-  first eq.policy.context_replies replies, and at that reply the emotion for the rest of the
+* two committed decisions per negotiation: the opening emotion, kept for the first
+  eq.policy.context_replies replies, and at that reply the emotion for the rest of the
   negotiation, chosen on the context heard so far and kept (the debtor's response to an emotion
   builds up over turns, so what an emotion achieves shows only when it is kept);
 * learning: after every debtor reply the context moves (the context decision reads it); after
@@ -23,14 +26,13 @@ situation, online, on the debtors it meets (eq/bandit.py: linear Thompson sampli
   (eq.policy.literature_prior_utility), worth eq.policy.prior_negotiations negotiations per
   emotion; observations outweigh it after a few negotiations.
 
-Where the paper's parts stand: the HMM filter earns its place as context (its belief is one of
-the features, and it drives the concession schedule); the win-stay-lose-shift rule and the k-of-n
-switch to the HMM branch do not decide in eq any more: with the published payoff table WSLS never
-leaves neutral (the neutral column is never below lose_threshold), and the HMM branch's expected
-payoff reads the paper's table, not what works on the debtors met. They are kept, learning as
-before, as "eq-paper" (EQPolicy) so the benchmark shows the difference.
+Where the paper's parts stand in eq-context: the HMM filter is context (its belief is a feature,
+and it drives the concession schedule); the win-stay-lose-shift rule and the k-of-n switch do not
+decide there: with the published payoff table WSLS never leaves neutral (the neutral column is
+never below lose_threshold), and the HMM branch's expected payoff reads the paper's table, not
+what works on the debtors met.
 
-EQPolicy ("eq-paper", "wsls", "hmm") is the paper's rule:
+EQPolicy ("eq", "wsls", "hmm") is the paper's rule:
 
 * Win-stay-lose-shift (WSLS) on the creditor payoff table pi(debtor emotion, creditor emotion):
   after the debtor's reply, the payoff of the emotion the creditor just showed is
@@ -88,7 +90,7 @@ _NEUTRAL = EMOTIONS.index("neutral")
 
 FIXED_PREFIX = "fixed-"
 POLICY_NAMES: tuple[str, ...] = (
-    ("eq", "eq-paper", "vanilla") + tuple(FIXED_PREFIX + e for e in EMOTIONS)
+    ("eq", "eq-context", "vanilla") + tuple(FIXED_PREFIX + e for e in EMOTIONS)
     + ("random", "wsls", "hmm", "released", "released-float")
 )
 
@@ -876,7 +878,7 @@ def literature_offsets(creditor_payoff: np.ndarray, spread: float) -> np.ndarray
 
 
 class ContextualEQPolicy:
-    """The product's policy ("eq"); see the module docstring. Learns in finish() when
+    """"eq-context": the contextual bandit; see the module docstring. Learns in finish() when
     eq.learning.enabled; `learned` carries both bandits (policy_state) and the tracker's matrices.
 
     Two committed decisions per negotiation, each with its own bandit and each credited with the
@@ -895,7 +897,7 @@ class ContextualEQPolicy:
         self,
         eq_config: EQConfig,
         *,
-        name: str = "eq",
+        name: str = "eq-context",
         learn: bool | None = None,
         learned: LearnedModel | None = None,
         seed: int | None = None,
@@ -1173,9 +1175,9 @@ def make_policy(
     """A CreditorPolicy by name (POLICY_NAMES). `learned` (eq only) starts from saved learning."""
     key = (name or "").strip().lower()
     if key == "eq":
-        return ContextualEQPolicy(eq_config, name="eq", learned=learned, seed=seed)
-    if key == "eq-paper":
-        return EQPolicy(eq_config, name="eq-paper", hmm_mode="auto", learned=learned, seed=seed)
+        return EQPolicy(eq_config, name="eq", hmm_mode="auto", learned=learned, seed=seed)
+    if key == "eq-context":
+        return ContextualEQPolicy(eq_config, name="eq-context", learned=learned, seed=seed)
     if key == "wsls":
         return EQPolicy(eq_config, name="wsls", hmm_mode="never", learn=False)
     if key == "hmm":

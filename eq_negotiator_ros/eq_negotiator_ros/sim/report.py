@@ -115,9 +115,10 @@ def markdown_report(
     summary = policy_summary_table(metrics)
     if summary:
         parts += ["\n## Per policy, mean over personas\n", summary]
-    targets = target_check(metrics)
-    if targets:
-        parts += ["\n## Targets\n", targets]
+    for reference in ("eq", "eq-context"):
+        targets = target_check(metrics, reference)
+        if targets:
+            parts += [f"\n## Targets ({reference})\n", targets]
     comparison = comparison_table(metrics)
     if comparison:
         parts += ["\n## EQ policy against the others\n", comparison]

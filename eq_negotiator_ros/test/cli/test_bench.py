@@ -90,7 +90,7 @@ def test_population_mode_writes_per_persona_and_overall_tables_and_learning_curv
     for name in ("learning_curve.png", "learning_curve_utility.png", "report.md"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0
     report = (out / "report.md").read_text()
-    assert "## Overall" in report and "## Targets" in report and "utility" in report
+    assert "## Overall" in report and "## Targets (eq)" in report and "utility" in report
 
 
 def test_fixed_concession_and_reciprocity_are_recorded_and_change_the_run(tmp_path, capsys):

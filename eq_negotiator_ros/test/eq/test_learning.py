@@ -52,7 +52,7 @@ def negotiate(policy, replies, success):
 
 
 def test_success_raises_the_payoff_of_the_cells_used_once(eq_config):
-    policy = make_policy("eq-paper", eq_config)
+    policy = make_policy("eq", eq_config)
     # Neutral opening, every reply stays neutral (neutral column >= 2): cells (joy, neutral) x2
     # and (sadness, neutral) x1; each distinct cell moves once.
     negotiate(policy, ["joy", "joy", "sadness"], success=True)
@@ -65,7 +65,7 @@ def test_success_raises_the_payoff_of_the_cells_used_once(eq_config):
 
 
 def test_failure_lowers_the_payoff(eq_config):
-    policy = make_policy("eq-paper", eq_config)
+    policy = make_policy("eq", eq_config)
     negotiate(policy, ["anger"], success=False)
     assert policy.model.creditor_payoff[A, N] == pytest.approx(eq_config.model.creditor_payoff[A, N] - 0.025)
 
@@ -101,7 +101,7 @@ def test_state_meaning_check_rejects_swapped_states(eq_config):
 
 
 def test_history_is_limited_to_the_configured_episodes(eq_config):
-    policy = make_policy("eq-paper", with_learning(eq_config, history_episodes=3))
+    policy = make_policy("eq", with_learning(eq_config, history_episodes=3))
     for _ in range(5):
         negotiate(policy, ["joy", "anger"], success=True)
     assert policy.learned.episodes == 5
@@ -286,7 +286,7 @@ def test_offsets_are_zero_without_data_and_favour_the_emotion_that_moves_debtors
 
 def test_policy_learns_which_emotion_moves_the_debtor(eq_config):
     config = with_learning(eq_config, explore=False)
-    policy = make_policy("eq-paper", config, seed=3)
+    policy = make_policy("eq", config, seed=3)
     # First negotiation: the published table (neutral opening, neutral replies: WSLS stays).
     first = scripted_negotiation(policy, 30, [90, 88, 87, 86], agreed_at_end=False)
     assert first.creditor_emotion == "neutral"
@@ -315,7 +315,7 @@ def test_baselines_do_not_learn_from_turns(eq_config):
 
 def test_reward_statistics_persist_across_a_restart(eq_config, tmp_path):
     path = tmp_path / "learned.json"
-    policy = make_policy("eq-paper", eq_config, seed=1)
+    policy = make_policy("eq", eq_config, seed=1)
     scripted_negotiation(policy, 30, [90, 70, 50, 33], agreed_at_end=True)
     save_learned(path, policy.learned)
     restored, _ = load_learned_state(path, eq_config.model)
@@ -334,14 +334,14 @@ def test_reward_statistics_persist_across_a_restart(eq_config, tmp_path):
 
 
 def test_eq_state_dict_resumes_mid_negotiation_exactly(eq_config):
-    policy = make_policy("eq-paper", eq_config, seed=5)
+    policy = make_policy("eq", eq_config, seed=5)
     for _ in range(3):  # some learning so that start() draws offsets from the posterior
         scripted_negotiation(policy, 30, [90, 70, 60, 40], agreed_at_end=True)
     policy.start()
     policy.choose(reading("anger"), INITIAL)
     policy.observe_terms(80, 30, False)
     saved = json.loads(json.dumps(policy.state_dict()))
-    twin = make_policy("eq-paper", eq_config, learned=policy.learned, seed=99).load_state_dict(saved)
+    twin = make_policy("eq", eq_config, learned=policy.learned, seed=99).load_state_dict(saved)
     assert np.allclose(twin.decision_payoff, policy.decision_payoff)
     for emotion, days in (("sadness", 70), ("anger", 65), ("joy", 60)):
         a = policy.choose(reading(emotion), INITIAL)

@@ -50,7 +50,7 @@ def reading(emotion: str) -> EmotionReading:
 
 def test_policy_names():
     assert POLICY_NAMES == (
-        "eq", "eq-paper", "vanilla", "fixed-joy", "fixed-sadness", "fixed-anger", "fixed-fear",
+        "eq", "eq-context", "vanilla", "fixed-joy", "fixed-sadness", "fixed-anger", "fixed-fear",
         "fixed-surprise", "fixed-disgust", "fixed-neutral", "random", "wsls", "hmm", "released",
         "released-float",
     )
@@ -73,7 +73,7 @@ def test_every_policy_implements_the_protocol(eq_config, name):
 
 
 def test_unknown_policy_lists_the_valid_names(eq_config):
-    with pytest.raises(ValueError, match="eq, eq-paper, vanilla, fixed-joy.*released"):
+    with pytest.raises(ValueError, match="eq, eq-context, vanilla, fixed-joy.*released"):
         make_policy("greedy", eq_config)
 
 
@@ -123,7 +123,7 @@ def test_random_is_reproducible_from_the_seed(eq_config):
     ],
 )
 def test_wsls_after_a_neutral_opening(eq_config, debtor, expected, branch):
-    policy = make_policy("eq-paper", eq_config)
+    policy = make_policy("eq", eq_config)
     assert policy.start().creditor_emotion == "neutral"
     decision = policy.choose(reading(debtor), INITIAL)
     assert (decision.creditor_emotion, decision.branch) == (expected, branch)
@@ -143,7 +143,7 @@ def test_wsls_after_a_neutral_opening(eq_config, debtor, expected, branch):
     ],
 )
 def test_wsls_after_a_fear_opening(eq_config, debtor, expected, branch):
-    policy = make_policy("eq-paper", with_opening(eq_config, "fear"))
+    policy = make_policy("eq", with_opening(eq_config, "fear"))
     policy.start()
     decision = policy.choose(reading(debtor), INITIAL)
     assert (decision.creditor_emotion, decision.branch) == (expected, branch)
@@ -164,7 +164,7 @@ def test_wsls_after_a_fear_opening(eq_config, debtor, expected, branch):
     ],
 )
 def test_wsls_after_an_anger_opening(eq_config, debtor, expected, branch):
-    policy = make_policy("eq-paper", with_opening(eq_config, "anger"))
+    policy = make_policy("eq", with_opening(eq_config, "anger"))
     policy.start()
     decision = policy.choose(reading(debtor), INITIAL)
     assert (decision.creditor_emotion, decision.branch) == (expected, branch)
@@ -183,7 +183,7 @@ def test_wsls_uses_the_expected_payoff_of_a_soft_reading(eq_config):
     # 0.5 anger + 0.5 joy after a fear opening: pi = .5*0 + .5*1 = 0.5 < 2, shift. Expected row:
     #   joy .5*1+.5*4=2.5  sad .5*1+.5*3=2  ang .5*1+.5*2=1.5  fear .5*0+.5*1=.5
     #   sur .5*2+.5*3=2.5  dis .5*1+.5*2=1.5  neu .5*2+.5*3=2.5  -> joy, surprise, neutral: second surprise.
-    policy = make_policy("eq-paper", with_opening(eq_config, "fear"))
+    policy = make_policy("eq", with_opening(eq_config, "fear"))
     policy.start()
     probs = [0.0] * 7
     probs[EMOTIONS.index("anger")] = probs[EMOTIONS.index("joy")] = 0.5
@@ -197,7 +197,7 @@ def test_ranking_breaks_ties_in_emotion_order():
 
 
 def test_unreadable_reading_is_treated_as_low_confidence_neutral(eq_config):
-    policy = make_policy("eq-paper", eq_config)
+    policy = make_policy("eq", eq_config)
     policy.start()
     decision = policy.choose(EmotionReading((float("nan"),) * 7, "broken"), [float("nan")] * 4)
     assert decision.creditor_emotion in EMOTIONS
@@ -215,18 +215,18 @@ def branches(policy, emotions):
 
 
 def test_three_negative_of_five_stays_in_wsls(eq_config):
-    result = branches(make_policy("eq-paper", eq_config), ["anger", "joy", "sadness", "joy", "fear"])
+    result = branches(make_policy("eq", eq_config), ["anger", "joy", "sadness", "joy", "fear"])
     assert "hmm" not in result
 
 
 def test_four_negative_of_five_switches_to_hmm(eq_config):
-    result = branches(make_policy("eq-paper", eq_config), ["anger", "joy", "sadness", "fear", "disgust"])
+    result = branches(make_policy("eq", eq_config), ["anger", "joy", "sadness", "fear", "disgust"])
     assert result[:4] == ["wsls_stay"] * 4  # three negatives at the fourth turn
     assert result[4] == "hmm"
 
 
 def test_the_window_slides(eq_config):
-    result = branches(make_policy("eq-paper", eq_config), ["anger"] * 4 + ["joy", "joy"])
+    result = branches(make_policy("eq", eq_config), ["anger"] * 4 + ["joy", "joy"])
     assert result[3] == "hmm" and result[4] == "hmm"  # 4 of the last 5, then 4 of the last 5
     assert result[5] != "hmm"  # last 5: anger anger anger joy joy
 
@@ -296,7 +296,7 @@ def test_default_eq_after_persistent_anger_picks_neutral_not_joy(eq_config):
     # The full loop with the default (tilted) dynamics: four angry replies to a neutral creditor
     # move the belief to about .06 .66 .12 .17; the HMM branch then prefers neutral (2.833) to
     # joy (2.812). The released code answers joy here.
-    policy = make_policy("eq-paper", eq_config)
+    policy = make_policy("eq", eq_config)
     tracker = HiddenStateTracker(policy.model, eq_config.tracker)
     creditor = policy.start().creditor_emotion
     for _ in range(4):
@@ -324,7 +324,7 @@ def test_default_hmm_choice_depends_on_the_belief(eq_config):
 
 
 def test_decision_explains_itself(eq_config):
-    policy = make_policy("eq-paper", with_opening(eq_config, "fear"))
+    policy = make_policy("eq", with_opening(eq_config, "fear"))
     policy.start()
     decision = policy.choose(reading("anger"), INITIAL)
     assert "shift" in decision.explanation and "anger" in decision.explanation
@@ -417,9 +417,9 @@ def test_baselines_do_not_learn(eq_config):
         assert np.array_equal(policy.model.creditor_payoff, eq_config.model.creditor_payoff)
         assert policy.learned.episodes == 0
         assert policy.learns is False
-    assert make_policy("eq-paper", eq_config).learns is True
     assert make_policy("eq", eq_config).learns is True
-    assert not any(make_policy(n, eq_config).learns for n in POLICY_NAMES if n not in ("eq", "eq-paper"))
+    assert make_policy("eq-context", eq_config).learns is True
+    assert not any(make_policy(n, eq_config).learns for n in POLICY_NAMES if n not in ("eq", "eq-context"))
 
 
 @pytest.mark.parametrize("name", POLICY_NAMES)
@@ -436,15 +436,15 @@ def test_to_dict_load_dict_resumes_a_negotiation_exactly(eq_config, name):
         assert a == b
 
 
-def test_session_reports_each_replys_terms_to_the_eq_paper_policy():
-    """The session's optional observe_terms hook feeds the eq-paper policy's per-turn learning."""
+def test_session_reports_each_replys_terms_to_the_eq_policy():
+    """The session's optional observe_terms hook feeds the eq policy's per-turn learning."""
     import datetime
 
     from eq_negotiator_ros.eq.records import Scenario
     from eq_negotiator_ros.eq.session import NegotiationSession
 
     config = load_config()
-    policy = make_policy("eq-paper", config.eq, seed=1)
+    policy = make_policy("eq", config.eq, seed=1)
     tracker = HiddenStateTracker.from_config(config.eq, policy.model)
     scenario = Scenario(scenario_id="s1", creditor_target_days=20, debtor_target_days=150, outstanding_balance=5000.0)
     session = NegotiationSession(scenario, config, policy, tracker, "sid", today=datetime.date(2025, 1, 1))
@@ -587,7 +587,7 @@ def test_released_shift_among_ties_is_numpys_default_sort(eq_config):
 
 
 # ---------------------------------------------------------------------------------------------
-# eq: the contextual bandit learns what works per situation
+# eq-context: the contextual bandit learns what works per situation
 # ---------------------------------------------------------------------------------------------
 
 THREAT = "I'll see you in court, my lawyer is ready."
@@ -610,7 +610,7 @@ def play(policy, utterance, right_emotion, replies=3):
 
 
 def test_eq_learns_which_emotion_works_in_which_situation(eq_config):
-    policy = make_policy("eq", eq_config, seed=4)
+    policy = make_policy("eq-context", eq_config, seed=4)
     for episode in range(300):
         if episode % 2:
             play(policy, THREAT, "anger")
@@ -624,9 +624,9 @@ def test_eq_learns_which_emotion_works_in_which_situation(eq_config):
 def test_the_literature_prior_gives_way_to_what_is_observed(eq_config):
     # The paper's table ranks fear last; in this world fear is the only emotion that works.
     greedy = dataclasses.replace(eq_config, learning=dataclasses.replace(eq_config.learning, explore=False))
-    values = make_policy("eq", greedy).start().expected_payoffs
+    values = make_policy("eq-context", greedy).start().expected_payoffs
     assert values[EMOTIONS.index("fear")] == min(values) and values[EMOTIONS.index("neutral")] == max(values)
-    policy = make_policy("eq", eq_config, seed=5)
+    policy = make_policy("eq-context", eq_config, seed=5)
     for _ in range(120):
         play(policy, "Fine.", "fear")
     policy._exploration = 0.0
@@ -636,7 +636,7 @@ def test_the_literature_prior_gives_way_to_what_is_observed(eq_config):
 def test_eq_utility_uses_exact_terms_when_given_and_estimates_them_otherwise(eq_config):
     from eq_negotiator_ros.eq.policy import ContextualEQPolicy
 
-    policy = make_policy("eq", eq_config, seed=1)
+    policy = make_policy("eq-context", eq_config, seed=1)
     assert isinstance(policy, ContextualEQPolicy)
     policy.start()
     policy.choose(reading("neutral"), INITIAL)
@@ -654,7 +654,7 @@ def test_eq_utility_uses_exact_terms_when_given_and_estimates_them_otherwise(eq_
 
 
 def test_eq_credits_the_opening_and_the_context_decision_once_each(eq_config):
-    policy = make_policy("eq", eq_config, seed=1)
+    policy = make_policy("eq-context", eq_config, seed=1)
     opening = policy.start().creditor_emotion
     shown = [policy.choose(reading("anger"), INITIAL) for _ in range(4)]
     # The opening is kept until context_replies (2) replies were heard, then one context decision
@@ -677,12 +677,12 @@ def test_eq_credits_the_opening_and_the_context_decision_once_each(eq_config):
 def test_eq_learned_state_survives_a_restart(tmp_path, eq_config):
     from eq_negotiator_ros.eq.learning import load_learned_state, save_learned
 
-    policy = make_policy("eq", eq_config, seed=2)
+    policy = make_policy("eq-context", eq_config, seed=2)
     for _ in range(5):
         play(policy, THREAT, "anger")
     path = save_learned(tmp_path / "learned.json", policy.learned)
     learned, note = load_learned_state(path, eq_config.model)
-    restarted = make_policy("eq", eq_config, learned=learned)
+    restarted = make_policy("eq-context", eq_config, learned=learned)
     assert restarted.learned.episodes == 5
     assert np.allclose(restarted.bandit.to_dict()["xx"], policy.bandit.to_dict()["xx"])
     assert restarted.bandit.mean_utility == pytest.approx(policy.bandit.mean_utility)
@@ -694,7 +694,7 @@ def test_eq_ignores_a_damaged_policy_state_and_says_so(eq_config):
     from eq_negotiator_ros.eq.learning import LearnedModel
 
     learned = dataclasses.replace(LearnedModel.from_priors(eq_config.model), policy_state={"format": "other"})
-    policy = make_policy("eq", eq_config, learned=learned)
+    policy = make_policy("eq-context", eq_config, learned=learned)
     assert "ignored" in policy.load_note
     assert policy.bandit.counts.sum() == 0
     assert policy.start().creditor_emotion in EMOTIONS
@@ -703,6 +703,6 @@ def test_eq_ignores_a_damaged_policy_state_and_says_so(eq_config):
 def test_eq_without_exploration_is_deterministic(eq_config):
     settings = dataclasses.replace(eq_config.learning, explore=False)
     config = dataclasses.replace(eq_config, learning=settings)
-    a, b = make_policy("eq", config, seed=1), make_policy("eq", config, seed=2)
+    a, b = make_policy("eq-context", config, seed=1), make_policy("eq-context", config, seed=2)
     for _ in range(10):
         assert play(a, THREAT, "anger") == play(b, THREAT, "anger")

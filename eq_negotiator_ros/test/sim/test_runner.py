@@ -170,7 +170,7 @@ def test_population_stream_learns_across_personas(detector):
 
     policy_module.make_policy = keep
     try:
-        run_stream(population_plan(policies=("eq",)), "eq")
+        run_stream(population_plan(policies=("eq-context",)), "eq-context")
     finally:
         policy_module.make_policy = original
     assert len(made) == 1  # one policy for the whole stream
@@ -190,8 +190,8 @@ def test_bad_population_plans_are_refused_with_a_reason():
         run_population(population_plan(reciprocity=2.0))
 
 
-def test_eq_learns_the_exact_utility_from_the_simulator(detector):
-    policy = make_policy("eq", CONFIG.eq, seed=0)
+def test_eq_context_learns_the_exact_utility_from_the_simulator(detector):
+    policy = make_policy("eq-context", CONFIG.eq, seed=0)
     debtor = DebtorSimulator(PERSONAS["vanilla"], CONFIG.eq.model)
     utilities = []
     for episode in range(4):
