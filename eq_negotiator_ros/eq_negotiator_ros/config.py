@@ -62,7 +62,7 @@ class PolicyConfig:
     lose_threshold: float = 2.0
     negative_window: int = 5
     negative_min: int = 4
-    # The eq policy's contextual bandit (eq/policy.py, eq/bandit.py; see eq.policy in negotiator.yaml).
+    # The eq-context policy's contextual bandit (eq/policy.py, eq/bandit.py; see negotiator.yaml).
     prior_negotiations: float = 2.0
     literature_prior_utility: float = 0.1
     exploration_scale: float = 1.0
