@@ -232,6 +232,9 @@ def main() -> int:
     parser.add_argument("--adapter", default="", help="GGUF LoRA adapter (default: the one the package ships)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N examples (a multiple of 8)")
     parser.add_argument("--out", default="", help="write every reply and the summary to this JSON file")
+    parser.add_argument("--timeout-s", type=float, default=0,
+                        help="llm.timeout_s for this run (0 = the config's); on a machine shared with other work a "
+                             "longer one measures the words rather than the waiting")
     parser.add_argument("--voices", action="store_true",
                         help="measure the persona voices instead (tts.persona_voice): speaking rate and pitch")
     args = parser.parse_args()
@@ -243,6 +246,8 @@ def main() -> int:
     if args.limit:
         examples = examples[: args.limit]
     config = load_config()
+    if args.timeout_s:
+        config = dataclasses.replace(config, llm=dataclasses.replace(config.llm, timeout_s=args.timeout_s))
     classifier, accuracy, tested = persona_classifier()
     print(f"persona classifier (trained on persona_lines.py): {100 * accuracy:.1f}% on its own "
           f"held-out part ({tested} lines)", flush=True)

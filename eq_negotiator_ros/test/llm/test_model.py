@@ -93,3 +93,36 @@ def test_real_gemma_loads_as_a_base_model(gemma) -> None:
     # The shipped Gemma 3 270M is the base model: no chat template, so prompts must be transcripts.
     assert not model_has_chat_template(gemma)
     assert describe_model(gemma)["context_tokens"] == LlmConfig().context_tokens
+
+
+def test_lora_path_resolution(tmp_path: Path) -> None:
+    from eq_negotiator_ros.llm.model import PERSONA_ADAPTER, resolve_lora_path
+
+    assert resolve_lora_path(LlmConfig(lora_path="off")) == (None, "no adapter (llm.lora_path is off)")
+    # the shipped adapter belongs to the default model only
+    other = tmp_path / "other.gguf"
+    other.write_bytes(b"GGUF" + b"\0" * 16)
+    path, note = resolve_lora_path(LlmConfig(model_path=other))
+    assert path is None and "llm.model_path is set" in note
+    path, note = resolve_lora_path(LlmConfig())
+    if PERSONA_ADAPTER.is_file():
+        assert path == PERSONA_ADAPTER and "persona adapter" in note
+    else:
+        assert path is None and "not found" in note and "train_persona_adapter" in note
+    # an adapter someone asked for must exist and be GGUF
+    with pytest.raises(ModelNotFoundError, match="llm.lora_path"):
+        resolve_lora_path(LlmConfig(lora_path=str(tmp_path / "missing.gguf")))
+    adapter = tmp_path / "mine.gguf"
+    adapter.write_bytes(b"GGUF" + b"\0" * 16)
+    assert resolve_lora_path(LlmConfig(lora_path=str(adapter)))[0] == adapter
+
+
+@pytest.mark.models
+def test_the_shipped_persona_adapter_loads() -> None:
+    from eq_negotiator_ros.llm.model import PERSONA_ADAPTER, load_llama
+
+    if not PERSONA_ADAPTER.is_file():
+        pytest.skip("no persona adapter in this checkout")
+    llama = load_llama(LlmConfig())
+    assert llama.lora_path == str(PERSONA_ADAPTER)
+    assert load_llama(LlmConfig(), lora=False).lora_path is None
