@@ -9,7 +9,8 @@ counts them (scripts/bench_replies.py).
 
 Word matching is by a light stem (plural and -ed/-ing endings), so "hours" matches "hour" and
 "laid off" matches "lay off" only where both forms are listed. The lexicon is general (kinds of
-fact a debtor states), not taken from the reply corpus.
+fact a debtor states), not taken from the reply corpus; words that are mostly something else in
+speech stay out ("check" the verb, "may" the modal).
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ hospital surgery operation illness sick injury injured cancer doctor nurse flu i
 pregnant pregnancy funeral died death dead passed disabled disability depression therapy medication
 job fired laid redundant unemployed shift shifts hours wages salary paycheck bonus contract business shop cafe
 restaurant company employer factory warehouse hotel garage bakery farm crops office army deployed deployment
-car van motorbike truck boat house flat apartment rent mortgage loan bank cheque check refund tax taxes benefit
+car van motorbike truck boat house flat apartment rent mortgage loan bank cheque refund tax taxes benefit
 benefits pension savings inheritance lottery casino insurance visa papers divorce marriage flood fire storm
 scam scammed stolen theft identity dog cat horse pet vet school college university fees tuition
 lawyer attorney court police judge ombudsman regulator complaint journalist councillor newspaper
 monday tuesday wednesday thursday friday saturday sunday weekend tomorrow yesterday tonight
-january february march april may june july august september october november december christmas holiday
+january february march april june july august september october november december christmas holiday
 """.split())
 
 # Words an acknowledgment may use without the debtor having said them: how people acknowledge.
