@@ -51,7 +51,7 @@ class ConcessionSchedule:
         """Belief-weighted state_concession_factor; 1.0 when the belief is missing or unusable, and
         always 1.0 with offer.fixed_concession (the schedule then ignores what the creditor's own
         emotion did to the belief)."""
-        if getattr(self.config, "fixed_concession", False):
+        if self.config.fixed_concession:
             return 1.0
         factors = self.config.state_concession_factor
         try:

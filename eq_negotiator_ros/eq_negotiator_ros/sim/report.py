@@ -261,7 +261,7 @@ def write_learning_curve(
     figure, axes = plt.subplots(figsize=(10.0, 5.5))
     colours = plt.get_cmap("tab20")
     for index, (policy, values) in enumerate(streams.items()):
-        width = 2.4 if policy == "eq" else 1.1
+        width = 2.4 if policy in ("eq", "eq-context") else 1.1
         axes.plot(np.arange(1, len(values) + 1), moving_average(values, window), label=policy,
                   color=colours(index % 20), linewidth=width)
     axes.set_xlabel("negotiation index (personas drawn from the population, hidden from the creditor)")
