@@ -620,7 +620,7 @@ def make_detector(config: "NegotiatorConfig", llama: Any = None) -> Any:
         if llama is None:
             from ..llm.model import load_llama
 
-            llama = load_llama(config.llm, logits_all=False)
+            llama = load_llama(config.llm, logits_all=False, lora=False)  # labels scored by the base model
         return LlmEmotionDetector(llama, use_prosody=detector.use_prosody, prosody_gain=gain)
     if detector.use_encoder:
         encoder, problem = load_encoder(config)
