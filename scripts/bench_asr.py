@@ -10,7 +10,7 @@ import random
 import time
 
 from eq_negotiator_ros.config import TtsConfig, load_config
-from eq_negotiator_ros.demo_session import DEBTOR_LENGTH_SCALE
+from eq_negotiator_ros.demo.session import DEBTOR_LENGTH_SCALE
 from eq_negotiator_ros.eq.records import Offer
 from eq_negotiator_ros.sim.debtor import DebtorSimulator, load_personas
 from eq_negotiator_ros.sim.scenarios import load_scenarios

@@ -118,10 +118,12 @@ DESCRIPTIONS: dict[str, str] = {
     "tts.noise_scale": "generator noise (pitch and energy variation) of the voice without a persona",
     "tts.noise_w": "phoneme-width noise (rhythm variation) of the voice without a persona",
     "tts.sentence_pause_s": "silence after each sentence, in s, without a persona",
+    "tts.pitch_shift_semitones": "pitch shift of the voice without a persona, in semitones (0: none)",
     "tts.persona_voice.*.length_scale": "phoneme length (> 1 slower) when the creditor shows this emotion",
     "tts.persona_voice.*.noise_scale": "generator noise when the creditor shows this emotion",
     "tts.persona_voice.*.noise_w": "phoneme-width noise when the creditor shows this emotion",
     "tts.persona_voice.*.sentence_pause_s": "silence after each sentence, in s, when the creditor shows this emotion",
+    "tts.persona_voice.*.pitch_shift_semitones": "pitch shift in semitones when the creditor shows this emotion",
     # audio
     "audio.sample_rate_hz": "sample rate the ASR works at; other rates are resampled",
     "audio.chunk_ms": "length of one published audio chunk, in ms",

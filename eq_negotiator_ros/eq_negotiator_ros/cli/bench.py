@@ -117,29 +117,62 @@ def parse_population(value: str, persona_names: Sequence[str]) -> tuple[list[str
     return names, tuple(weights)
 
 
-def run(args: argparse.Namespace) -> int:
-    from . import load_cli_config
-    from ..config import ConfigError
-    from ..eq.policy import POLICY_NAMES
-    from ..sim.debtor import PersonaError, load_personas
-    from ..sim.metrics import EpisodeResult, episode_utility, summarize
-    from ..sim.report import (
-        markdown_report, markdown_table, policy_summary, target_figures, write_charts, write_learning_curve,
-    )
-    from ..sim.runner import BenchError, BenchPlan, run_benchmark, run_population
-    from ..sim.scenarios import ScenarioError, load_scenarios
+class _Failure(Exception):
+    """The run stops: the message for stderr, and the exit code (2 bad input, 1 the run failed)."""
 
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..sim.runner import run_benchmark, run_population
+
+    try:
+        plan, persona_names, out_dir = _plan(args)
+        population = args.population is not None
+        outcome = _negotiate(plan, run_population if population else run_benchmark)
+        metrics, overall = _metrics(args, outcome)
+        settings = _settings(args, plan, persona_names)
+        document = _document(metrics, overall, outcome, settings)
+        report, charts = _write_outputs(args, out_dir, document, outcome, metrics, overall, settings)
+    except _Failure as failure:
+        return _fail(str(failure), failure.code)
+    if args.json:
+        print(json.dumps(document))
+    else:
+        print(report)
+        print(f"wrote {out_dir / 'report.md'}, {', '.join(str(c) for c in charts)}, metrics.json, episodes.jsonl")
+    print(f"{len(outcome.results)} negotiations in {outcome.wall_s:.1f} s "
+          f"({outcome.negotiations_per_minute:.0f} per minute)", file=sys.stderr)
+    return 0
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     if args.episodes < 1:
-        return _fail(f"--episodes must be at least 1, got {args.episodes}")
+        raise _Failure(f"--episodes must be at least 1, got {args.episodes}")
     if args.workers < 1:
-        return _fail(f"--workers must be at least 1, got {args.workers}")
+        raise _Failure(f"--workers must be at least 1, got {args.workers}")
+    if not 0.0 <= args.reciprocity <= 1.0:
+        raise _Failure(f"--reciprocity must lie in [0, 1], got {args.reciprocity}")
     overrides: dict[str, Any] = {"eq.learning.state_path": ""}  # a benchmark never touches saved learning
     if args.no_learning:
         overrides["eq.learning.enabled"] = False
     if args.fixed_concession:
         overrides["offer.fixed_concession"] = True
-    if not 0.0 <= args.reciprocity <= 1.0:
-        return _fail(f"--reciprocity must lie in [0, 1], got {args.reciprocity}")
+    return overrides
+
+
+def _plan(args: argparse.Namespace):
+    """(BenchPlan, persona names, output directory) from the command line, checked."""
+    from . import load_cli_config
+    from ..config import ConfigError
+    from ..eq.policy import POLICY_NAMES
+    from ..sim.debtor import PersonaError, load_personas
+    from ..sim.runner import BenchPlan
+    from ..sim.scenarios import ScenarioError, load_scenarios
+
+    overrides = _overrides(args)
     try:
         config = load_cli_config(args, forced=overrides)
         personas = load_personas(args.debtor_config)
@@ -150,55 +183,66 @@ def run(args: argparse.Namespace) -> int:
         if args.population is not None:
             persona_names, weights = parse_population(args.population, persona_names)
     except (ConfigError, PersonaError, ScenarioError, ValueError) as error:
-        return _fail(str(error))
+        raise _Failure(str(error)) from None
     negotiations = 0
     if args.population is not None:
         negotiations = args.negotiations if args.negotiations is not None else args.episodes * len(persona_names)
         if negotiations < 1:
-            return _fail(f"--negotiations must be at least 1, got {negotiations}")
+            raise _Failure(f"--negotiations must be at least 1, got {negotiations}")
+    plan = BenchPlan(
+        config=config, scenarios=tuple(scenarios), personas=tuple(personas[name] for name in persona_names),
+        policies=tuple(policy_names), episodes=args.episodes, seed=args.seed, creditor=args.creditor,
+        debtor=args.debtor, workers=args.workers, reciprocity=args.reciprocity, population_weights=weights,
+        population_negotiations=negotiations,
+    )
+    return plan, persona_names, _out_dir(args, config)
 
-    out_dir = (args.out or (config.run_dir / f"bench-{datetime.datetime.now(datetime.timezone.utc):%Y%m%dT%H%M%SZ}")).expanduser()
+
+def _out_dir(args: argparse.Namespace, config) -> Path:
+    stamp = f"{datetime.datetime.now(datetime.timezone.utc):%Y%m%dT%H%M%SZ}"
+    out_dir = (args.out or (config.run_dir / f"bench-{stamp}")).expanduser()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        return _fail(f"cannot create the output directory {out_dir}: {error.strerror or error}; pass a writable --out")
+        raise _Failure(f"cannot create the output directory {out_dir}: {error.strerror or error}; "
+                       f"pass a writable --out") from None
+    return out_dir
 
-    plan = BenchPlan(
-        config=config,
-        scenarios=tuple(scenarios),
-        personas=tuple(personas[name] for name in persona_names),
-        policies=tuple(policy_names),
-        episodes=args.episodes,
-        seed=args.seed,
-        creditor=args.creditor,
-        debtor=args.debtor,
-        workers=args.workers,
-        reciprocity=args.reciprocity,
-        population_weights=weights,
-        population_negotiations=negotiations,
-    )
-    population = args.population is not None
-    total = len(policy_names) * negotiations if population else len(plan.cells()) * args.episodes
+
+def _negotiate(plan, run_plan):
     from tqdm import tqdm
 
+    from ..sim.runner import BenchError
+
+    population = plan.population_negotiations > 0
+    total = len(plan.policies) * plan.population_negotiations if population else len(plan.cells()) * plan.episodes
     # The bar goes to stderr (stdout may carry the JSON document); hidden when stderr is no terminal.
     with tqdm(total=total, unit="neg", desc="bench", file=sys.stderr, disable=None) as bar:
         try:
-            outcome = (run_population if population else run_benchmark)(plan, progress=bar.update)
+            return run_plan(plan, progress=bar.update)
         except BenchError as error:
-            return _fail(str(error), 1)
+            raise _Failure(str(error), 1) from None
         except FileNotFoundError as error:  # a model file (ModelNotFoundError says what to install)
-            return _fail(str(error), 1)
+            raise _Failure(str(error), 1) from None
 
-    guarded = args.creditor == "llm"
-    metrics = summarize(outcome.results, seed=args.seed, guarded=guarded, debtor_model=args.debtor == "llm")
+
+def _metrics(args: argparse.Namespace, outcome):
+    """Per policy x persona, and (population mode) the same negotiations pooled per policy."""
+    from ..sim.metrics import summarize
+
+    guarded, debtor_model = args.creditor == "llm", args.debtor == "llm"
+    metrics = summarize(outcome.results, seed=args.seed, guarded=guarded, debtor_model=debtor_model)
     overall = []
-    if population:
-        # The same negotiations pooled per policy (the persona mix as drawn), beside the per-persona cells.
+    if args.population is not None:
         overall = summarize([replace(r, persona="all") for r in outcome.results], seed=args.seed,
-                            guarded=guarded, debtor_model=args.debtor == "llm")
-    settings = {
-        "policies": policy_names,
+                            guarded=guarded, debtor_model=debtor_model)
+    return metrics, overall
+
+
+def _settings(args: argparse.Namespace, plan, persona_names: list[str]) -> dict[str, Any]:
+    config, population = plan.config, args.population is not None
+    return {
+        "policies": list(plan.policies),
         "personas": persona_names,
         "episodes": args.episodes,
         "seed": args.seed,
@@ -207,27 +251,38 @@ def run(args: argparse.Namespace) -> int:
         "learning": config.eq.learning.enabled,
         "workers": args.workers,
         "scenarios": str(args.scenarios or config.session.scenarios_path or "crad_dev.csv (shipped)"),
-        "scenario_count": len(scenarios),
+        "scenario_count": len(plan.scenarios),
         "debtor_config": str(args.debtor_config or "config/debtor_personas.yaml (shipped)"),
         "detector": config.detector.kind,
         "negotiator_config": config.source,
         "fixed_concession": bool(config.offer.fixed_concession),
         "reciprocity": args.reciprocity,
-        "population": dict(zip(persona_names, weights)) if population else None,
-        "negotiations_per_policy": negotiations if population else args.episodes * len(persona_names),
+        "population": dict(zip(persona_names, plan.population_weights)) if population else None,
+        "negotiations_per_policy": plan.population_negotiations if population else args.episodes * len(persona_names),
     }
-    targets = target_figures(metrics)
-    document = {
+
+
+def _document(metrics, overall, outcome, settings: dict[str, Any]) -> dict[str, Any]:
+    from ..sim.report import policy_summary, target_figures
+
+    return {
         "results": [m.to_dict() for m in metrics],
         "overall": [m.to_dict() for m in overall],
         "summary": policy_summary(metrics),
-        "targets": targets,
+        "targets": target_figures(metrics),
         "targets_eq_context": target_figures(metrics, "eq-context"),
         "negotiations_per_minute": round(outcome.negotiations_per_minute, 1),
         "negotiations": len(outcome.results),
         "wall_s": round(outcome.wall_s, 2),
         "config": settings,
     }
+
+
+def _write_outputs(args, out_dir: Path, document, outcome, metrics, overall, settings) -> tuple[str, list]:
+    """metrics.json, episodes.jsonl, report.md and the charts; (report text, chart paths)."""
+    from ..sim.report import markdown_report, markdown_table, write_charts
+
+    guarded, population = args.creditor == "llm", args.population is not None
     try:
         (out_dir / "metrics.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         with (out_dir / "episodes.jsonl").open("w", encoding="utf-8") as handle:
@@ -244,23 +299,22 @@ def run(args: argparse.Namespace) -> int:
         (out_dir / "report.md").write_text(report, encoding="utf-8")
         charts = write_charts(metrics, out_dir)
         if population:
-            by_policy: dict[str, list[EpisodeResult]] = {}
-            for result in outcome.results:
-                by_policy.setdefault(result.policy, []).append(result)
-            charts.append(write_learning_curve(
-                {p: [float(r.success) for r in rs] for p, rs in by_policy.items()},
-                out_dir / "learning_curve.png", window=args.curve_window, label="success"))
-            charts.append(write_learning_curve(
-                {p: [episode_utility(r) for r in rs] for p, rs in by_policy.items()},
-                out_dir / "learning_curve_utility.png", window=args.curve_window, label="creditor utility"))
+            charts += _learning_curves(outcome.results, out_dir, args.curve_window)
     except OSError as error:
-        return _fail(f"cannot write the report to {out_dir}: {error.strerror or error}", 1)
+        raise _Failure(f"cannot write the report to {out_dir}: {error.strerror or error}", 1) from None
+    return report, charts
 
-    if args.json:
-        print(json.dumps(document))
-    else:
-        print(report)
-        print(f"wrote {out_dir / 'report.md'}, {', '.join(str(c) for c in charts)}, metrics.json, episodes.jsonl")
-    print(f"{len(outcome.results)} negotiations in {outcome.wall_s:.1f} s "
-          f"({outcome.negotiations_per_minute:.0f} per minute)", file=sys.stderr)
-    return 0
+
+def _learning_curves(results, out_dir: Path, window: int) -> list:
+    from ..sim.metrics import episode_utility
+    from ..sim.report import write_learning_curve
+
+    by_policy: dict[str, list] = {}
+    for result in results:
+        by_policy.setdefault(result.policy, []).append(result)
+    return [
+        write_learning_curve({p: [float(r.success) for r in rs] for p, rs in by_policy.items()},
+                             out_dir / "learning_curve.png", window=window, label="success"),
+        write_learning_curve({p: [episode_utility(r) for r in rs] for p, rs in by_policy.items()},
+                             out_dir / "learning_curve_utility.png", window=window, label="creditor utility"),
+    ]

@@ -36,7 +36,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def run(args: argparse.Namespace) -> int:
     from . import load_cli_config, parse_overrides
-    from ..demo_session import DemoError, run_spoken_negotiation
+    from ..demo.session import DemoError, run_spoken_negotiation
 
     config = load_cli_config(args)
     lines = [LINES[i % len(LINES)] for i in range(max(1, args.turns))]

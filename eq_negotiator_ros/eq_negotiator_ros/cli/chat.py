@@ -79,88 +79,105 @@ def _template_parts(directive, scenario) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-    import datetime
-    from pathlib import Path
-
-    from . import load_cli_config
-    from ..eq.detection import make_detector
-    from ..eq.policy import make_policy
-    from ..eq.session import NegotiationSession
-    from ..eq.tracker import HiddenStateTracker
-    from ..sim.scenarios import find_scenario, load_scenarios
-
-    as_json = bool(getattr(args, "json", False))
-    info = sys.stderr if as_json else sys.stdout  # with --json, stdout carries JSON only
-    config = load_cli_config(args)
-    scenario = find_scenario(load_scenarios(config.session.scenarios_path), args.scenario or config.session.default_scenario)
-    detector = make_detector(config)
-    policy = make_policy(args.policy, config.eq)
-    tracker = HiddenStateTracker.from_config(config.eq, getattr(policy, "model", None))
-    session = NegotiationSession(scenario, config, policy, tracker, today=datetime.date.today())
-    llama = None
-    if not args.templates:
-        from ..llm.model import load_llama, resolve_lora_path
-
-        llama = load_llama(config.llm)
-        print(f"language model: {resolve_lora_path(config.llm)[1]}", file=info, flush=True)
-    speaker = None
-    if args.speak:
-        from ..speech.tts import SpeechSynthesizer
-
-        speaker = SpeechSynthesizer(config.tts)
-    history: list[tuple[str, str]] = []
-
-    def say(directive, debtor_text: str = "", record=None) -> None:
-        started = time.perf_counter()
-        first_sentence_s = None
-        if llama is None:
-            parts = _template_parts(directive, scenario)
-            first_sentence_s = time.perf_counter() - started
-        else:
-            from ..llm.phrasing import phrase_reply
-
-            parts = []
-            for part in phrase_reply(directive, scenario, history[-8:], llama, config.llm):
-                if part.text and first_sentence_s is None:
-                    first_sentence_s = time.perf_counter() - started
-                parts.append(part)
-        text = " ".join(p.text for p in parts if p.text)
-        history.append(("Agent", text))
-        if as_json:
-            print(json.dumps(turn_record(debtor_text, record, directive, parts, first_sentence_s,
-                                         session.outcome if session.finished else None)), flush=True)
-        else:
-            template = any(p.from_fallback for p in parts)
-            print(f"agent [{directive.creditor_emotion}, {directive.intent} {directive.offer.days} days]"
-                  f"{' (template)' if template else ''}: {text}", flush=True)
-        if speaker is not None:
-            _speak(speaker, text, directive.turn, Path(args.out).expanduser() if args.out else None, config,
-                   directive.creditor_emotion)
-
+    chat = Chat(args)
     interactive = sys.stdin.isatty()
+    scenario = chat.scenario
     print(f"Scenario {scenario.scenario_id}: balance {scenario.outstanding_balance:,.0f} {scenario.currency}, "
           f"creditor target {scenario.creditor_target_days} days. Type as the debtor; "
           + ("an empty line or Ctrl-D ends." if interactive else "reading debtor lines from standard input."),
-          file=info, flush=True)
-    say(session.open())
+          file=chat.info, flush=True)
+    chat.say(chat.session.open())
     for line in sys.stdin:
         text = line.strip()
         if not text:
             if interactive:
                 break
             continue  # a blank line in a script is not the end of the conversation
-        history.append(("Debtor", text))
-        record = session.step(text, detector.detect(text))
-        if not as_json:
+        if chat.answer(text):
+            break
+    return 0
+
+
+class Chat:
+    """One typed negotiation: the same core as the reasoning and SLM nodes, in this process."""
+
+    def __init__(self, args: argparse.Namespace):
+        import datetime
+
+        from . import load_cli_config
+        from ..eq.detection import make_detector
+        from ..eq.policy import make_policy
+        from ..eq.session import new_negotiation
+        from ..sim.scenarios import find_scenario, load_scenarios
+
+        self.args = args
+        self.as_json = bool(args.json)
+        self.info = sys.stderr if self.as_json else sys.stdout  # with --json, stdout carries JSON only
+        config = self.config = load_cli_config(args)
+        self.scenario = find_scenario(load_scenarios(config.session.scenarios_path),
+                                      args.scenario or config.session.default_scenario)
+        self.detector = make_detector(config)
+        self.policy = make_policy(args.policy, config.eq)
+        self.session = new_negotiation(self.scenario, config, self.policy, today=datetime.date.today())
+        self.llama = None
+        if not args.templates:
+            from ..llm.model import load_llama, resolve_lora_path
+
+            self.llama = load_llama(config.llm)
+            print(f"language model: {resolve_lora_path(config.llm)[1]}", file=self.info, flush=True)
+        self.speaker = None
+        if args.speak:
+            from ..speech.tts import SpeechSynthesizer
+
+            self.speaker = SpeechSynthesizer(config.tts)
+        self.history: list[tuple[str, str]] = []
+
+    def answer(self, text: str) -> bool:
+        """One debtor line: read it, decide, reply; True when the negotiation has ended."""
+        self.history.append(("Debtor", text))
+        record = self.session.step(text, self.detector.detect(text))
+        if not self.as_json:
             belief = ", ".join(f"{name} {p:.2f}" for name, p in zip(("coop", "conf", "dist", "strat"), record.belief))
             print(f"  read: {record.reading.dominant} ({record.reading.confidence:.2f}); belief: {belief}; "
                   f"policy: {record.decision.branch}", flush=True)
-        say(record.directive, text, record)
-        if session.finished:
-            print(f"negotiation ended: {session.outcome}", file=info, flush=True)
-            policy.finish(session.outcome == "success")
-            break
-    return 0
+        self.say(record.directive, text, record)
+        if not self.session.finished:
+            return False
+        print(f"negotiation ended: {self.session.outcome}", file=self.info, flush=True)
+        self.policy.finish(self.session.outcome == "success")
+        return True
+
+    def phrase(self, directive) -> tuple[list, float | None]:
+        """The reply's sentences and the time to the first one."""
+        started = time.perf_counter()
+        if self.llama is None:
+            return _template_parts(directive, self.scenario), time.perf_counter() - started
+        from ..llm.phrasing import phrase_reply
+
+        parts, first_sentence_s = [], None
+        for part in phrase_reply(directive, self.scenario, self.history[-8:], self.llama, self.config.llm):
+            if part.text and first_sentence_s is None:
+                first_sentence_s = time.perf_counter() - started
+            parts.append(part)
+        return parts, first_sentence_s
+
+    def say(self, directive, debtor_text: str = "", record=None) -> None:
+        from pathlib import Path
+
+        parts, first_sentence_s = self.phrase(directive)
+        text = " ".join(p.text for p in parts if p.text)
+        self.history.append(("Agent", text))
+        session = self.session
+        if self.as_json:
+            print(json.dumps(turn_record(debtor_text, record, directive, parts, first_sentence_s,
+                                         session.outcome if session.finished else None)), flush=True)
+        else:
+            template = any(p.from_fallback for p in parts)
+            print(f"agent [{directive.creditor_emotion}, {directive.intent} {directive.offer.days} days]"
+                  f"{' (template)' if template else ''}: {text}", flush=True)
+        if self.speaker is not None:
+            out_dir = Path(self.args.out).expanduser() if self.args.out else None
+            _speak(self.speaker, text, directive.turn, out_dir, self.config, directive.creditor_emotion)
 
 
 def _speak(speaker, text: str, turn: int, out_dir, config, emotion: str = "") -> None:

@@ -31,7 +31,7 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from . import load_cli_config, parse_overrides
-    from ..demo_session import DemoError, run_spoken_negotiation
+    from ..demo.session import DemoError, run_spoken_negotiation
 
     config = load_cli_config(args)
     out_dir = Path(args.out).expanduser() if args.out else config.run_dir / time.strftime("demo-%Y%m%d-%H%M%S")

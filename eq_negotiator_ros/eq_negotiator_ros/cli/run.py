@@ -45,7 +45,7 @@ def launch_plan(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..launcher import LaunchError, NodeGraph
+    from ..graph.runner import LaunchError, NodeGraph
 
     arguments, overrides = launch_plan(args)
     node_graph = NodeGraph(arguments, overrides=overrides, on_output=lambda name, line: print(f"[{name}] {line}", flush=True))

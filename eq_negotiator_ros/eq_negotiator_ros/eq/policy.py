@@ -53,18 +53,19 @@ Baselines (same interface): vanilla (always neutral), fixed-<emotion>, random (s
 AuthorsReleasedPolicy), released-float (the earlier replica with float tables and a stable sort,
 ReleasedPolicy).
 
-Optional hooks a caller may use (looked up with getattr; policies without them are unaffected):
-observe_utterance(text) before a debtor reply is decided on (tactic cues), observe_terms(...)
-after it (the session calls it), observe_outcome(agreed_days, target_days) before finish() when
-the caller knows the agreed terms exactly (the simulator does; otherwise eq estimates them from
-observe_terms).
+Every policy is a PolicyBase (eq/policy_base.py: the complete CreditorPolicy interface and its
+defaults), so callers call every method: observe_utterance(text) before a debtor reply is decided
+on (tactic cues), observe_terms(...) after it (the session calls it), observe_outcome(agreed_days,
+target_days) before finish() when the caller knows the agreed terms exactly (the simulator does;
+otherwise eq estimates them from observe_terms); a policy that needs none of them keeps the
+defaults.
 
 Pure: no files, clocks or ROS. Learned state is saved and loaded by eq/learning.py, called by the
 shell (node / CLI): `learned, note = load_learned_state(path, eq.model)`,
 `make_policy("eq", eq, learned=learned)`, after each negotiation, when `policy.learns`,
 `save_learned(path, policy.learned)` (eq's bandit travels in LearnedModel.policy_state). Every
-policy also has to_dict / load_dict (alias state_dict / load_state_dict) for its per-negotiation
-state, so a resumed session continues exactly.
+policy also has to_dict / load_dict for its per-negotiation state, so a resumed session continues
+exactly.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ from ..config import EmotionModel, EQConfig
 from .emotions import EMOTIONS, HIDDEN_STATES, NEGATIVE_EMOTIONS, emotion_index
 from .bandit import ContextPrior, LinearThompsonBandit, UtilityBaseline
 from .learning import Episode, LearnedModel, learn_from_episode
+from .policy_base import PolicyBase
 from .records import EmotionReading, PolicyDecision
 from .tactics import TACTIC_NAMES, detect_tactics
 from .tracker import CreditorConditionedDynamics, sanitize_probs
@@ -203,7 +205,7 @@ _MIN_REWARD_VARIANCE = 1e-4
 _TINY_WEIGHT = 1e-9
 
 
-class EQPolicy:
+class EQPolicy(PolicyBase):
     """WSLS + HMM branch, learning online in finish() when eq.learning.enabled.
 
     hmm_mode: "auto" (the paper's k-of-n switch), "never" (the wsls baseline) or "always" (hmm).
@@ -400,12 +402,6 @@ class EQPolicy:
             "rng": self._rng.bit_generator.state,
         }
 
-    def state_dict(self) -> dict:
-        return self.to_dict()
-
-    def load_state_dict(self, data: dict) -> "EQPolicy":
-        return self.load_dict(data)
-
     def load_dict(self, data: dict) -> "EQPolicy":
         """Restore what to_dict saved, in place; returns self."""
         self._last_emotion = emotion_index(data.get("last_emotion", EMOTIONS[self._opening]))
@@ -439,7 +435,7 @@ class EQPolicy:
         self._rewards = []
 
 
-class FixedPolicy:
+class FixedPolicy(PolicyBase):
     """Always the same creditor emotion ("vanilla" = neutral, "fixed-<emotion>")."""
 
     def __init__(self, emotion: str, name: str) -> None:
@@ -460,17 +456,11 @@ class FixedPolicy:
 
     learns = False
 
-    def state_dict(self) -> dict:
-        return self.to_dict()
-
-    def load_state_dict(self, data: dict) -> "FixedPolicy":
-        return self.load_dict(data)
-
     def load_dict(self, data: dict) -> "FixedPolicy":
         return self
 
 
-class RandomPolicy:
+class RandomPolicy(PolicyBase):
     """A uniformly random creditor emotion every turn (opening included), reproducible from the seed."""
 
     def __init__(self, seed: int | None, name: str = "random") -> None:
@@ -494,12 +484,6 @@ class RandomPolicy:
         return {"name": self.name, "rng": self._rng.bit_generator.state}
 
     learns = False
-
-    def state_dict(self) -> dict:
-        return self.to_dict()
-
-    def load_state_dict(self, data: dict) -> "RandomPolicy":
-        return self.load_dict(data)
 
     def load_dict(self, data: dict) -> "RandomPolicy":
         if "rng" in data:
@@ -529,7 +513,7 @@ def released_hmm_scores(belief: np.ndarray, model: EmotionModel, response: np.nd
     return (next_states @ model.emission) * response.max(axis=1)
 
 
-class ReleasedPolicy:
+class ReleasedPolicy(PolicyBase):
     """"released-float": the earlier replica of the authors' released code, kept for comparison
     with AuthorsReleasedPolicy ("released"). It differs from their code as it behaves in three
     ways: it opens with the configured emotion (no made-up neutral first turn), its payoff table
@@ -637,12 +621,6 @@ class ReleasedPolicy:
 
     learns = False
 
-    def state_dict(self) -> dict:
-        return self.to_dict()
-
-    def load_state_dict(self, data: dict) -> "ReleasedPolicy":
-        return self.load_dict(data)
-
     def load_dict(self, data: dict) -> "ReleasedPolicy":
         self._belief = np.asarray(data.get("belief", self._model.initial_belief), dtype=float)
         self._current = emotion_index(data.get("current", EMOTIONS[self._opening]))
@@ -667,7 +645,7 @@ class ReleasedPolicy:
                 self._response[c] /= self._response[c].sum()
 
 
-class AuthorsReleasedPolicy:
+class AuthorsReleasedPolicy(PolicyBase):
     """The authors' released code (Yunbo-max/EQ-Negotiator at f0bf8a4) as it behaves, as the
     paper's baseline "released". Files named below are theirs.
 
@@ -788,12 +766,6 @@ class AuthorsReleasedPolicy:
             "response": self._response.tolist(),
         }
 
-    def state_dict(self) -> dict:
-        return self.to_dict()
-
-    def load_state_dict(self, data: dict) -> "AuthorsReleasedPolicy":
-        return self.load_dict(data)
-
     def load_dict(self, data: dict) -> "AuthorsReleasedPolicy":
         self._belief = np.asarray(data.get("belief", self._model.initial_belief), dtype=float)
         self._current = emotion_index(data.get("current", "neutral"))
@@ -877,7 +849,7 @@ def literature_offsets(creditor_payoff: np.ndarray, spread: float) -> np.ndarray
     return scaled - scaled.mean()
 
 
-class ContextualEQPolicy:
+class ContextualEQPolicy(PolicyBase):
     """"eq-context": the contextual bandit; see the module docstring. Learns in finish() when
     eq.learning.enabled; `learned` carries both bandits (policy_state) and the tracker's matrices.
 
@@ -1134,12 +1106,6 @@ class ContextualEQPolicy:
             "last": EMOTIONS[self._last],
             "rng": self._rng.bit_generator.state,
         }
-
-    def state_dict(self) -> dict:
-        return self.to_dict()
-
-    def load_state_dict(self, data: dict) -> "ContextualEQPolicy":
-        return self.load_dict(data)
 
     def load_dict(self, data: dict) -> "ContextualEQPolicy":
         """Restore what to_dict saved, in place; returns self (bad weights keep the current ones)."""

@@ -5,7 +5,7 @@ small derived properties. Everything that crosses a module (or a ROS message) is
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional, Protocol, Sequence
+from typing import Any, Optional, Protocol
 
 from .emotions import EMOTIONS, HIDDEN_STATES, valence_arousal
 
@@ -166,21 +166,3 @@ class TurnRecord:
     debtor_acceptance: Optional[str]  # "accept", "reject" or None
     directive: Directive
     timings_s: dict[str, float] = field(default_factory=dict)
-
-
-class CreditorPolicy(Protocol):
-    """Chooses the creditor's emotion each turn. `eq` and every baseline implement this."""
-
-    name: str
-
-    def start(self) -> PolicyDecision:
-        """New negotiation: forget the per-negotiation history, return the opening decision."""
-        ...
-
-    def choose(self, reading: EmotionReading, belief: Sequence[float]) -> PolicyDecision:
-        """Decide after a debtor utterance (the reading) given the tracker's belief."""
-        ...
-
-    def finish(self, success: bool) -> None:
-        """The negotiation ended; policies that learn online update here."""
-        ...

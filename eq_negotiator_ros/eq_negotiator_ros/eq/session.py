@@ -38,6 +38,7 @@ from ..config import NegotiatorConfig
 from ..llm.personas import persona_text
 from .extraction import (
     NO_TERMS,
+    DebtorTerms,
     READ_BACK_CONFIRMED,
     READ_BACK_DENIED,
     detect_terms_change_request,
@@ -46,7 +47,9 @@ from .extraction import (
     text_is_readable,
 )
 from .offers import ConcessionSchedule
-from .records import CreditorPolicy, Directive, EmotionReading, Offer, PolicyDecision, Scenario, TurnRecord
+from .policy_base import CreditorPolicy
+from .records import Directive, EmotionReading, Offer, PolicyDecision, Scenario, TurnRecord
+from .tracker import HiddenStateTracker
 
 SESSION_FORMAT_VERSION = 1
 # The debtor's words travel in the Directive to the prompt: a long paste is cut to this.
@@ -55,6 +58,30 @@ DEBTOR_TEXT_MAX_CHARS = 500
 PHASE_NEGOTIATING = "negotiating"
 PHASE_AGREED = "agreed"
 PHASE_FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class _Heard:
+    """What one debtor utterance says about the terms."""
+
+    text: str
+    terms: DebtorTerms
+    manipulation: bool  # a request to change the rules ("ignore your instructions ...")
+    readable: bool
+    unusable: Optional[str]  # why a number in it can be no term ("" / None: none such)
+    debtor_offer: Optional[Offer]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """The creditor's answer to one utterance, before the session's end is checked."""
+
+    intent: str
+    offer: Offer
+    accepts: bool = False
+    agreed: Optional[Offer] = None
+    # The utterance's number is not the debtor's offer after all (a "no", a number no term can be).
+    takes_back_offer: bool = False
 
 
 class SessionStateError(RuntimeError):
@@ -168,88 +195,33 @@ class NegotiationSession:
 
     def step(self, debtor_text: str, reading: EmotionReading) -> TurnRecord:
         """Answer one debtor utterance; see the module docstring for the order of the reasoning."""
-        if not self._opened:
-            raise SessionStateError(f"session {self.session_id}: call open() before step()")
-        if self.finished:
-            raise SessionStateError(
-                f"session {self.session_id} has ended ({self._outcome}); start a new session to negotiate again"
-            )
+        self._check_open()
         text = debtor_text if isinstance(debtor_text, str) else ""
         self._utterances += 1
         belief = tuple(float(b) for b in self.tracker.update(reading.probs, self._last_creditor_emotion))
         decision = self.policy.choose(reading, belief)
 
-        manipulation = detect_terms_change_request(text)
-        readable = text_is_readable(text)
-        terms = extract_readable_terms(text, self.today) if readable and not manipulation else NO_TERMS
-        unusable = terms.unusable_number or self._unusable_amount(terms.upfront_amount)
-        debtor_offer = None if unusable else self._debtor_offer_from(terms.offer_days, terms.upfront_amount)
+        heard = self._hear(text)
         previous_debtor_offer = self._debtor_offer
-        if debtor_offer is not None:
-            self._debtor_offer = debtor_offer
-
+        if heard.debtor_offer is not None:
+            self._debtor_offer = heard.debtor_offer
         standing = self._creditor_offer or self.schedule.opening_offer()
-        accepts = False
-        agreed: Optional[Offer] = None
-        pending, self._pending_confirmation = self._pending_confirmation, None
-        answer = read_back_answer(text, terms, pending.days) if pending is not None and readable else None
-        if manipulation:
-            intent, offer = "refuse_terms_change", standing
-        elif answer == READ_BACK_CONFIRMED:
-            agreed, accepts, intent = pending, True, "accept"
-            offer = self._debtor_offer = agreed
-        elif pending is not None and not readable:
-            # Noise in answer to the read-back: ask the same question again, still binding nobody.
-            self._pending_confirmation = pending
-            intent, offer = "confirm", pending
-        elif not readable or answer == READ_BACK_DENIED or unusable:
-            # Not understood, a "no" to the read-back, or a number no term can be (negative, zero
-            # days, beyond any timeline, more money than is owed): ask again, take nothing from it
-            # ("No, 10 days is wrong" names 10 days without offering it).
-            intent, offer = "clarify", standing
-            debtor_offer, self._debtor_offer = None, previous_debtor_offer
-        elif debtor_offer is not None and self._needs_read_back(debtor_offer, standing, pending is not None):
-            # A number that would bind both sides although it is below the creditor's own offer
-            # (what a misheard number looks like: "78 days" heard as "17, 8 days"), or any binding
-            # number right after a read-back (the last one was misheard): ask first.
-            self._pending_confirmation = debtor_offer
-            self._debtor_offer = previous_debtor_offer  # not the debtor's offer until confirmed
-            intent, offer = "confirm", debtor_offer
-        elif self.schedule.agreement(standing, debtor_offer, terms.acceptance):
-            agreed = self.schedule.agreed_offer(standing, debtor_offer, terms.acceptance)
-            accepts = debtor_offer is not None and agreed.days == debtor_offer.days
-            intent, offer = "accept", agreed
-        else:
-            offer = self.schedule.next_offer(self._creditor_turn, belief, self._debtor_offer, standing)
-            if (self._debtor_offer is not None and terms.acceptance != "reject"
-                    and self.schedule.agreement(offer, self._debtor_offer, None)):
-                # The creditor's own concession reaches the debtor's standing number: accept it
-                # rather than counter a few days away (not while the debtor is saying no).
-                agreed = self.schedule.agreed_offer(offer, self._debtor_offer, None)
-                accepts, intent, offer = True, "accept", agreed
-            elif debtor_offer is not None:
-                intent = "counter"
-            else:
-                intent = "propose" if offer != standing else "hold"
+        answer = self._answer(heard, standing, previous_debtor_offer, belief)
+        debtor_offer = None if answer.takes_back_offer else heard.debtor_offer
 
-        # Optional policy hook (the eq policy learns from what each of its emotions achieved: how
-        # far the debtor moved in reply, and whether it agreed); looked up with getattr so that
-        # policies without it are unaffected.
-        observe_terms = getattr(self.policy, "observe_terms", None)
-        if callable(observe_terms):
-            observe_terms(
-                debtor_offer.days if debtor_offer is not None else None,
-                standing.days,
-                agreed is not None,
-            )
+        # The eq policy learns from what each of its emotions achieved: how far the debtor moved in
+        # reply, and whether it agreed (PolicyBase ignores it for the others).
+        self.policy.observe_terms(debtor_offer.days if debtor_offer is not None else None, standing.days,
+                                  answer.agreed is not None)
 
-        if agreed is not None:
-            self._phase, self._outcome, self._agreed_offer = PHASE_AGREED, "success", agreed
+        if answer.agreed is not None:
+            self._phase, self._outcome, self._agreed_offer = PHASE_AGREED, "success", answer.agreed
         elif self._utterances + 1 >= self.config.offer.max_utterances:
-            intent, offer, accepts = "close", standing, False
+            answer = _Answer("close", standing)
             self._phase, self._outcome = PHASE_FAILED, "failure"
 
-        directive = self._directive(decision, intent, offer, accepts, text[:DEBTOR_TEXT_MAX_CHARS])
+        directive = self._directive(decision, answer.intent, answer.offer, answer.accepts,
+                                    text[:DEBTOR_TEXT_MAX_CHARS])
         record = TurnRecord(
             turn=directive.turn,
             debtor_text=text[:DEBTOR_TEXT_MAX_CHARS],
@@ -257,14 +229,79 @@ class NegotiationSession:
             belief=belief,
             decision=decision,
             debtor_offer=debtor_offer,
-            debtor_acceptance=terms.acceptance,
+            debtor_acceptance=heard.terms.acceptance,
             directive=directive,
         )
         self._records.append(record)
         # A confirmation question restates the debtor's number; the creditor's own offer stands.
-        self._creditor_offer = standing if intent == "confirm" else offer
+        self._creditor_offer = standing if answer.intent == "confirm" else answer.offer
         self._after_directive(decision)
         return record
+
+    def _check_open(self) -> None:
+        if not self._opened:
+            raise SessionStateError(f"session {self.session_id}: call open() before step()")
+        if self.finished:
+            raise SessionStateError(
+                f"session {self.session_id} has ended ({self._outcome}); start a new session to negotiate again"
+            )
+
+    def _hear(self, text: str) -> "_Heard":
+        """What the utterance says about the terms (nothing from a request to change the rules)."""
+        manipulation = detect_terms_change_request(text)
+        readable = text_is_readable(text)
+        terms = extract_readable_terms(text, self.today) if readable and not manipulation else NO_TERMS
+        unusable = terms.unusable_number or self._unusable_amount(terms.upfront_amount)
+        debtor_offer = None if unusable else self._debtor_offer_from(terms.offer_days, terms.upfront_amount)
+        return _Heard(text, terms, manipulation, readable, unusable, debtor_offer)
+
+    def _answer(self, heard: "_Heard", standing: Offer, previous_debtor_offer: Optional[Offer],
+                belief: tuple[float, ...]) -> "_Answer":
+        """The creditor's intent and offer for what was heard, with the read-back rules: a number
+        binds only after a clear yes to its read-back."""
+        pending, self._pending_confirmation = self._pending_confirmation, None
+        debtor_offer = heard.debtor_offer
+        answer = read_back_answer(heard.text, heard.terms, pending.days) if pending is not None and heard.readable else None
+        if heard.manipulation:
+            return _Answer("refuse_terms_change", standing)
+        if answer == READ_BACK_CONFIRMED:
+            self._debtor_offer = pending
+            return _Answer("accept", pending, accepts=True, agreed=pending)
+        if pending is not None and not heard.readable:
+            # Noise in answer to the read-back: ask the same question again, still binding nobody.
+            self._pending_confirmation = pending
+            return _Answer("confirm", pending)
+        if not heard.readable or answer == READ_BACK_DENIED or heard.unusable:
+            # Not understood, a "no" to the read-back, or a number no term can be (negative, zero
+            # days, beyond any timeline, more money than is owed): ask again, take nothing from it
+            # ("No, 10 days is wrong" names 10 days without offering it).
+            self._debtor_offer = previous_debtor_offer
+            return _Answer("clarify", standing, takes_back_offer=True)
+        if debtor_offer is not None and self._needs_read_back(debtor_offer, standing, pending is not None):
+            # A number that would bind both sides although it is below the creditor's own offer
+            # (what a misheard number looks like: "78 days" heard as "17, 8 days"), or any binding
+            # number right after a read-back (the last one was misheard): ask first.
+            self._pending_confirmation = debtor_offer
+            self._debtor_offer = previous_debtor_offer  # not the debtor's offer until confirmed
+            return _Answer("confirm", debtor_offer)
+        if self.schedule.agreement(standing, debtor_offer, heard.terms.acceptance):
+            agreed = self.schedule.agreed_offer(standing, debtor_offer, heard.terms.acceptance)
+            accepts = debtor_offer is not None and agreed.days == debtor_offer.days
+            return _Answer("accept", agreed, accepts=accepts, agreed=agreed)
+        return self._concede(heard, standing, belief)
+
+    def _concede(self, heard: "_Heard", standing: Offer, belief: tuple[float, ...]) -> "_Answer":
+        """The next offer of the concession schedule, or agreement when it reaches the debtor's."""
+        offer = self.schedule.next_offer(self._creditor_turn, belief, self._debtor_offer, standing)
+        if (self._debtor_offer is not None and heard.terms.acceptance != "reject"
+                and self.schedule.agreement(offer, self._debtor_offer, None)):
+            # The creditor's own concession reaches the debtor's standing number: accept it
+            # rather than counter a few days away (not while the debtor is saying no).
+            agreed = self.schedule.agreed_offer(offer, self._debtor_offer, None)
+            return _Answer("accept", agreed, accepts=True, agreed=agreed)
+        if heard.debtor_offer is not None:
+            return _Answer("counter", offer)
+        return _Answer("propose" if offer != standing else "hold", offer)
 
     def _needs_read_back(self, debtor_offer: Offer, standing: Offer, after_read_back: bool) -> bool:
         """Whether a debtor offer must be read back before it can bind: fewer days than the creditor
@@ -314,7 +351,6 @@ class NegotiationSession:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to resume exactly (JSON-serialisable)."""
-        state_dict = getattr(self.policy, "state_dict", None)
         return {
             "version": SESSION_FORMAT_VERSION,
             "session_id": self.session_id,
@@ -332,8 +368,8 @@ class NegotiationSession:
             "last_creditor_emotion": self._last_creditor_emotion,
             "opening": asdict(self._opening) if self._opening else None,
             "records": [_record_to_dict(r) for r in self._records],
-            "tracker": self.tracker.to_dict() if hasattr(self.tracker, "to_dict") else None,
-            "policy": state_dict() if callable(state_dict) else None,
+            "tracker": self.tracker.to_dict(),
+            "policy": self.policy.to_dict(),
         }
 
     @classmethod
@@ -343,7 +379,7 @@ class NegotiationSession:
         """A session as `to_dict` saved it, continuing with the given policy and tracker.
 
         The tracker's belief is restored with its `load_dict`. The policy's per-negotiation state is
-        restored with `load_state_dict` when the policy has one; otherwise it is rebuilt by replaying
+        restored with `load_dict` when the policy saved one; otherwise it is rebuilt by replaying
         `start()` and every recorded `choose(reading, belief)` (exact for deterministic policies).
         Raises ValueError naming the problem when the data is not a saved session.
         """
@@ -371,16 +407,36 @@ class NegotiationSession:
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"saved session is incomplete or damaged ({error!r}); start a new session") from None
 
-        if data.get("tracker") is not None and hasattr(tracker, "load_dict"):
+        if data.get("tracker") is not None:
             tracker.load_dict(data["tracker"])
-        load_state_dict = getattr(policy, "load_state_dict", None)
-        if callable(load_state_dict) and data.get("policy") is not None:
-            load_state_dict(data["policy"])
+        if data.get("policy") is not None:
+            policy.load_dict(data["policy"])
         elif session._opened:
             policy.start()
             for record in session._records:
                 policy.choose(record.reading, record.belief)
         return session
+
+
+def new_negotiation(
+    scenario: Scenario,
+    config: NegotiatorConfig,
+    policy: CreditorPolicy,
+    session_id: Optional[str] = None,
+    today: Optional[datetime.date] = None,
+) -> NegotiationSession:
+    """A negotiation with a fresh tracker that filters with the emotion model the policy decides
+    with (the configured priors when it has none): what the reasoning node, `chat` and the
+    benchmark runner start. The policy comes from eq.policy.make_policy and lives across sessions."""
+    tracker = HiddenStateTracker.from_config(config.eq, policy.model)
+    return NegotiationSession(scenario, config, policy, tracker, session_id=session_id, today=today)
+
+
+def resume_negotiation(data: Mapping[str, Any], config: NegotiatorConfig, policy: CreditorPolicy) -> NegotiationSession:
+    """A negotiation saved by NegotiationSession.to_dict, continuing with the policy (ValueError
+    naming the problem when the data is no saved session)."""
+    tracker = HiddenStateTracker.from_config(config.eq, policy.model)
+    return NegotiationSession.from_dict(data, config, policy, tracker)
 
 
 # ---------------------------------------------------------------------------------------------

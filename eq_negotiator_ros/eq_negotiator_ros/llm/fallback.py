@@ -1,6 +1,6 @@
 """Written replies for when the language model fails (guard rejection, error, timeout).
 
-A reply is an emotion opener (the persona's voice: DESIGN.md, emotion -> persona) followed by an
+A reply is an emotion opener (the persona's voice: llm/personas.py, emotion -> persona) followed by an
 intent sentence that carries the decided numbers. Several variants of each; the variant is chosen
 from the Directive's turn, so the same Directive always gives the same words (replayable) while
 consecutive turns do not repeat themselves. Every template passes the reply guard (tested for every

@@ -1,7 +1,7 @@
 """The reply guard: every sentence the language model produces is checked before it is spoken.
 
-Strategy lives in code, words live in the model (DESIGN.md): the Directive fixes the terms, so a
-reply is rejected when it
+Strategy lives in code, words live in the model (README, "How the agent decides"): the Directive
+fixes the terms, so a reply is rejected when it
 
 * is empty, too long, garbage or not English;
 * states a number other than the decided terms. Allowed: the offer's days (in digits or words, or

@@ -15,11 +15,11 @@ Two shapes of reply, by prompt style (llm.prompt_style, llm/prompts.py):
   opener + terms sentence and is marked as the fallback, with the reason.
 * "completion" / "chat": the model continues a forced prefix that carries the terms, as below.
 
-Strategy lives in code, words live in the model (DESIGN.md). `phrase_reply` builds the prompt
-(llm/prompts.py), streams sentences from the model (llm/generation.py), checks each with the reply
-guard (llm/guard.py) before it is yielded, and falls back to the written reply (llm/fallback.py)
-when the model fails. No sentence is ever yielded without passing the guard (the templates are
-tested against it by their own module).
+Strategy lives in code, words live in the model (README, "How the agent decides"). `phrase_reply`
+builds the prompt (llm/prompts.py), streams sentences from the model (llm/generation.py), checks
+each with the reply guard (llm/guard.py) before it is yielded, and falls back to the written reply
+(llm/fallback.py) when the model fails. No sentence is ever yielded without passing the guard (the
+templates are tested against it by their own module).
 
 How the terms are said exactly once:
 

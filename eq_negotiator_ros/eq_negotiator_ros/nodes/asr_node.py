@@ -22,7 +22,7 @@ from ..speech.asr import SpeechRecognizer
 from ..speech.audio import AudioFormatError, resample, to_float32_mono
 from ..speech.prosody import extract_prosody
 from ..speech.vad import UtteranceSegmenter, VadSettings
-from . import common
+from . import topics, workers
 from .lifecycle import ModelNode, run_model_node
 
 
@@ -57,11 +57,11 @@ class AsrNode(ModelNode):
         self.barge_in_sent = False
         self.stream_origin_s: Optional[float] = None  # wall-clock time of the stream's first sample
         self.warned_rates: set[int] = set()
-        self.speech_pub = self.create_publisher(Utterance, common.SPEECH, common.RELIABLE_QOS)
-        self.barge_in_pub = self.create_publisher(Empty, common.BARGE_IN, common.RELIABLE_QOS)
-        self.create_subscription(AudioChunk, common.AUDIO_IN, self.on_audio, common.AUDIO_QOS)
-        self.create_subscription(Bool, common.ROBOT_SPEAKING, self.on_robot_speaking, common.LATCHED_QOS)
-        self.worker = common.JobWorker("asr_recognition", lambda job: self.recognise(*job),
+        self.speech_pub = self.create_publisher(Utterance, topics.SPEECH, topics.RELIABLE_QOS)
+        self.barge_in_pub = self.create_publisher(Empty, topics.BARGE_IN, topics.RELIABLE_QOS)
+        self.create_subscription(AudioChunk, topics.AUDIO_IN, self.on_audio, topics.AUDIO_QOS)
+        self.create_subscription(Bool, topics.ROBOT_SPEAKING, self.on_robot_speaking, topics.LATCHED_QOS)
+        self.worker = workers.JobWorker("asr_recognition", lambda job: self.recognise(*job),
                                        lambda error: self.get_logger().error(f"recognition failed: {error}"))
 
     def deactivate_interfaces(self) -> None:

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
 from eq_negotiator_interfaces.msg import AudioChunk
 
 from ..speech.audio import AudioFormatError, chunk_samples, int16_to_float, iter_chunks, read_wav, silence
-from . import common
+from . import topics
 from .config_parameters import declare_config
 
 TRAILING_SILENCE_S = 1.0
@@ -36,7 +38,7 @@ class AudioSourceNode(Node):
         self.declare_parameter("use_mic", False)
         self.declare_parameter("wav_paths", [""])
         self.rate_hz = self.config.audio.sample_rate_hz
-        self.pub = self.create_publisher(AudioChunk, common.AUDIO_IN, common.AUDIO_QOS)
+        self.pub = self.create_publisher(AudioChunk, topics.AUDIO_IN, topics.AUDIO_QOS)
         self.turn = 0
         self.stop = threading.Event()
         self.recorder: Optional[subprocess.Popen] = None
@@ -67,7 +69,7 @@ class AudioSourceNode(Node):
     def wait_for_listener(self) -> bool:
         """Block until audio/in has a subscriber; False when the node is closing first."""
         if self.pub.get_subscription_count() == 0:
-            self.get_logger().info(f"waiting for a subscriber on {common.AUDIO_IN} before playing")
+            self.get_logger().info(f"waiting for a subscriber on {topics.AUDIO_IN} before playing")
         while self.pub.get_subscription_count() == 0:
             if self.stop.wait(0.1):
                 return False
@@ -120,7 +122,19 @@ class AudioSourceNode(Node):
 
 
 def main() -> None:
-    common.run_node(AudioSourceNode)
+    rclpy.init()
+    node = None
+    try:
+        node = AudioSourceNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.close()
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
 
 
 if __name__ == "__main__":

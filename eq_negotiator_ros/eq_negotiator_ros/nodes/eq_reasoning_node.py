@@ -31,14 +31,13 @@ from ..eq.learning import read_learned_state, reset_learned, save_learned
 from ..eq.policy import make_policy
 from ..eq.records import Directive, Scenario
 from ..eq.requests import SessionRequestError, validate_session_request
-from ..eq.session import NegotiationSession
-from ..eq.tracker import HiddenStateTracker
+from ..eq.session import NegotiationSession, new_negotiation, resume_negotiation
 from ..sim.scenarios import load_scenarios
 from ..store import SessionStore, SessionStoreError, SessionStoreLocked
 
 # Conversation lines a directive carries for phrasing (the latest ones).
 HISTORY_LINES = 8
-from . import common, conversions
+from . import conversions, topics
 from .lifecycle import ModelNode, run_model_node
 
 
@@ -70,14 +69,14 @@ class EqReasoningNode(ModelNode):
         self.store, self.session = None, None
 
     def activate_interfaces(self) -> None:
-        self.emotion_pub = self.create_publisher(EmotionState, common.DEBTOR_EMOTION, common.RELIABLE_QOS)
-        self.directive_pub = self.create_publisher(CreditorDirective, common.DIRECTIVE, common.DIRECTIVE_QOS)
-        self.state_pub = self.create_publisher(NegotiationState, common.NEGOTIATION_STATE, common.LATCHED_QOS)
-        self.expression_pub = self.create_publisher(String, common.CREDITOR_EXPRESSION, common.LATCHED_QOS)
-        self.create_subscription(Utterance, common.SPEECH, self.on_speech, common.RELIABLE_QOS)
-        self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.RELIABLE_QOS)
-        self.create_service(StartSession, common.START_SESSION, self.on_start_session)
-        self.create_service(ResetSession, common.RESET_SESSION, self.on_reset_session)
+        self.emotion_pub = self.create_publisher(EmotionState, topics.DEBTOR_EMOTION, topics.RELIABLE_QOS)
+        self.directive_pub = self.create_publisher(CreditorDirective, topics.DIRECTIVE, topics.DIRECTIVE_QOS)
+        self.state_pub = self.create_publisher(NegotiationState, topics.NEGOTIATION_STATE, topics.LATCHED_QOS)
+        self.expression_pub = self.create_publisher(String, topics.CREDITOR_EXPRESSION, topics.LATCHED_QOS)
+        self.create_subscription(Utterance, topics.SPEECH, self.on_speech, topics.RELIABLE_QOS)
+        self.create_subscription(ReplyChunk, topics.REPLY, self.on_reply, topics.RELIABLE_QOS)
+        self.create_service(StartSession, topics.START_SESSION, self.on_start_session)
+        self.create_service(ResetSession, topics.RESET_SESSION, self.on_reset_session)
         if self.session is None:
             self.resume()
         self.publish_state()
@@ -122,9 +121,6 @@ class EqReasoningNode(ModelNode):
             f"and is quarantined (phase 'quarantined', kept for inspection): {reason}"
         )
 
-    def _tracker(self) -> HiddenStateTracker:
-        return HiddenStateTracker.from_config(self.config.eq, getattr(self.policy, "model", None))
-
     def resume(self) -> None:
         """Continue the latest session still negotiating; a row that cannot be resumed is
         quarantined and the next one is tried, so one bad row never stops the node from starting."""
@@ -141,7 +137,7 @@ class EqReasoningNode(ModelNode):
                 return
             session_id, data = latest
             try:
-                self.session = NegotiationSession.from_dict(data, self.config, self.policy, self._tracker())
+                self.session = resume_negotiation(data, self.config, self.policy)
             except Exception as error:  # an incompatible version or damaged data: keep it aside, start fresh
                 unresumable.add(session_id)
                 reason = f"{type(error).__name__}: {error}"
@@ -173,8 +169,8 @@ class EqReasoningNode(ModelNode):
         if self.session is not None and not self.session.finished:
             replaced, replaced_data = self.session.snapshot().session_id, self.session.to_dict()
         # The session keeps the start date, so "by the end of March" reads the same after a resume.
-        session = NegotiationSession(scenario, self.config, self.policy, self._tracker(),
-                                     session_id=uuid.uuid4().hex[:12], today=datetime.date.today())
+        session = new_negotiation(scenario, self.config, self.policy, session_id=uuid.uuid4().hex[:12],
+                                  today=datetime.date.today())
         directive = session.open()
         unsaved = "" if self.store is not None else " (not saved: no session store, see diagnostics)"
         try:
@@ -230,7 +226,7 @@ class EqReasoningNode(ModelNode):
 
     def rebuilt(self, session_id: str, data: dict) -> Optional[NegotiationSession]:
         try:
-            return NegotiationSession.from_dict(data, self.config, self.policy, self._tracker())
+            return resume_negotiation(data, self.config, self.policy)
         except Exception as error:  # the record was made by this very process: not expected
             self.get_logger().error(f"session {session_id} could not be rebuilt and ends here: {error}")
             return None
@@ -279,7 +275,7 @@ class EqReasoningNode(ModelNode):
             # Learning (an HMM refit) happens after the reply is on its way, never before it.
             self.policy.finish(self.session.outcome == "success")
             learning = self.config.eq.learning
-            if learning.enabled and learning.state_path and getattr(self.policy, "learns", False):
+            if learning.enabled and learning.state_path and self.policy.learns:
                 try:
                     save_learned(learning.state_path, self.policy.learned)
                     self.persistence_problems.pop("learning", None)

@@ -32,7 +32,7 @@ from rclpy.service import Service
 from rclpy.subscription import Subscription
 from rclpy.timer import Timer
 
-from . import common
+from . import diagnostics
 from .config_parameters import declare_config
 
 DIAGNOSTICS_PERIOD_S = 2.0
@@ -51,7 +51,7 @@ class ModelNode(LifecycleNode):
                         "transitions itself)"))
         self.config = declare_config(self, config_of or name)
         self._active_entities: list[Any] = []
-        self._diagnostics_pub = common.diagnostics_publisher(self)
+        self._diagnostics_pub = diagnostics.diagnostics_publisher(self)
         self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
 
     # -- what a model node provides -------------------------------------------------------------
@@ -164,7 +164,7 @@ class ModelNode(LifecycleNode):
             message, values, level = self.diagnostics()
         else:
             message, values, level = self.lifecycle_state, {}, DiagnosticStatus.OK
-        common.publish_diagnostics(self, self._diagnostics_pub, message,
+        diagnostics.publish_diagnostics(self, self._diagnostics_pub, message,
                                    {"lifecycle_state": self.lifecycle_state, **values}, level=level)
 
 

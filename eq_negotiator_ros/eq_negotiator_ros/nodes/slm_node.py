@@ -5,9 +5,9 @@ each sentence checked by the reply guard; a rejected, failed or timed-out genera
 the written template, so every directive gets a valid reply. The directive carries all the wording
 needs (terms, emotion, creditor's name, the conversation so far): the node keeps no conversation of
 its own. Generation runs on a worker thread so the node keeps receiving while it speaks. Only
-directives of the session negotiation_state names are answered (common.CurrentSession); the latest
+directives of the session negotiation_state names are answered (sessions.CurrentSession); the latest
 directive is latched, so a node restarted while it phrased a reply answers it on start, unless it
-had finished it (common.HandledRecord). A lifecycle node: the model loads on configure.
+had finished it (sessions.HandledRecord). A lifecycle node: the model loads on configure.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from eq_negotiator_interfaces.msg import CreditorDirective, NegotiationState, Re
 
 from ..llm.model import load_llama, resolve_lora_path, resolve_model_path
 from ..llm.phrasing import phrase_reply
-from . import common, conversions
+from . import conversions, sessions, topics, workers
 from .lifecycle import ModelNode, run_model_node
 
 
@@ -34,7 +34,7 @@ class SlmNode(ModelNode):
         self.replies = 0
         self.fallbacks = 0
         self.last_first_sentence_s = 0.0
-        self.current_session = common.CurrentSession()
+        self.current_session = sessions.CurrentSession()
         self.dropped_directives = 0
 
     def load(self) -> None:
@@ -49,15 +49,15 @@ class SlmNode(ModelNode):
         self.llama = None
 
     def activate_interfaces(self) -> None:
-        self.handled = common.HandledRecord(self, self.config.run_dir)
+        self.handled = sessions.HandledRecord(self, self.config.run_dir)
         # A directive published before this moment was latched for a node that was not listening.
         self.started_at_ns = self.get_clock().now().nanoseconds
-        self.reply_pub = self.create_publisher(ReplyChunk, common.REPLY, common.REPLY_QOS)
-        self.create_subscription(CreditorDirective, common.DIRECTIVE, self.on_directive,
-                                 common.DIRECTIVE_SUBSCRIBER_QOS)
-        self.create_subscription(NegotiationState, common.NEGOTIATION_STATE, self.on_state, common.LATCHED_QOS)
+        self.reply_pub = self.create_publisher(ReplyChunk, topics.REPLY, topics.REPLY_QOS)
+        self.create_subscription(CreditorDirective, topics.DIRECTIVE, self.on_directive,
+                                 topics.DIRECTIVE_SUBSCRIBER_QOS)
+        self.create_subscription(NegotiationState, topics.NEGOTIATION_STATE, self.on_state, topics.LATCHED_QOS)
         # Never leave a directive unanswered: a failure is logged and the next directive runs.
-        self.worker = common.JobWorker("slm_generation", self.reply_to,
+        self.worker = workers.JobWorker("slm_generation", self.reply_to,
                                        lambda error: self.get_logger().error(f"reply generation failed: {error}"))
 
     def deactivate_interfaces(self) -> None:
@@ -70,7 +70,7 @@ class SlmNode(ModelNode):
         self.worker.put(message)
 
     def should_answer(self, message: CreditorDirective) -> bool:
-        if not self.current_session.admits(message.session_id, common.SESSION_WAIT_S):
+        if not self.current_session.admits(message.session_id, sessions.SESSION_WAIT_S):
             # An aborted session's directive still queued, or another graph's on these topics.
             self.dropped_directives += 1
             self.get_logger().warning(

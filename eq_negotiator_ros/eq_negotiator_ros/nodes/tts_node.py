@@ -4,7 +4,7 @@ reply (ReplyChunk) -> audio/out (AudioChunk), robot_speaking (Bool); plays on th
 machine has one (ALSA `aplay`), records each session's replies to WAV under the run directory.
 A message on barge_in (the debtor started talking) stops the current reply. Only replies of the
 session negotiation_state names are spoken, each sentence once; replies are latched, so a node
-restarted in the middle of a reply speaks the sentences it had not finished (common.HandledRecord).
+restarted in the middle of a reply speaks the sentences it had not finished (sessions.HandledRecord).
 A lifecycle node: the voice loads on configure.
 """
 
@@ -24,7 +24,7 @@ from eq_negotiator_interfaces.msg import AudioChunk, NegotiationState, ReplyChun
 
 from ..speech.audio import float_to_int16, iter_chunks, write_wav
 from ..speech.tts import SpeechSynthesizer
-from . import common
+from . import sessions, topics, workers
 from .lifecycle import ModelNode, run_model_node
 
 
@@ -44,7 +44,7 @@ class TtsNode(ModelNode):
         self.speaking = False
         self.sentences = 0
         self.player: Optional[subprocess.Popen] = None
-        self.current_session = common.CurrentSession()
+        self.current_session = sessions.CurrentSession()
         self.dropped_sentences = 0
 
     def load(self) -> None:
@@ -64,17 +64,17 @@ class TtsNode(ModelNode):
     def activate_interfaces(self) -> None:
         # The last (session, (turn, sentence index)) spoken: a sentence that arrives twice, or again
         # from the latched history after a restart, is said once.
-        self.handled = common.HandledRecord(self, self.config.run_dir)
+        self.handled = sessions.HandledRecord(self, self.config.run_dir)
         self.started_at_ns = self.get_clock().now().nanoseconds
-        self.audio_pub = self.create_publisher(AudioChunk, common.AUDIO_OUT, common.AUDIO_QOS)
-        self.speaking_pub = self.create_publisher(Bool, common.ROBOT_SPEAKING, common.LATCHED_QOS)
-        self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.REPLY_QOS)
-        self.create_subscription(Empty, common.BARGE_IN, self.on_barge_in, common.RELIABLE_QOS)
-        self.create_subscription(NegotiationState, common.NEGOTIATION_STATE,
+        self.audio_pub = self.create_publisher(AudioChunk, topics.AUDIO_OUT, topics.AUDIO_QOS)
+        self.speaking_pub = self.create_publisher(Bool, topics.ROBOT_SPEAKING, topics.LATCHED_QOS)
+        self.create_subscription(ReplyChunk, topics.REPLY, self.on_reply, topics.REPLY_QOS)
+        self.create_subscription(Empty, topics.BARGE_IN, self.on_barge_in, topics.RELIABLE_QOS)
+        self.create_subscription(NegotiationState, topics.NEGOTIATION_STATE,
                                  lambda message: self.current_session.update(message.session_id),
-                                 common.LATCHED_QOS)
+                                 topics.LATCHED_QOS)
         self.set_speaking(False)
-        self.worker = common.JobWorker("tts_synthesis", self.speak, self.on_speak_error)
+        self.worker = workers.JobWorker("tts_synthesis", self.speak, self.on_speak_error)
 
     def deactivate_interfaces(self) -> None:
         self.worker.close()
@@ -106,7 +106,7 @@ class TtsNode(ModelNode):
     def speak(self, message: ReplyChunk) -> None:
         if self.cancelled_turn == (message.session_id, message.turn):
             return
-        if not self.current_session.admits(message.session_id, common.SESSION_WAIT_S):
+        if not self.current_session.admits(message.session_id, sessions.SESSION_WAIT_S):
             self.dropped_sentences += 1
             self.get_logger().warning(
                 f"reply of session {message.session_id!r} (turn {message.turn}) not spoken: the current "
@@ -119,6 +119,10 @@ class TtsNode(ModelNode):
                 self.dropped_sentences += 1
                 self.get_logger().warning(
                     f"sentence {message.index} of turn {message.turn} arrived twice; said once")
+            if message.final and self.speaking:
+                # A language model restarted mid-reply phrases the reply again, and may end it at a
+                # sentence already spoken: the reply still ends here, or the robot never stops speaking.
+                self.end_reply(message)
             return
         if sent_ns < self.started_at_ns:
             self.get_logger().warning(
@@ -138,11 +142,8 @@ class TtsNode(ModelNode):
                 self.audio_pub.publish(chunk)
             audio_parts.append(samples)
         audio = np.concatenate(audio_parts) if audio_parts else np.zeros(0, dtype=np.float32)
-        end = AudioChunk(sample_rate_hz=self.sample_rate_hz, channels=1, turn=message.turn, end_of_segment=True)
-        end.header.stamp = self.get_clock().now().to_msg()
-        end.header.frame_id = "tts"
         if message.final:
-            self.audio_pub.publish(end)
+            self.publish_end_of_reply(message.turn)
         self.sentences += 1
         if self.config.tts.record:
             self.recordings.setdefault(message.session_id, []).append(audio)
@@ -160,6 +161,19 @@ class TtsNode(ModelNode):
             self.set_speaking(False)
             if self.config.tts.record:
                 self.save_recording(message.session_id)
+
+    def publish_end_of_reply(self, turn: int) -> None:
+        end = AudioChunk(sample_rate_hz=self.sample_rate_hz, channels=1, turn=turn, end_of_segment=True)
+        end.header.stamp = self.get_clock().now().to_msg()
+        end.header.frame_id = "tts"
+        self.audio_pub.publish(end)
+
+    def end_reply(self, message: ReplyChunk) -> None:
+        """The reply ends without a sentence to speak."""
+        self.publish_end_of_reply(message.turn)
+        self.set_speaking(False)
+        if self.config.tts.record:
+            self.save_recording(message.session_id)
 
     def save_recording(self, session_id: str) -> None:
         parts = self.recordings.get(session_id) or []

@@ -183,17 +183,11 @@ def run_negotiation(
     persona_name: str = "",
 ) -> NegotiationTrace:
     """One negotiation to its end (agreement or the utterance limit). Calls policy.finish()."""
-    from ..eq.session import NegotiationSession
-    from ..eq.tracker import HiddenStateTracker
+    from ..eq.session import new_negotiation
 
-    # The eq policy decides with its learned matrices: the tracker must filter with the same ones.
-    model = getattr(policy, "model", None) or config.eq.model
-    tracker = HiddenStateTracker.from_config(config.eq, model)
-    session = NegotiationSession(
-        scenario, config, policy, tracker,
-        session_id=f"sim-{getattr(policy, 'name', 'policy')}-{persona_name}-{episode}",
-        today=SIMULATION_DATE,
-    )
+    # The eq policy decides with its learned matrices: the tracker filters with the same ones.
+    session = new_negotiation(scenario, config, policy, session_id=f"sim-{policy.name}-{persona_name}-{episode}",
+                              today=SIMULATION_DATE)
     debtor.reset(scenario, debtor_seed)
     transcript: list[tuple[str, str]] = []
     turns: list[DebtorTurn] = []
@@ -215,10 +209,8 @@ def run_negotiation(
         turns.append(turn)
         transcript.append(("debtor", turn.text))
         reading = detector.detect(turn.text)
-        # Optional policy hook: the words themselves (tactic cues), before the reply is decided on.
-        observe_utterance = getattr(policy, "observe_utterance", None)
-        if callable(observe_utterance):
-            observe_utterance(turn.text)
+        # The words themselves (tactic cues), before the reply is decided on.
+        policy.observe_utterance(turn.text)
         directive = session.step(turn.text, reading).directive
     else:
         raise BenchError(
@@ -227,14 +219,13 @@ def run_negotiation(
         )
     snapshot = session.snapshot()
     success = session.outcome == "success"
-    # Optional policy hook: the exact agreed terms (a policy learning the creditor's utility would
-    # otherwise estimate them from the offers it saw).
-    observe_outcome = getattr(policy, "observe_outcome", None)
-    if callable(observe_outcome) and success and snapshot.agreed_offer is not None:
-        observe_outcome(snapshot.agreed_offer.days, scenario.creditor_target_days)
+    # The exact agreed terms (a policy learning the creditor's utility would otherwise estimate
+    # them from the offers it saw).
+    if success and snapshot.agreed_offer is not None:
+        policy.observe_outcome(snapshot.agreed_offer.days, scenario.creditor_target_days)
     policy.finish(success)
     result = EpisodeResult(
-        policy=str(getattr(policy, "name", "policy")),
+        policy=str(policy.name),
         persona=persona_name or debtor.persona.name,
         episode=episode,
         scenario_id=scenario.scenario_id,

@@ -68,8 +68,8 @@ def test_run_with_wav_paths_publishes_the_file_on_audio_in(wav_file):
     from rclpy.node import Node
 
     from eq_negotiator_interfaces.msg import AudioChunk
-    from eq_negotiator_ros.launcher import NodeGraph
-    from eq_negotiator_ros.nodes import common
+    from eq_negotiator_ros.graph.runner import NodeGraph
+    from eq_negotiator_ros.nodes import topics
 
     namespace = "/run_wav_test"
     arguments, overrides = plan("run", "--use-mic", "false", "--wav-paths", str(wav_file),
@@ -85,7 +85,7 @@ def test_run_with_wav_paths_publishes_the_file_on_audio_in(wav_file):
         context = rclpy.Context()
         rclpy.init(context=context)
         node = Node("run_wav_listener", namespace=namespace, context=context)
-        node.create_subscription(AudioChunk, common.AUDIO_IN, heard.append, common.AUDIO_QOS)
+        node.create_subscription(AudioChunk, topics.AUDIO_IN, heard.append, topics.AUDIO_QOS)
         executor = rclpy.executors.SingleThreadedExecutor(context=context)
         executor.add_node(node)
         threading.Thread(target=executor.spin, daemon=True).start()

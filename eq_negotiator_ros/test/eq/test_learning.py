@@ -333,15 +333,15 @@ def test_reward_statistics_persist_across_a_restart(eq_config, tmp_path):
     assert "unreadable" in message and broken.episodes == 0
 
 
-def test_eq_state_dict_resumes_mid_negotiation_exactly(eq_config):
+def test_eq_policy_state_resumes_mid_negotiation_exactly(eq_config):
     policy = make_policy("eq", eq_config, seed=5)
     for _ in range(3):  # some learning so that start() draws offsets from the posterior
         scripted_negotiation(policy, 30, [90, 70, 60, 40], agreed_at_end=True)
     policy.start()
     policy.choose(reading("anger"), INITIAL)
     policy.observe_terms(80, 30, False)
-    saved = json.loads(json.dumps(policy.state_dict()))
-    twin = make_policy("eq", eq_config, learned=policy.learned, seed=99).load_state_dict(saved)
+    saved = json.loads(json.dumps(policy.to_dict()))
+    twin = make_policy("eq", eq_config, learned=policy.learned, seed=99).load_dict(saved)
     assert np.allclose(twin.decision_payoff, policy.decision_payoff)
     for emotion, days in (("sadness", 70), ("anger", 65), ("joy", 60)):
         a = policy.choose(reading(emotion), INITIAL)

@@ -451,9 +451,9 @@ def test_session_reports_each_replys_terms_to_the_eq_policy():
     session.open()
     neutral = EmotionReading((0, 0, 0, 0, 0, 0, 1.0), "test")
     session.step("I can pay in 150 days.", neutral)  # the anchor: not scored
-    assert policy.state_dict()["rewards"] == []
+    assert policy.to_dict()["rewards"] == []
     session.step("Fine, 120 days then.", neutral)
-    rewards = policy.state_dict()["rewards"]
+    rewards = policy.to_dict()["rewards"]
     assert len(rewards) == 1 and rewards[0][0] == "neutral"
     assert 0.0 < rewards[0][1] < 1.0  # part of the gap closed, no agreement
     policy.finish(False)

@@ -7,6 +7,7 @@ import pytest
 
 from eq_negotiator_ros.config import load_config
 from eq_negotiator_ros.eq.emotions import EMOTIONS
+from eq_negotiator_ros.eq.policy_base import PolicyBase
 from eq_negotiator_ros.eq.records import EmotionReading, Offer, PolicyDecision, Scenario
 from eq_negotiator_ros.eq.session import NegotiationSession, SessionStateError
 from eq_negotiator_ros.llm.personas import persona_text
@@ -39,7 +40,7 @@ class FakeTracker:
         return self
 
 
-class FakePolicy:
+class FakePolicy(PolicyBase):
     """Cycles through the emotions: the session must pass its choice through unchanged."""
 
     name = "fake"
@@ -203,7 +204,7 @@ def test_round_trip_resumes_identically(config, scenario):
     assert resumed.snapshot() == straight.snapshot()
     assert resumed.records == straight.records
     assert resumed.to_dict() == straight.to_dict()
-    assert policy.turn == straight.policy.turn  # replayed: the fake has no state_dict
+    assert policy.turn == straight.policy.turn  # replayed: the fake keeps no state of its own (to_dict is None)
     assert [r.directive for r in _play(resumed, MORE)] == [r.directive for r in _play(straight, MORE)]
 
 

@@ -34,7 +34,7 @@ class ReasoningNodeProcess:
     """eq_reasoning_node as a child process in its own namespace; its log lines are kept."""
 
     def __init__(self, tmp_path: Path, overrides: dict[str, Any], namespace: Optional[str] = None):
-        from eq_negotiator_ros.launcher import executable_path
+        from eq_negotiator_ros.graph.runner import executable_path
 
         self.namespace = namespace or f"/faults_{uuid.uuid4().hex[:8]}"
         params = tmp_path / f"overrides_{uuid.uuid4().hex[:6]}.yaml"
@@ -87,7 +87,7 @@ class NegotiatorClient:
         from eq_negotiator_interfaces.msg import CreditorDirective, NegotiationState, Utterance
         from eq_negotiator_interfaces.srv import ResetSession, StartSession
 
-        from eq_negotiator_ros.nodes import common
+        from eq_negotiator_ros.nodes import topics
 
         self._rclpy = rclpy
         self.context = rclpy.Context()
@@ -97,22 +97,24 @@ class NegotiatorClient:
         self.executor.add_node(self.node)
         ns = namespace.rstrip("/")
         self.Utterance, self.StartSession, self.ResetSession = Utterance, StartSession, ResetSession
-        self.start_client = self.node.create_client(StartSession, f"{ns}/{common.START_SESSION}")
-        self.reset_client = self.node.create_client(ResetSession, f"{ns}/{common.RESET_SESSION}")
-        self.speech_pub = self.node.create_publisher(Utterance, f"{ns}/{common.SPEECH}", common.RELIABLE_QOS)
+        self.start_client = self.node.create_client(StartSession, f"{ns}/{topics.START_SESSION}")
+        self.reset_client = self.node.create_client(ResetSession, f"{ns}/{topics.RESET_SESSION}")
+        self.speech_pub = self.node.create_publisher(Utterance, f"{ns}/{topics.SPEECH}", topics.RELIABLE_QOS)
         self.states: list = []
         self.directives: list = []
         self.diagnostics: list[dict[str, str]] = []
-        self.node.create_subscription(NegotiationState, f"{ns}/{common.NEGOTIATION_STATE}",
-                                      self.states.append, common.LATCHED_QOS)
-        self.node.create_subscription(CreditorDirective, f"{ns}/{common.DIRECTIVE}",
-                                      self.directives.append, common.RELIABLE_QOS)
+        self.node.create_subscription(NegotiationState, f"{ns}/{topics.NEGOTIATION_STATE}",
+                                      self.states.append, topics.LATCHED_QOS)
+        self.node.create_subscription(CreditorDirective, f"{ns}/{topics.DIRECTIVE}",
+                                      self.directives.append, topics.RELIABLE_QOS)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
 
     def _on_diagnostics(self, array) -> None:
         for status in array.status:
             if status.name == REASONING_STATUS:
                 values = {kv.key: kv.value for kv in status.values}
+                if values.get("lifecycle_state", "active") != "active":
+                    continue  # a lifecycle transition on the way up: no persistence figures yet
                 values["level"] = int.from_bytes(status.level, "little") if isinstance(status.level, bytes) \
                     else int(status.level)
                 values["message"] = status.message

@@ -126,7 +126,7 @@ class GraphWatcher:
 
         from eq_negotiator_interfaces.msg import AudioChunk, CreditorDirective, NegotiationState, ReplyChunk
 
-        from eq_negotiator_ros.nodes import common
+        from eq_negotiator_ros.nodes import topics
 
         self._rclpy = rclpy
         self.namespace = "/" + namespace.strip("/")
@@ -139,16 +139,16 @@ class GraphWatcher:
         self.replies: list = []
         self.audio_turns: list[int] = []
         ns = self.namespace
-        self.state_pub = self.node.create_publisher(NegotiationState, f"{ns}/{common.NEGOTIATION_STATE}",
-                                                    common.LATCHED_QOS)
+        self.state_pub = self.node.create_publisher(NegotiationState, f"{ns}/{topics.NEGOTIATION_STATE}",
+                                                    topics.LATCHED_QOS)
         # Latched, as the reasoning and SLM nodes publish them (the nodes ask for their history).
-        self.directive_pub = self.node.create_publisher(CreditorDirective, f"{ns}/{common.DIRECTIVE}",
-                                                        common.DIRECTIVE_QOS)
-        self.reply_pub = self.node.create_publisher(ReplyChunk, f"{ns}/{common.REPLY}", common.REPLY_QOS)
+        self.directive_pub = self.node.create_publisher(CreditorDirective, f"{ns}/{topics.DIRECTIVE}",
+                                                        topics.DIRECTIVE_QOS)
+        self.reply_pub = self.node.create_publisher(ReplyChunk, f"{ns}/{topics.REPLY}", topics.REPLY_QOS)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 50)
-        self.node.create_subscription(ReplyChunk, f"{ns}/{common.REPLY}", self._on_reply, common.RELIABLE_QOS)
-        self.node.create_subscription(AudioChunk, f"{ns}/{common.AUDIO_OUT}", self._on_audio,
-                                      common.AUDIO_QOS)
+        self.node.create_subscription(ReplyChunk, f"{ns}/{topics.REPLY}", self._on_reply, topics.RELIABLE_QOS)
+        self.node.create_subscription(AudioChunk, f"{ns}/{topics.AUDIO_OUT}", self._on_audio,
+                                      topics.AUDIO_QOS)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.spinner = threading.Thread(target=self._spin, daemon=True)

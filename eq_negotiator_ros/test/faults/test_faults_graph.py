@@ -20,8 +20,8 @@ import pytest
 
 from eq_negotiator_ros import graph
 from eq_negotiator_ros.config import load_config
-from eq_negotiator_ros.demo_session import run_spoken_negotiation
-from eq_negotiator_ros.launcher import NodeGraph, NodeHealth
+from eq_negotiator_ros.demo.session import run_spoken_negotiation
+from eq_negotiator_ros.graph.runner import NodeGraph, NodeHealth
 
 from graph_harness import (  # noqa: E402 - the test folder is on sys.path (pytest rootdir import)
     NODE_NAMES, STALLING_LINES, CommandProcess, GraphWatcher, node_pids, process_running, unique_namespace,

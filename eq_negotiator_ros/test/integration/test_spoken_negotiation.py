@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from eq_negotiator_ros.config import load_config
-from eq_negotiator_ros.demo_session import run_spoken_negotiation, unique_namespace
+from eq_negotiator_ros.demo.session import run_spoken_negotiation, unique_namespace
 
 LINES = (
     "I lost my job last month and I really cannot pay all of this now.",

@@ -13,8 +13,8 @@ from std_msgs.msg import Bool  # noqa: E402
 
 from eq_negotiator_interfaces.msg import AudioChunk, Utterance  # noqa: E402
 
-from eq_negotiator_ros.launcher import NodeGraph  # noqa: E402
-from eq_negotiator_ros.nodes import common  # noqa: E402
+from eq_negotiator_ros.graph.runner import NodeGraph  # noqa: E402
+from eq_negotiator_ros.nodes import topics  # noqa: E402
 from eq_negotiator_ros.speech.audio import iter_chunks, resample, silence  # noqa: E402
 from eq_negotiator_ros.speech.tts import SpeechSynthesizer  # noqa: E402
 
@@ -33,9 +33,9 @@ def asr_graph():
     rclpy.init(context=context)
     node = Node("asr_input_tester", namespace=NAMESPACE, context=context)
     heard: list[str] = []
-    node.create_subscription(Utterance, common.SPEECH, lambda m: heard.append(m.text), common.RELIABLE_QOS)
-    audio_pub = node.create_publisher(AudioChunk, common.AUDIO_IN, common.AUDIO_QOS)
-    speaking_pub = node.create_publisher(Bool, common.ROBOT_SPEAKING, common.LATCHED_QOS)
+    node.create_subscription(Utterance, topics.SPEECH, lambda m: heard.append(m.text), topics.RELIABLE_QOS)
+    audio_pub = node.create_publisher(AudioChunk, topics.AUDIO_IN, topics.AUDIO_QOS)
+    speaking_pub = node.create_publisher(Bool, topics.ROBOT_SPEAKING, topics.LATCHED_QOS)
     executor = rclpy.executors.SingleThreadedExecutor(context=context)
     executor.add_node(node)
     spinner = threading.Thread(target=executor.spin, daemon=True)

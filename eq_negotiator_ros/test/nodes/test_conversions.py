@@ -5,7 +5,7 @@ with the field named."""
 import pytest
 
 pytest.importorskip("rclpy")
-from eq_negotiator_interfaces.msg import CreditorDirective, EmotionState, Utterance  # noqa: E402
+from eq_negotiator_interfaces.msg import EmotionState, Utterance  # noqa: E402
 
 from eq_negotiator_ros.eq.emotions import EMOTIONS, HIDDEN_STATES  # noqa: E402
 from eq_negotiator_ros.eq.records import Directive, EmotionReading, Offer, Scenario  # noqa: E402

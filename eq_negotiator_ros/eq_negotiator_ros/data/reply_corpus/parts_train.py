@@ -308,7 +308,7 @@ GREETINGS: list[tuple[list[str], list[str]]] = [
     ([""], [""]),
 ]
 
-# The creditor's persona sentence, per emotion and group of intents (DESIGN.md, emotion -> persona).
+# The creditor's persona sentence, per emotion and group of intents (llm/personas.py, emotion -> persona).
 PERSONA_SENTENCES: dict[str, dict[str, list[str]]] = {
     "joy": {
         "negotiate": [

@@ -2,7 +2,7 @@
 
 Written apart from the reply corpus (not copied from parts_train.py or parts_heldout.py), so that
 a classifier trained here judges the generator's replies without having seen its training text.
-Each line is something a creditor in that persona might say, about anything in a call (DESIGN.md,
+Each line is something a creditor in that persona might say, about anything in a call (llm/personas.py,
 emotion -> persona). The benchmark splits them per label: every fourth line is its test part.
 """
 

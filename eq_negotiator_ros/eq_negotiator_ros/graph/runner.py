@@ -1,4 +1,4 @@
-"""Starts the node graph as separate processes (real DDS between them), as `ros2 launch` would:
+"""Starts the node graph (graph.description) as separate processes (real DDS between them), as `ros2 launch` would:
 used by `eq-negotiator run`, `demo`, `bench-latency` and the integration tests.
 
 Each node runs in a process group of its own, so a stop reaches the node and whatever it started
@@ -25,8 +25,8 @@ from typing import Callable, Optional
 
 import yaml
 
-from . import graph
-from .config import default_config_path, unflatten_parameters
+from ..config import default_config_path, unflatten_parameters
+from . import description as graph
 
 # How long the nodes get to shut down cleanly (rclpy handles SIGINT and SIGTERM) before SIGKILL.
 STOP_GRACE_S = 10.0
@@ -394,7 +394,7 @@ class NodeGraph:
 def _start_monitor(node_graph: NodeGraph):
     """The graph's health on /diagnostics, when rclpy is there (it is optional for the runner)."""
     try:
-        from .nodes.graph_monitor import GraphMonitor
+        from ..nodes.graph_monitor import GraphMonitor
     except ImportError:
         return None
     try:

@@ -28,8 +28,8 @@ from eq_negotiator_interfaces.msg import (
 from eq_negotiator_interfaces.srv import StartSession
 
 from ..speech.audio import iter_chunks, silence
-from . import common
-from .readiness import LifecycleStates
+from ..nodes import topics
+from ..nodes.readiness import LifecycleStates
 
 RESTART_SETTLE_S = 1.0
 
@@ -105,18 +105,18 @@ class VoiceDriver(Node):
         self.robot_speaking = False
         # fully qualified node name -> (pid, monotonic time, lifecycle state) of its latest diagnostics
         self.heartbeats: dict[str, tuple[int, float, str]] = {}
-        self.audio_pub = self.create_publisher(AudioChunk, common.AUDIO_IN, common.AUDIO_QOS)
-        self.start_client = self.create_client(StartSession, common.START_SESSION)
+        self.audio_pub = self.create_publisher(AudioChunk, topics.AUDIO_IN, topics.AUDIO_QOS)
+        self.start_client = self.create_client(StartSession, topics.START_SESSION)
         # What the driver observes; wait_for_graph waits until each has matched its publisher.
         self.observed = [
-            self.create_subscription(Utterance, common.SPEECH, self.on_speech, common.RELIABLE_QOS),
-            self.create_subscription(EmotionState, common.DEBTOR_EMOTION, self.on_emotion, common.RELIABLE_QOS),
-            self.create_subscription(CreditorDirective, common.DIRECTIVE, self.on_directive, common.RELIABLE_QOS),
-            self.create_subscription(ReplyChunk, common.REPLY, self.on_reply, common.RELIABLE_QOS),
-            self.create_subscription(AudioChunk, common.AUDIO_OUT, self.on_audio_out, common.AUDIO_QOS),
-            self.create_subscription(NegotiationState, common.NEGOTIATION_STATE, self.on_state, common.LATCHED_QOS),
+            self.create_subscription(Utterance, topics.SPEECH, self.on_speech, topics.RELIABLE_QOS),
+            self.create_subscription(EmotionState, topics.DEBTOR_EMOTION, self.on_emotion, topics.RELIABLE_QOS),
+            self.create_subscription(CreditorDirective, topics.DIRECTIVE, self.on_directive, topics.RELIABLE_QOS),
+            self.create_subscription(ReplyChunk, topics.REPLY, self.on_reply, topics.RELIABLE_QOS),
+            self.create_subscription(AudioChunk, topics.AUDIO_OUT, self.on_audio_out, topics.AUDIO_QOS),
+            self.create_subscription(NegotiationState, topics.NEGOTIATION_STATE, self.on_state, topics.LATCHED_QOS),
         ]
-        self.create_subscription(Bool, common.ROBOT_SPEAKING, self.on_speaking, common.LATCHED_QOS)
+        self.create_subscription(Bool, topics.ROBOT_SPEAKING, self.on_speaking, topics.LATCHED_QOS)
         self.create_subscription(DiagnosticArray, "/diagnostics", self.on_diagnostics, 50)
         self.executor_ = SingleThreadedExecutor(context=self.context)
         self.executor_.add_node(self)
