@@ -49,8 +49,10 @@ def main() -> None:
             line_words = counted.reference_words
             errors, words = errors + line_errors, words + line_words
             print(f"{line_errors / max(1, line_words):5.2f}  {name:<13} {text!r} -> {heard!r}")
-    print(f"\nWER {errors / max(1, words):.3f} over {words} words; ASR real-time factor {asr_s / audio_s:.2f} "
-          f"({asr_s:.1f} s for {audio_s:.1f} s of speech)")
+    print(
+        f"\nWER {errors / max(1, words):.3f} over {words} words; ASR real-time factor {asr_s / audio_s:.2f} "
+        f"({asr_s:.1f} s for {audio_s:.1f} s of speech)"
+    )
 
 
 if __name__ == "__main__":

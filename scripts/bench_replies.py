@@ -56,8 +56,9 @@ from eq_negotiator_ros.llm.phrasing import ReplySentence, model_words_survived, 
 
 CORPUS = REPO / "eq_negotiator_ros" / "eq_negotiator_ros" / "data" / "reply_corpus"
 TURNS_PER_CONVERSATION = 8
-SCENARIO = Scenario(scenario_id="bench_replies", creditor_target_days=30, debtor_target_days=90,
-                    outstanding_balance=5000.0)
+SCENARIO = Scenario(
+    scenario_id="bench_replies", creditor_target_days=30, debtor_target_days=90, outstanding_balance=5000.0
+)
 
 
 class RecordingLlama:
@@ -87,8 +88,10 @@ def persona_classifier(seed: int = 0):
         for i, line in enumerate(lines):
             (test if i % 4 == 3 else train).append((line, label))
     # words and character pieces: with a few hundred lines, "disappoint-" and "sorr-" carry as much as words
-    features = make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                          TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True))
+    features = make_union(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+    )
     model = make_pipeline(features, LogisticRegression(C=10.0, max_iter=2000, random_state=seed))
     model.fit([t for t, _ in train], [lab for _, lab in train])
     accuracy = sum(p == lab for p, (_, lab) in zip(model.predict([t for t, _ in test]), test)) / len(test)
@@ -107,24 +110,30 @@ def template_parts(directive) -> list[ReplySentence]:
     from eq_negotiator_ros.llm.fallback import fallback_reply
 
     sentences = fallback_reply(directive, SCENARIO).sentences
-    return [ReplySentence(index=i, text=s, final=i == len(sentences) - 1, from_fallback=True, source="template")
-            for i, s in enumerate(sentences)]
+    return [
+        ReplySentence(index=i, text=s, final=i == len(sentences) - 1, from_fallback=True, source="template")
+        for i, s in enumerate(sentences)
+    ]
 
 
 def run_system(name: str, examples: list[dict], llama: Any, llm_config) -> list[dict]:
     results = []
     for start in range(0, len(examples) - TURNS_PER_CONVERSATION + 1, TURNS_PER_CONVERSATION):
         history: list[tuple[str, str]] = []
-        for position, example in enumerate(examples[start:start + TURNS_PER_CONVERSATION]):
-            directive = dataclasses.replace(directive_of(example), turn=position + 1,
-                                            temperature=llm_config.temperature(position + 1))
+        for position, example in enumerate(examples[start : start + TURNS_PER_CONVERSATION]):
+            directive = dataclasses.replace(
+                directive_of(example), turn=position + 1, temperature=llm_config.temperature(position + 1)
+            )
             history.append(("Debtor", example["debtor_text"]))
             started = time.perf_counter()
             first_s = first_model_s = None
             parts: list[ReplySentence] = []
             recorder = RecordingLlama(llama) if llama is not None else None
-            stream = template_parts(directive) if llama is None else phrase_reply(
-                directive, SCENARIO, history[-8:], recorder, llm_config, "persona")
+            stream = (
+                template_parts(directive)
+                if llama is None
+                else phrase_reply(directive, SCENARIO, history[-8:], recorder, llm_config, "persona")
+            )
             for part in stream:
                 now = time.perf_counter() - started
                 if part.text and first_s is None:
@@ -141,22 +150,32 @@ def run_system(name: str, examples: list[dict], llama: Any, llm_config) -> list[
                 model_sentences, rest = split_sentences(written.strip(), final=True)
                 model_sentences += [rest] if rest.strip() else []
             model_spoken = [p.text for p in spoken if p.source == "model"]
-            results.append({
-                "system": name, "id": example["id"], "conversation": start // TURNS_PER_CONVERSATION,
-                "emotion": example["emotion"], "intent": example["intent"], "debtor_text": example["debtor_text"],
-                "reply": " ".join(p.text for p in spoken),
-                "persona_text": " ".join(p.text for p in spoken if p.source != "terms"),
-                "model_written": written.strip(),
-                "guard_pass": all(check_reply(s, directive).ok for s in model_sentences) if model_sentences else None,
-                "spoken_guard_pass": all(check_reply(p.text, directive).ok for p in spoken),
-                "model_words_survived": model_words_survived(parts) if llama is not None else False,
-                "invented_written": sorted({w for s in model_sentences for w in invented_facts(s, heard)})
-                if llama is not None else [],
-                "invented_spoken": sorted({w for s in model_spoken for w in invented_facts(s, heard)}),
-                "grounding": grounded_share(model_spoken[0], heard) if model_spoken else None,
-                "from_fallback": any(p.from_fallback for p in parts) if llama is not None else True,
-                "first_sentence_s": first_s, "first_model_sentence_s": first_model_s,
-            })
+            results.append(
+                {
+                    "system": name,
+                    "id": example["id"],
+                    "conversation": start // TURNS_PER_CONVERSATION,
+                    "emotion": example["emotion"],
+                    "intent": example["intent"],
+                    "debtor_text": example["debtor_text"],
+                    "reply": " ".join(p.text for p in spoken),
+                    "persona_text": " ".join(p.text for p in spoken if p.source != "terms"),
+                    "model_written": written.strip(),
+                    "guard_pass": all(check_reply(s, directive).ok for s in model_sentences)
+                    if model_sentences
+                    else None,
+                    "spoken_guard_pass": all(check_reply(p.text, directive).ok for p in spoken),
+                    "model_words_survived": model_words_survived(parts) if llama is not None else False,
+                    "invented_written": sorted({w for s in model_sentences for w in invented_facts(s, heard)})
+                    if llama is not None
+                    else [],
+                    "invented_spoken": sorted({w for s in model_spoken for w in invented_facts(s, heard)}),
+                    "grounding": grounded_share(model_spoken[0], heard) if model_spoken else None,
+                    "from_fallback": any(p.from_fallback for p in parts) if llama is not None else True,
+                    "first_sentence_s": first_s,
+                    "first_model_sentence_s": first_model_s,
+                }
+            )
             history.append(("Agent", results[-1]["reply"]))
     return results
 
@@ -187,7 +206,8 @@ def summarise(results: list[dict], classifier) -> dict[str, Any]:
         "grounding": sum(grounding) / len(grounding) if grounding else None,
         "persona_fidelity": sum(p == r["emotion"] for p, r in zip(predicted, results)) / n,
         "distinct_2": sum(distinct_2(texts) for texts in conversations.values()) / len(conversations),
-        "first_sentence_p50_s": percentile(firsts, 50), "first_sentence_p95_s": percentile(firsts, 95),
+        "first_sentence_p50_s": percentile(firsts, 50),
+        "first_sentence_p95_s": percentile(firsts, 95),
         "first_model_sentence_p50_s": percentile(model_firsts, 50),
         "first_model_sentence_p95_s": percentile(model_firsts, 95),
     }
@@ -213,30 +233,47 @@ def bench_voices(heldout: str, replies: int = 12) -> int:
     with open(heldout, encoding="utf-8") as handle:
         texts = [json.loads(line)["reply"] for line in handle if line.strip()][:replies]
     synthesizer = SpeechSynthesizer(load_config().tts)
-    print(f"\n| voice ({len(texts)} held-out replies) | length / noise / noise_w / pause | words per second | "
-          "pitch variability | median pitch |")
+    print(
+        f"\n| voice ({len(texts)} held-out replies) | length / noise / noise_w / pause | words per second | "
+        "pitch variability | median pitch |"
+    )
     print("|---|---|---|---|---|")
     for emotion in ("",) + tuple(EMOTIONS):
         style = synthesizer.style_for(emotion)
         m = measure_voice(synthesizer, texts, emotion)
-        print(f"| {emotion or 'no persona'} | {style.length_scale} / {style.noise_scale} / {style.noise_w} / "
-              f"{style.sentence_pause_s} s | {m['speaking_rate_wps']:.2f} | "
-              f"{m['pitch_variability_semitones']:.2f} st | {m['pitch_hz']:.0f} Hz |")
+        print(
+            f"| {emotion or 'no persona'} | {style.length_scale} / {style.noise_scale} / {style.noise_w} / "
+            f"{style.sentence_pause_s} s | {m['speaking_rate_wps']:.2f} | "
+            f"{m['pitch_variability_semitones']:.2f} st | {m['pitch_hz']:.0f} Hz |"
+        )
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--systems", default="adapter,base,templates", help="comma-separated: adapter, base, templates")
+    parser.add_argument(
+        "--systems", default="adapter,base,templates", help="comma-separated: adapter, base, templates"
+    )
     parser.add_argument("--heldout", default=str(CORPUS / "heldout.jsonl"))
-    parser.add_argument("--adapter", default="", help="GGUF LoRA adapter (default: the one the package ships)")
-    parser.add_argument("--limit", type=int, default=0, help="use only the first N examples (a multiple of 8)")
+    parser.add_argument(
+        "--adapter", default="", help="GGUF LoRA adapter (default: the one the package ships)"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=0, help="use only the first N examples (a multiple of 8)"
+    )
     parser.add_argument("--out", default="", help="write every reply and the summary to this JSON file")
-    parser.add_argument("--timeout-s", type=float, default=0,
-                        help="llm.timeout_s for this run (0 = the config's); on a machine shared with other work a "
-                             "longer one measures the words rather than the waiting")
-    parser.add_argument("--voices", action="store_true",
-                        help="measure the persona voices instead (tts.persona_voice): speaking rate and pitch")
+    parser.add_argument(
+        "--timeout-s",
+        type=float,
+        default=0,
+        help="llm.timeout_s for this run (0 = the config's); on a machine shared with other work a "
+        "longer one measures the words rather than the waiting",
+    )
+    parser.add_argument(
+        "--voices",
+        action="store_true",
+        help="measure the persona voices instead (tts.persona_voice): speaking rate and pitch",
+    )
     args = parser.parse_args()
     if args.voices:
         return bench_voices(args.heldout)
@@ -249,8 +286,11 @@ def main() -> int:
     if args.timeout_s:
         config = dataclasses.replace(config, llm=dataclasses.replace(config.llm, timeout_s=args.timeout_s))
     classifier, accuracy, tested = persona_classifier()
-    print(f"persona classifier (trained on persona_lines.py): {100 * accuracy:.1f}% on its own "
-          f"held-out part ({tested} lines)", flush=True)
+    print(
+        f"persona classifier (trained on persona_lines.py): {100 * accuracy:.1f}% on its own "
+        f"held-out part ({tested} lines)",
+        flush=True,
+    )
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     summaries: dict[str, Any] = {}
     everything: list[dict] = []
@@ -294,8 +334,12 @@ def main() -> int:
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"summary": summaries, "classifier_accuracy": accuracy, "replies": everything},
-                                  indent=1) + "\n")
+        out.write_text(
+            json.dumps(
+                {"summary": summaries, "classifier_accuracy": accuracy, "replies": everything}, indent=1
+            )
+            + "\n"
+        )
         print(f"\nevery reply: {out}")
     return 0
 

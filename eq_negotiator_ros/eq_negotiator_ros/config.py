@@ -208,8 +208,13 @@ class TtsConfig:
         for name, style in self.persona_voice:
             if name == label:
                 return style
-        return VoiceStyle(self.length_scale, self.noise_scale, self.noise_w, self.sentence_pause_s,
-                          self.pitch_shift_semitones)
+        return VoiceStyle(
+            self.length_scale,
+            self.noise_scale,
+            self.noise_w,
+            self.sentence_pause_s,
+            self.pitch_shift_semitones,
+        )
 
 
 MAX_PITCH_SHIFT_SEMITONES = 6.0  # beyond this the resampled voice sounds like another speaker
@@ -220,21 +225,31 @@ def _persona_voices(raw: Any) -> tuple[tuple[str, VoiceStyle], ...]:
     if raw in (None, ""):
         return ()
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"tts.persona_voice: expected one entry per emotion ({', '.join(EMOTIONS)}), got {raw!r}")
+        raise ConfigError(
+            f"tts.persona_voice: expected one entry per emotion ({', '.join(EMOTIONS)}), got {raw!r}"
+        )
     unknown = [name for name in raw if name not in EMOTIONS]
     if unknown:
-        raise ConfigError(f"tts.persona_voice: unknown emotion {', '.join(map(str, unknown))}; "
-                          f"use {', '.join(EMOTIONS)}")
+        raise ConfigError(
+            f"tts.persona_voice: unknown emotion {', '.join(map(str, unknown))}; use {', '.join(EMOTIONS)}"
+        )
     voices = []
     for name in EMOTIONS:
         if name not in raw:
             continue
         style = _typed(VoiceStyle, _section(raw, name), f"tts.persona_voice.{name}")
-        if (style.length_scale <= 0 or style.noise_scale < 0 or style.noise_w < 0 or style.sentence_pause_s < 0
-                or abs(style.pitch_shift_semitones) > MAX_PITCH_SHIFT_SEMITONES):
-            raise ConfigError(f"tts.persona_voice.{name}: length_scale must be > 0, the noises and "
-                              f"sentence_pause_s >= 0 and |pitch_shift_semitones| <= {MAX_PITCH_SHIFT_SEMITONES}, "
-                              f"got {style}")
+        if (
+            style.length_scale <= 0
+            or style.noise_scale < 0
+            or style.noise_w < 0
+            or style.sentence_pause_s < 0
+            or abs(style.pitch_shift_semitones) > MAX_PITCH_SHIFT_SEMITONES
+        ):
+            raise ConfigError(
+                f"tts.persona_voice.{name}: length_scale must be > 0, the noises and "
+                f"sentence_pause_s >= 0 and |pitch_shift_semitones| <= {MAX_PITCH_SHIFT_SEMITONES}, "
+                f"got {style}"
+            )
         voices.append((name, style))
     return tuple(voices)
 
@@ -318,7 +333,9 @@ def yaml_error_line(error: yaml.YAMLError) -> str:
     return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
 
 
-def load_config(path: Path | str | None = None, overrides: Mapping[str, Any] | None = None) -> NegotiatorConfig:
+def load_config(
+    path: Path | str | None = None, overrides: Mapping[str, Any] | None = None
+) -> NegotiatorConfig:
     """Read, merge dotted overrides ({"llm.model_path": "x.gguf"}), validate and type the config."""
     params = read_parameters(path)
     if overrides:
@@ -373,8 +390,17 @@ CONFIG_SECTIONS = ("eq", "offer", "detector", "llm", "asr", "tts", "audio", "ses
 # The nodes' own parameters: a params file written for `ros2 launch` may set them at the top level
 # next to the config sections; the typed config does not hold them.
 NODE_PARAMETER_KEYS = ("use_mic", "wav_paths", "policy")
-EQ_KEYS = ("initial_belief", "transition", "emission", "response", "creditor_payoff", "debtor_payoff",
-           "policy", "learning", "tracker")
+EQ_KEYS = (
+    "initial_belief",
+    "transition",
+    "emission",
+    "response",
+    "creditor_payoff",
+    "debtor_payoff",
+    "policy",
+    "learning",
+    "tracker",
+)
 
 
 @dataclass(frozen=True)
@@ -528,7 +554,9 @@ def emotion_model_from_params(eq: Mapping[str, Any]) -> EmotionModel:
     )
 
 
-def _typed(record_type: type, values: Mapping[str, Any], key: str, converters: Mapping[str, Any] | None = None):
+def _typed(
+    record_type: type, values: Mapping[str, Any], key: str, converters: Mapping[str, Any] | None = None
+):
     """Build a frozen record from a section, converting each field to its default's type."""
     converters = dict(converters or {})
     defaults = record_type()
@@ -580,15 +608,21 @@ def config_from_nested(params: Mapping[str, Any]) -> NegotiatorConfig:
     model = emotion_model_from_params(eq)
     policy = _typed(PolicyConfig, _section(eq, "policy"), "eq.policy")
     if policy.opening_emotion not in EMOTIONS:
-        raise ConfigError(f"eq.policy.opening_emotion: {policy.opening_emotion!r} is not one of {', '.join(EMOTIONS)}")
+        raise ConfigError(
+            f"eq.policy.opening_emotion: {policy.opening_emotion!r} is not one of {', '.join(EMOTIONS)}"
+        )
     if not 1 <= policy.negative_min <= policy.negative_window:
         raise ConfigError("eq.policy.negative_min must be between 1 and eq.policy.negative_window")
     learning = _typed(LearningConfig, _section(eq, "learning"), "eq.learning", {"state_path": _optional_path})
     if learning.history_episodes < 1 or learning.fit_iterations < 1 or learning.prior_strength < 0:
-        raise ConfigError("eq.learning: history_episodes and fit_iterations must be >= 1, prior_strength >= 0")
+        raise ConfigError(
+            "eq.learning: history_episodes and fit_iterations must be >= 1, prior_strength >= 0"
+        )
     tracker = _typed(TrackerConfig, _section(eq, "tracker"), "eq.tracker")
     if tracker.transition_tilt_alpha < 0 or not 0.0 <= tracker.response_weight <= 1.0:
-        raise ConfigError("eq.tracker: transition_tilt_alpha must be >= 0 and response_weight between 0 and 1")
+        raise ConfigError(
+            "eq.tracker: transition_tilt_alpha must be >= 0 and response_weight between 0 and 1"
+        )
 
     offer_section = dict(_section(params, "offer"))
     factors = offer_section.pop("state_concession_factor", None)
@@ -597,15 +631,28 @@ def config_from_nested(params: Mapping[str, Any]) -> NegotiatorConfig:
         if not isinstance(factors, Mapping):
             raise ConfigError("offer.state_concession_factor: expected one factor per hidden state")
         _check_known_keys(factors, HIDDEN_STATES, "offer.state_concession_factor.")
-        factor_vector = _vector([factors.get(s) for s in HIDDEN_STATES], "offer.state_concession_factor", len(HIDDEN_STATES), False)
+        factor_vector = _vector(
+            [factors.get(s) for s in HIDDEN_STATES],
+            "offer.state_concession_factor",
+            len(HIDDEN_STATES),
+            False,
+        )
         if np.any(factor_vector <= 0):
             raise ConfigError("offer.state_concession_factor: factors must be positive")
-        offer = OfferConfig(**{**offer.__dict__, "state_concession_factor": tuple(float(f) for f in factor_vector)})
+        offer = OfferConfig(
+            **{**offer.__dict__, "state_concession_factor": tuple(float(f) for f in factor_vector)}
+        )
     if offer.concession_beta <= 0 or offer.deadline_turns < 1 or offer.reservation_multiple < 1:
-        raise ConfigError("offer: concession_beta must be > 0, deadline_turns >= 1, reservation_multiple >= 1")
+        raise ConfigError(
+            "offer: concession_beta must be > 0, deadline_turns >= 1, reservation_multiple >= 1"
+        )
 
-    detector = _typed(DetectorConfig, _section(params, "detector"), "detector",
-                      {"model_path": _optional_path, "encoder_model_path": _optional_path})
+    detector = _typed(
+        DetectorConfig,
+        _section(params, "detector"),
+        "detector",
+        {"model_path": _optional_path, "encoder_model_path": _optional_path},
+    )
     if detector.kind not in ("trained", "llm"):
         raise ConfigError(f"detector.kind: {detector.kind!r} must be 'trained' or 'llm'")
     if detector.encoder_head not in ("combined", "encoder"):
@@ -617,21 +664,38 @@ def config_from_nested(params: Mapping[str, Any]) -> NegotiatorConfig:
         raise ConfigError(f"llm.prompt_style: {llm.prompt_style!r} must be auto, persona, completion or chat")
     asr = _typed(AsrConfig, _section(params, "asr"), "asr", {"model_path": _optional_path})
     tts = _typed(
-        TtsConfig, _section(params, "tts"), "tts",
+        TtsConfig,
+        _section(params, "tts"),
+        "tts",
         {"voice_path": _optional_path, "voice_config_path": _optional_path, "persona_voice": _persona_voices},
     )
-    if (tts.length_scale <= 0 or tts.noise_scale < 0 or tts.noise_w < 0 or tts.sentence_pause_s < 0
-            or abs(tts.pitch_shift_semitones) > MAX_PITCH_SHIFT_SEMITONES):
-        raise ConfigError("tts: length_scale must be > 0, noise_scale, noise_w and sentence_pause_s >= 0, "
-                          f"|pitch_shift_semitones| <= {MAX_PITCH_SHIFT_SEMITONES}")
+    if (
+        tts.length_scale <= 0
+        or tts.noise_scale < 0
+        or tts.noise_w < 0
+        or tts.sentence_pause_s < 0
+        or abs(tts.pitch_shift_semitones) > MAX_PITCH_SHIFT_SEMITONES
+    ):
+        raise ConfigError(
+            "tts: length_scale must be > 0, noise_scale, noise_w and sentence_pause_s >= 0, "
+            f"|pitch_shift_semitones| <= {MAX_PITCH_SHIFT_SEMITONES}"
+        )
     audio = _typed(AudioConfig, _section(params, "audio"), "audio")
     session = _typed(
-        SessionConfig, _section(params, "session"), "session",
+        SessionConfig,
+        _section(params, "session"),
+        "session",
         {"store_path": _optional_path, "scenarios_path": _optional_path},
     )
     run_dir = _optional_path(params.get("run_dir")) or Path("~/.local/share/eq_negotiator/runs").expanduser()
     return NegotiatorConfig(
         eq=EQConfig(model=model, policy=policy, learning=learning, tracker=tracker),
-        offer=offer, detector=detector, llm=llm, asr=asr, tts=tts, audio=audio, session=session,
+        offer=offer,
+        detector=detector,
+        llm=llm,
+        asr=asr,
+        tts=tts,
+        audio=audio,
+        session=session,
         run_dir=run_dir,
     )

@@ -71,11 +71,14 @@ class SessionStore:
             )
         except (OSError, sqlite3.Error) as error:
             raise SessionStoreError(
-                f"cannot open the session store {self.path}: {error}; set session.store_path to a writable file"
+                f"cannot open the session store {self.path}: {error}; set session.store_path to a writable "
+                f"file"
             ) from None
         try:
-            self._retrying("opening", lambda: (self._db.execute("PRAGMA journal_mode=WAL"),
-                                               self._db.executescript(SCHEMA)))
+            self._retrying(
+                "opening",
+                lambda: (self._db.execute("PRAGMA journal_mode=WAL"), self._db.executescript(SCHEMA)),
+            )
         except SessionStoreLocked:
             self._db.close()
             raise
@@ -85,17 +88,25 @@ class SessionStore:
 
     # -- writes -----------------------------------------------------------------------------
 
-    def save(self, session_id: str, scenario_id: str, phase: str, data: dict[str, Any],
-             replaces: Optional[str] = None) -> None:
+    def save(
+        self,
+        session_id: str,
+        scenario_id: str,
+        phase: str,
+        data: dict[str, Any],
+        replaces: Optional[str] = None,
+    ) -> None:
         """Write one session; `replaces` (a session id) is marked aborted in the same transaction."""
         now = time.time()
         payload = json.dumps(data, separators=(",", ":"))
-        statements = [(
-            "INSERT INTO sessions (session_id, scenario_id, phase, data, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET "
-            "phase = excluded.phase, data = excluded.data, updated_at = excluded.updated_at",
-            (session_id, scenario_id, phase, payload, now, now),
-        )]
+        statements = [
+            (
+                "INSERT INTO sessions (session_id, scenario_id, phase, data, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET "
+                "phase = excluded.phase, data = excluded.data, updated_at = excluded.updated_at",
+                (session_id, scenario_id, phase, payload, now, now),
+            )
+        ]
         if replaces is not None and replaces != session_id:
             statements.append(_set_phase_statement(replaces, "aborted", now))
         self._write(statements)
@@ -106,18 +117,26 @@ class SessionStore:
     def quarantine(self, session_id: str, reason: str) -> None:
         """Move a session that cannot be read or resumed out of the active ones, keeping its data."""
         now = time.time()
-        self._write([
-            _set_phase_statement(session_id, QUARANTINED, now),
-            ("INSERT INTO quarantine (session_id, reason, quarantined_at) VALUES (?, ?, ?)",
-             (session_id, reason, now)),
-        ])
+        self._write(
+            [
+                _set_phase_statement(session_id, QUARANTINED, now),
+                (
+                    "INSERT INTO quarantine (session_id, reason, quarantined_at) VALUES (?, ?, ?)",
+                    (session_id, reason, now),
+                ),
+            ]
+        )
 
     # -- reads ------------------------------------------------------------------------------
 
     def load(self, session_id: str) -> Optional[dict[str, Any]]:
         """The session's data; None when there is no such row or its data is not a JSON object."""
-        row = self._retrying("reading", lambda: self._db.execute(
-            "SELECT data FROM sessions WHERE session_id = ?", (session_id,)).fetchone())
+        row = self._retrying(
+            "reading",
+            lambda: self._db.execute(
+                "SELECT data FROM sessions WHERE session_id = ?", (session_id,)
+            ).fetchone(),
+        )
         if row is None:
             return None
         data, _ = _parsed(row[0])
@@ -132,10 +151,14 @@ class SessionStore:
         (session_id, data). Newer active rows that are not are quarantined on the way (and passed
         to on_quarantine(session_id, reason)); rows in `exclude` are skipped."""
         placeholders = ",".join("?" * len(ACTIVE_PHASES))
-        rows = self._retrying("reading", lambda: self._db.execute(
-            f"SELECT session_id, data FROM sessions WHERE phase IN ({placeholders}) ORDER BY updated_at DESC",
-            ACTIVE_PHASES,
-        ).fetchall())
+        rows = self._retrying(
+            "reading",
+            lambda: self._db.execute(
+                f"SELECT session_id, data FROM sessions WHERE phase IN ({placeholders}) ORDER BY updated_at "
+                f"DESC",
+                ACTIVE_PHASES,
+            ).fetchall(),
+        )
         for session_id, text in rows:
             if session_id in exclude:
                 continue
@@ -152,13 +175,22 @@ class SessionStore:
         return None
 
     def phases(self) -> dict[str, str]:
-        return dict(self._retrying("reading", lambda: self._db.execute(
-            "SELECT session_id, phase FROM sessions").fetchall()))
+        return dict(
+            self._retrying(
+                "reading", lambda: self._db.execute("SELECT session_id, phase FROM sessions").fetchall()
+            )
+        )
 
     def quarantined(self) -> dict[str, str]:
         """session id -> the latest reason it was quarantined."""
-        return dict(self._retrying("reading", lambda: self._db.execute(
-            "SELECT session_id, reason FROM quarantine ORDER BY quarantined_at").fetchall()))
+        return dict(
+            self._retrying(
+                "reading",
+                lambda: self._db.execute(
+                    "SELECT session_id, reason FROM quarantine ORDER BY quarantined_at"
+                ).fetchall(),
+            )
+        )
 
     def close(self) -> None:
         self._db.close()

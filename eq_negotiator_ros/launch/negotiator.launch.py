@@ -30,7 +30,8 @@ PACKAGE = "eq_negotiator_ros"
 def _nodes(context, *args, **kwargs):
     arguments = {a.name: LaunchConfiguration(a.name).perform(context) for a in graph.LAUNCH_ARGUMENTS}
     params_file = arguments["params_file"] or os.path.join(
-        get_package_share_directory(PACKAGE), "config", "negotiator.yaml")
+        get_package_share_directory(PACKAGE), "config", "negotiator.yaml"
+    )
     actions = []
     for spec in graph.selected_nodes(arguments):
         parameters = [params_file]
@@ -44,9 +45,15 @@ def _nodes(context, *args, **kwargs):
         restart = graph.restart_policy(spec.name, arguments)
         kind = LifecycleNode if spec.managed else Node
         node = kind(
-            package=PACKAGE, executable=spec.executable, name=spec.name,
-            namespace=arguments["namespace"], parameters=parameters, output="screen", emulate_tty=True,
-            respawn=restart.allowed, respawn_delay=graph.RESTART_BACKOFF_S,
+            package=PACKAGE,
+            executable=spec.executable,
+            name=spec.name,
+            namespace=arguments["namespace"],
+            parameters=parameters,
+            output="screen",
+            emulate_tty=True,
+            respawn=restart.allowed,
+            respawn_delay=graph.RESTART_BACKOFF_S,
         )
         actions.append(node)
         if spec.managed:
@@ -55,22 +62,34 @@ def _nodes(context, *args, **kwargs):
 
 
 def _change_state(node, transition_id):
-    return EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(node), transition_id=transition_id))
+    return EmitEvent(
+        event=ChangeState(lifecycle_node_matcher=matches_action(node), transition_id=transition_id)
+    )
 
 
 def _bring_up(node):
     """Configure each (re)started process; activate it once configuring has succeeded (not after a
     deactivation someone asked for)."""
     return [
-        RegisterEventHandler(OnProcessStart(
-            target_action=node, on_start=[_change_state(node, Transition.TRANSITION_CONFIGURE)])),
-        RegisterEventHandler(OnStateTransition(
-            target_lifecycle_node=node, start_state="configuring", goal_state="inactive",
-            entities=[_change_state(node, Transition.TRANSITION_ACTIVATE)])),
+        RegisterEventHandler(
+            OnProcessStart(
+                target_action=node, on_start=[_change_state(node, Transition.TRANSITION_CONFIGURE)]
+            )
+        ),
+        RegisterEventHandler(
+            OnStateTransition(
+                target_lifecycle_node=node,
+                start_state="configuring",
+                goal_state="inactive",
+                entities=[_change_state(node, Transition.TRANSITION_ACTIVATE)],
+            )
+        ),
     ]
 
 
 def generate_launch_description():
-    declared = [DeclareLaunchArgument(a.name, default_value=a.default, description=a.description)
-                for a in graph.LAUNCH_ARGUMENTS]
+    declared = [
+        DeclareLaunchArgument(a.name, default_value=a.default, description=a.description)
+        for a in graph.LAUNCH_ARGUMENTS
+    ]
     return LaunchDescription(declared + [OpaqueFunction(function=_nodes)])

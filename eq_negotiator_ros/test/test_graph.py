@@ -14,8 +14,11 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 def console_scripts() -> set[str]:
     """Node executables named in setup.py (what colcon and pip install)."""
     tree = ast.parse((PACKAGE_ROOT / "setup.py").read_text())
-    nodes = next(node.value for node in ast.walk(tree)
-                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "NODES")
+    nodes = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "NODES"
+    )
     return {key.value for key in nodes.keys}
 
 
@@ -35,8 +38,16 @@ def test_every_node_is_an_installed_executable_and_the_launch_files_are_installe
 
 def test_every_launch_argument_has_a_description():
     assert {a.name for a in graph.LAUNCH_ARGUMENTS} == {
-        "namespace", "params_file", "llm_model_path", "asr_model_path", "tts_voice_path", "use_mic",
-        "wav_paths", "barge_in", "gpu_layers"}
+        "namespace",
+        "params_file",
+        "llm_model_path",
+        "asr_model_path",
+        "tts_voice_path",
+        "use_mic",
+        "wav_paths",
+        "barge_in",
+        "gpu_layers",
+    }
     assert all(a.description for a in graph.LAUNCH_ARGUMENTS)
 
 

@@ -24,7 +24,9 @@ def test_every_config_section_is_read_by_some_node_and_every_node_is_listed():
 def test_the_tts_node_declares_tts_settings_and_the_shared_ones_only():
     names = set(node_parameters("tts_node", FLAT_DEFAULTS))
     assert {name.split(".")[0] for name in names} == {"tts", "audio", "run_dir"}
-    assert "tts.voice_path" in names and "eq.creditor_payoff.joy" not in names and "llm.model_path" not in names
+    assert (
+        "tts.voice_path" in names and "eq.creditor_payoff.joy" not in names and "llm.model_path" not in names
+    )
 
 
 @pytest.mark.parametrize("node", sorted(NODE_SECTIONS))
@@ -45,4 +47,6 @@ def test_every_parameter_a_launch_argument_sets_is_declared_by_its_node():
 
 def test_a_pattern_describes_every_row_of_a_matrix():
     assert description("eq.transition.distressed") == description("eq.transition.cooperative") != ""
-    assert description("tts.persona_voice.sadness.noise_w") == description("tts.persona_voice.joy.noise_w") != ""
+    assert (
+        description("tts.persona_voice.sadness.noise_w") == description("tts.persona_voice.joy.noise_w") != ""
+    )

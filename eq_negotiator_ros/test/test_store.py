@@ -17,8 +17,9 @@ def session_data(session_id: str, turns: int = 0) -> dict:
     return {"session_id": session_id, "records": [{"turn": t} for t in range(1, turns + 1)]}
 
 
-def insert_raw(path, session_id: str, data_text, phase: str = "negotiating",
-               updated_at: float | None = None) -> None:
+def insert_raw(
+    path, session_id: str, data_text, phase: str = "negotiating", updated_at: float | None = None
+) -> None:
     """A row written by something other than SessionStore (a hand edit, a disk fault, an old version)."""
     now = time.time() if updated_at is None else updated_at
     with sqlite3.connect(str(path)) as db:
@@ -130,8 +131,10 @@ def test_a_row_that_is_not_a_session_is_quarantined_not_fatal(store, bad):
 
 def test_a_blob_row_is_quarantined(store):
     with sqlite3.connect(str(store.path)) as db:
-        db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
-                   ("blob", "crad_000", "negotiating", b"\xff\xfe{", time.time(), time.time()))
+        db.execute(
+            "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+            ("blob", "crad_000", "negotiating", b"\xff\xfe{", time.time(), time.time()),
+        )
     assert store.latest_active() is None
     assert store.phases() == {"blob": QUARANTINED}
 

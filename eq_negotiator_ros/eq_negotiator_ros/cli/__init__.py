@@ -24,7 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eq-negotiator", description="EQ-Negotiator voice agent")
     parser.add_argument("--config", default=None, help="negotiator.yaml to use (default: the package's)")
     parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override one setting, e.g. --set llm.model_path=/models/qwen.gguf (repeatable; VALUE is YAML)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -77,8 +81,10 @@ def parse_overrides(items) -> dict:
         try:
             overrides[key] = yaml.safe_load(value) if value else ""
         except yaml.YAMLError as error:
-            raise ConfigError(f"--set {key}: {value!r} is not a valid YAML value ({yaml_error_line(error)}); "
-                              f"quote a text value, e.g. --set '{key}=\"...\"'") from None
+            raise ConfigError(
+                f"--set {key}: {value!r} is not a valid YAML value ({yaml_error_line(error)}); "
+                f"quote a text value, e.g. --set '{key}=\"...\"'"
+            ) from None
     return overrides
 
 

@@ -22,14 +22,16 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", "-i", type=Path, default=None, help="JSON-lines file (default: stdin)")
     parser.add_argument("--output", "-o", type=Path, default=None, help="write here instead of stdout")
     parser.add_argument(
-        "--detector", choices=("trained", "llm"), default=None,
+        "--detector",
+        choices=("trained", "llm"),
+        default=None,
         help="emotion detector (default: detector.kind of the config)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import load_cli_config
     from ..config import ConfigError
+    from . import load_cli_config
 
     try:
         config = load_cli_config(args, forced={"detector.kind": args.detector} if args.detector else None)
@@ -42,8 +44,11 @@ def run(args: argparse.Namespace) -> int:
         try:
             lines = args.input.expanduser().read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError as error:
-            print(f"eq-negotiator analyze: cannot read {args.input}: {error.strerror or error}; "
-                  f"pass an existing JSON-lines file with --input, or pipe lines on stdin", file=sys.stderr)
+            print(
+                f"eq-negotiator analyze: cannot read {args.input}: {error.strerror or error}; "
+                f"pass an existing JSON-lines file with --input, or pipe lines on stdin",
+                file=sys.stderr,
+            )
             return 1
     else:
         if hasattr(sys.stdin, "reconfigure"):
@@ -60,7 +65,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             output = args.output.expanduser().open("w", encoding="utf-8")
         except OSError as error:
-            print(f"eq-negotiator analyze: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
+            print(
+                f"eq-negotiator analyze: cannot write {args.output}: {error.strerror or error}",
+                file=sys.stderr,
+            )
             return 1
     else:
         output = sys.stdout
@@ -83,7 +91,10 @@ def _make_detector(config: Any) -> Any:
     try:
         return make_detector(config)
     except (DetectorModelError, FileNotFoundError, ImportError) as error:
-        print(f"eq-negotiator analyze: cannot load the {config.detector.kind} emotion detector: {error}", file=sys.stderr)
+        print(
+            f"eq-negotiator analyze: cannot load the {config.detector.kind} emotion detector: {error}",
+            file=sys.stderr,
+        )
         return None
 
 
@@ -94,7 +105,7 @@ def analyze_line(line: str, number: int, detector: Any, extract_terms: Any) -> d
     try:
         return _analyze_line(line, number, detector, extract_terms)
     except RecursionError:
-        return {"line": number, "error": "JSON nested too deeply to read; expected {\"text\": \"...\"}"}
+        return {"line": number, "error": 'JSON nested too deeply to read; expected {"text": "..."}'}
     except Exception as error:  # noqa: BLE001 - one bad line must not end the run (module docstring)
         return {"line": number, "error": f"cannot analyse this line ({type(error).__name__}: {error})"}
 
@@ -103,13 +114,19 @@ def _analyze_line(line: str, number: int, detector: Any, extract_terms: Any) -> 
     try:
         item = json.loads(line)
     except json.JSONDecodeError as error:
-        return {"line": number, "error": f"not valid JSON ({error.msg} at column {error.colno}); expected {{\"text\": \"...\"}}"}
+        return {
+            "line": number,
+            "error": f'not valid JSON ({error.msg} at column {error.colno}); expected {{"text": "..."}}',
+        }
     if isinstance(item, str):
         text = item
     elif isinstance(item, dict) and isinstance(item.get("text"), str):
         text = item["text"]
     else:
-        return {"line": number, "error": 'expected an object with a string field "text", e.g. {"text": "I can do 90 days"}'}
+        return {
+            "line": number,
+            "error": 'expected an object with a string field "text", e.g. {"text": "I can do 90 days"}',
+        }
     # JSON escapes can carry half an emoji (a lone surrogate), which no output encoding can write.
     text = text.encode("utf-8", "replace").decode("utf-8")
     reading = detector.detect(text)

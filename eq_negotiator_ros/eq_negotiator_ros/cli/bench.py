@@ -40,39 +40,97 @@ DEFAULT_EPISODES = 20
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policies", default="all",
-                        help="comma-separated creditor policies, or 'all' (eq, vanilla, fixed-<emotion>, random, wsls, hmm, released)")
-    parser.add_argument("--personas", default="all",
-                        help=f"comma-separated debtor personas, or 'all' ({', '.join(PERSONA_NAMES)})")
-    parser.add_argument("--scenarios", type=Path, default=None,
-                        help="CRAD-format scenarios CSV (default: session.scenarios_path, else the shipped crad_dev.csv)")
-    parser.add_argument("--episodes", type=int, default=DEFAULT_EPISODES,
-                        help=f"negotiations per policy x persona (default {DEFAULT_EPISODES})")
+    parser.add_argument(
+        "--policies",
+        default="all",
+        help="comma-separated creditor policies, or 'all' "
+        "(eq, vanilla, fixed-<emotion>, random, wsls, hmm, released)",
+    )
+    parser.add_argument(
+        "--personas",
+        default="all",
+        help=f"comma-separated debtor personas, or 'all' ({', '.join(PERSONA_NAMES)})",
+    )
+    parser.add_argument(
+        "--scenarios",
+        type=Path,
+        default=None,
+        help="CRAD-format scenarios CSV (default: session.scenarios_path, else the shipped crad_dev.csv)",
+    )
+    parser.add_argument(
+        "--episodes",
+        type=int,
+        default=DEFAULT_EPISODES,
+        help=f"negotiations per policy x persona (default {DEFAULT_EPISODES})",
+    )
     parser.add_argument("--seed", type=int, default=1, help="run seed: same seed, same numbers (default 1)")
-    parser.add_argument("--creditor", choices=("templates", "llm"), default="templates",
-                        help="creditor's words: written templates (fast) or the local language model")
-    parser.add_argument("--debtor", choices=("phrasebank", "llm"), default="phrasebank",
-                        help="debtor's words: the written phrasebank (fast) or the local language model")
-    parser.add_argument("--debtor-config", type=Path, default=None,
-                        help="debtor personas YAML (default: the package's config/debtor_personas.yaml)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="worker processes, split by policy x persona (default 1)")
-    parser.add_argument("--no-learning", action="store_true",
-                        help="the eq policy does not learn across the episodes of a run")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="output directory (default: <run_dir>/bench-<UTC time>)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document with the results on stdout")
-    parser.add_argument("--population", nargs="?", const="uniform", default=None, metavar="WEIGHTS",
-                        help="population mode: one stream per policy, persona drawn per negotiation and hidden; "
-                             "WEIGHTS 'uniform' (default) or name=weight,... (unnamed personas are left out)")
-    parser.add_argument("--negotiations", type=int, default=None,
-                        help="population mode: negotiations per policy stream (default: --episodes x personas)")
-    parser.add_argument("--curve-window", type=int, default=100,
-                        help="population mode: moving-average window of the learning curve (default 100)")
-    parser.add_argument("--fixed-concession", action="store_true",
-                        help="concession schedule independent of the belief over the debtor's state")
-    parser.add_argument("--reciprocity", type=float, default=0.0,
-                        help="simulated debtors' shown emotion follows how they feel treated, 0-1 (default 0: off)")
+    parser.add_argument(
+        "--creditor",
+        choices=("templates", "llm"),
+        default="templates",
+        help="creditor's words: written templates (fast) or the local language model",
+    )
+    parser.add_argument(
+        "--debtor",
+        choices=("phrasebank", "llm"),
+        default="phrasebank",
+        help="debtor's words: the written phrasebank (fast) or the local language model",
+    )
+    parser.add_argument(
+        "--debtor-config",
+        type=Path,
+        default=None,
+        help="debtor personas YAML (default: the package's config/debtor_personas.yaml)",
+    )
+    _add_run_options(parser)
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """How the benchmark runs: workers, learning, output, population mode, debtor behaviour."""
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes, split by policy x persona (default 1)"
+    )
+    parser.add_argument(
+        "--no-learning", action="store_true", help="the eq policy does not learn across the episodes of a run"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output directory (default: <run_dir>/bench-<UTC time>)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document with the results on stdout"
+    )
+    parser.add_argument(
+        "--population",
+        nargs="?",
+        const="uniform",
+        default=None,
+        metavar="WEIGHTS",
+        help="population mode: one stream per policy, persona drawn per negotiation and hidden; "
+        "WEIGHTS 'uniform' (default) or name=weight,... (unnamed personas are left out)",
+    )
+    parser.add_argument(
+        "--negotiations",
+        type=int,
+        default=None,
+        help="population mode: negotiations per policy stream (default: --episodes x personas)",
+    )
+    parser.add_argument(
+        "--curve-window",
+        type=int,
+        default=100,
+        help="population mode: moving-average window of the learning curve (default 100)",
+    )
+    parser.add_argument(
+        "--fixed-concession",
+        action="store_true",
+        help="concession schedule independent of the belief over the debtor's state",
+    )
+    parser.add_argument(
+        "--reciprocity",
+        type=float,
+        default=0.0,
+        help="simulated debtors' shown emotion follows how they feel treated, 0-1 (default 0: off)",
+    )
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -86,7 +144,9 @@ def _pick(value: str, known: Sequence[str], what: str) -> list[str]:
     names = [v.strip().lower() for v in value.split(",") if v.strip()]
     unknown = [n for n in names if n not in known]
     if unknown or not names:
-        raise ValueError(f"unknown {what} {', '.join(unknown) or repr(value)}; choose from {', '.join(known)} or 'all'")
+        raise ValueError(
+            f"unknown {what} {', '.join(unknown) or repr(value)}; choose from {', '.join(known)} or 'all'"
+        )
     return list(dict.fromkeys(names))
 
 
@@ -101,9 +161,13 @@ def parse_population(value: str, persona_names: Sequence[str]) -> tuple[list[str
         name, sep, number = part.partition("=")
         name = name.strip().lower()
         if not sep or not name:
-            raise ValueError(f"--population {value!r}: expected 'uniform' or name=weight,... (e.g. angry=2,victim=1)")
+            raise ValueError(
+                f"--population {value!r}: expected 'uniform' or name=weight,... (e.g. angry=2,victim=1)"
+            )
         if name not in persona_names:
-            raise ValueError(f"--population: unknown persona {name!r}; choose from {', '.join(persona_names)}")
+            raise ValueError(
+                f"--population: unknown persona {name!r}; choose from {', '.join(persona_names)}"
+            )
         try:
             weight = float(number)
         except ValueError:
@@ -142,9 +206,15 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(document))
     else:
         print(report)
-        print(f"wrote {out_dir / 'report.md'}, {', '.join(str(c) for c in charts)}, metrics.json, episodes.jsonl")
-    print(f"{len(outcome.results)} negotiations in {outcome.wall_s:.1f} s "
-          f"({outcome.negotiations_per_minute:.0f} per minute)", file=sys.stderr)
+        print(
+            f"wrote {out_dir / 'report.md'}, {', '.join(str(c) for c in charts)}, metrics.json, "
+            f"episodes.jsonl"
+        )
+    print(
+        f"{len(outcome.results)} negotiations in {outcome.wall_s:.1f} s "
+        f"({outcome.negotiations_per_minute:.0f} per minute)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -165,12 +235,12 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _plan(args: argparse.Namespace):
     """(BenchPlan, persona names, output directory) from the command line, checked."""
-    from . import load_cli_config
     from ..config import ConfigError
     from ..eq.policy import POLICY_NAMES
     from ..sim.debtor import PersonaError, load_personas
     from ..sim.runner import BenchPlan
     from ..sim.scenarios import ScenarioError, load_scenarios
+    from . import load_cli_config
 
     overrides = _overrides(args)
     try:
@@ -186,13 +256,23 @@ def _plan(args: argparse.Namespace):
         raise _Failure(str(error)) from None
     negotiations = 0
     if args.population is not None:
-        negotiations = args.negotiations if args.negotiations is not None else args.episodes * len(persona_names)
+        negotiations = (
+            args.negotiations if args.negotiations is not None else args.episodes * len(persona_names)
+        )
         if negotiations < 1:
             raise _Failure(f"--negotiations must be at least 1, got {negotiations}")
     plan = BenchPlan(
-        config=config, scenarios=tuple(scenarios), personas=tuple(personas[name] for name in persona_names),
-        policies=tuple(policy_names), episodes=args.episodes, seed=args.seed, creditor=args.creditor,
-        debtor=args.debtor, workers=args.workers, reciprocity=args.reciprocity, population_weights=weights,
+        config=config,
+        scenarios=tuple(scenarios),
+        personas=tuple(personas[name] for name in persona_names),
+        policies=tuple(policy_names),
+        episodes=args.episodes,
+        seed=args.seed,
+        creditor=args.creditor,
+        debtor=args.debtor,
+        workers=args.workers,
+        reciprocity=args.reciprocity,
+        population_weights=weights,
         population_negotiations=negotiations,
     )
     return plan, persona_names, _out_dir(args, config)
@@ -204,8 +284,9 @@ def _out_dir(args: argparse.Namespace, config) -> Path:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise _Failure(f"cannot create the output directory {out_dir}: {error.strerror or error}; "
-                       f"pass a writable --out") from None
+        raise _Failure(
+            f"cannot create the output directory {out_dir}: {error.strerror or error}; pass a writable --out"
+        ) from None
     return out_dir
 
 
@@ -215,7 +296,9 @@ def _negotiate(plan, run_plan):
     from ..sim.runner import BenchError
 
     population = plan.population_negotiations > 0
-    total = len(plan.policies) * plan.population_negotiations if population else len(plan.cells()) * plan.episodes
+    total = (
+        len(plan.policies) * plan.population_negotiations if population else len(plan.cells()) * plan.episodes
+    )
     # The bar goes to stderr (stdout may carry the JSON document); hidden when stderr is no terminal.
     with tqdm(total=total, unit="neg", desc="bench", file=sys.stderr, disable=None) as bar:
         try:
@@ -234,8 +317,12 @@ def _metrics(args: argparse.Namespace, outcome):
     metrics = summarize(outcome.results, seed=args.seed, guarded=guarded, debtor_model=debtor_model)
     overall = []
     if args.population is not None:
-        overall = summarize([replace(r, persona="all") for r in outcome.results], seed=args.seed,
-                            guarded=guarded, debtor_model=debtor_model)
+        overall = summarize(
+            [replace(r, persona="all") for r in outcome.results],
+            seed=args.seed,
+            guarded=guarded,
+            debtor_model=debtor_model,
+        )
     return metrics, overall
 
 
@@ -258,7 +345,9 @@ def _settings(args: argparse.Namespace, plan, persona_names: list[str]) -> dict[
         "fixed_concession": bool(config.offer.fixed_concession),
         "reciprocity": args.reciprocity,
         "population": dict(zip(persona_names, plan.population_weights)) if population else None,
-        "negotiations_per_policy": plan.population_negotiations if population else args.episodes * len(persona_names),
+        "negotiations_per_policy": plan.population_negotiations
+        if population
+        else args.episodes * len(persona_names),
     }
 
 
@@ -289,13 +378,31 @@ def _write_outputs(args, out_dir: Path, document, outcome, metrics, overall, set
             for result in outcome.results:
                 handle.write(json.dumps(result.to_dict()) + "\n")
         report = markdown_report(
-            metrics, settings={k: settings[k] for k in (
-                "episodes", "seed", "creditor", "debtor", "learning", "workers", "detector", "fixed_concession",
-                "reciprocity", "population", "negotiations_per_policy", "debtor_config")},
-            negotiations_per_minute=outcome.negotiations_per_minute, guarded=guarded,
+            metrics,
+            settings={
+                k: settings[k]
+                for k in (
+                    "episodes",
+                    "seed",
+                    "creditor",
+                    "debtor",
+                    "learning",
+                    "workers",
+                    "detector",
+                    "fixed_concession",
+                    "reciprocity",
+                    "population",
+                    "negotiations_per_policy",
+                    "debtor_config",
+                )
+            },
+            negotiations_per_minute=outcome.negotiations_per_minute,
+            guarded=guarded,
         )
         if population:
-            report += "\n## Overall (all negotiations of each stream pooled)\n\n" + markdown_table(overall, guarded=guarded)
+            report += "\n## Overall (all negotiations of each stream pooled)\n\n" + markdown_table(
+                overall, guarded=guarded
+            )
         (out_dir / "report.md").write_text(report, encoding="utf-8")
         charts = write_charts(metrics, out_dir)
         if population:
@@ -313,8 +420,16 @@ def _learning_curves(results, out_dir: Path, window: int) -> list:
     for result in results:
         by_policy.setdefault(result.policy, []).append(result)
     return [
-        write_learning_curve({p: [float(r.success) for r in rs] for p, rs in by_policy.items()},
-                             out_dir / "learning_curve.png", window=window, label="success"),
-        write_learning_curve({p: [episode_utility(r) for r in rs] for p, rs in by_policy.items()},
-                             out_dir / "learning_curve_utility.png", window=window, label="creditor utility"),
+        write_learning_curve(
+            {p: [float(r.success) for r in rs] for p, rs in by_policy.items()},
+            out_dir / "learning_curve.png",
+            window=window,
+            label="success",
+        ),
+        write_learning_curve(
+            {p: [episode_utility(r) for r in rs] for p, rs in by_policy.items()},
+            out_dir / "learning_curve_utility.png",
+            window=window,
+            label="creditor utility",
+        ),
     ]

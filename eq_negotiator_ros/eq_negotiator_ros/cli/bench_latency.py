@@ -18,8 +18,14 @@ LINES = (
     "Honestly I am worried about what happens if I miss a payment.",
     "Okay, I think that works for me. Let's agree on that.",
 )
-STAGES = ("vad_end_of_speech_s", "asr_s", "eq_reasoning_s", "slm_first_sentence_s", "tts_first_chunk_s",
-          "time_to_first_audio_s")
+STAGES = (
+    "vad_end_of_speech_s",
+    "asr_s",
+    "eq_reasoning_s",
+    "slm_first_sentence_s",
+    "tts_first_chunk_s",
+    "time_to_first_audio_s",
+)
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -35,8 +41,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import load_cli_config, parse_overrides
     from ..demo.session import DemoError, run_spoken_negotiation
+    from . import load_cli_config, parse_overrides
 
     config = load_cli_config(args)
     lines = [LINES[i % len(LINES)] for i in range(max(1, args.turns))]
@@ -44,17 +50,28 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="eq_latency_") as tmp:
         try:
             report = run_spoken_negotiation(
-                config, config_path=args.config, overrides=parse_overrides(args.overrides), scenario_id=args.scenario,
-                max_turns=len(lines), out_dir=Path(tmp), log=log, scripted_lines=lines, write_files=False,
+                config,
+                config_path=args.config,
+                overrides=parse_overrides(args.overrides),
+                scenario_id=args.scenario,
+                max_turns=len(lines),
+                out_dir=Path(tmp),
+                log=log,
+                scripted_lines=lines,
+                write_files=False,
             )
         except DemoError as error:
             print(f"eq-negotiator bench-latency: {error}", file=sys.stderr)
             return 1
-    per_stage = {stage: [t["timings_s"][stage] for t in report["turns"] if stage in t["timings_s"]] for stage in STAGES}
+    per_stage = {
+        stage: [t["timings_s"][stage] for t in report["turns"] if stage in t["timings_s"]] for stage in STAGES
+    }
     summary = {
         "turns_timed": len(report["turns"]),
-        "stages": {stage: {"p50": round(percentile(v, 50), 3), "p90": round(percentile(v, 90), 3), "n": len(v)}
-                   for stage, v in per_stage.items()},
+        "stages": {
+            stage: {"p50": round(percentile(v, 50), 3), "p90": round(percentile(v, 90), 3), "n": len(v)}
+            for stage, v in per_stage.items()
+        },
         "peak_memory_mb": report["peak_memory_mb"],
         "fallback_replies": sum(1 for t in report["turns"] if t["reply_from_fallback"]),
     }
@@ -65,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{'stage':<24}{'p50 (s)':>10}{'p90 (s)':>10}")
         for stage, figures in summary["stages"].items():
             print(f"{stage.removesuffix('_s'):<24}{figures['p50']:>10.3f}{figures['p90']:>10.3f}")
-        print(f"peak memory of the graph: {summary['peak_memory_mb']['graph_total']:.0f} MB "
-              f"({', '.join(f'{k} {v:.0f}' for k, v in summary['peak_memory_mb'].items() if k != 'graph_total')})")
+        print(
+            f"peak memory of the graph: {summary['peak_memory_mb']['graph_total']:.0f} MB ("
+            + ", ".join(f"{k} {v:.0f}" for k, v in summary["peak_memory_mb"].items() if k != "graph_total")
+            + ")"
+        )
     return 0

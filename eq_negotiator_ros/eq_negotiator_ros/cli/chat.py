@@ -20,17 +20,32 @@ from typing import Any
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", default="", help="scenario id (default: session.default_scenario)")
-    parser.add_argument("--policy", default="eq", help="creditor policy (eq, vanilla, wsls, hmm, released, ...)")
-    parser.add_argument("--speak", action="store_true", help="also speak each reply (speaker, or WAV files with --out)")
+    parser.add_argument(
+        "--policy", default="eq", help="creditor policy (eq, vanilla, wsls, hmm, released, ...)"
+    )
+    parser.add_argument(
+        "--speak", action="store_true", help="also speak each reply (speaker, or WAV files with --out)"
+    )
     parser.add_argument("--out", default="", help="directory for the spoken replies as WAV (with --speak)")
-    parser.add_argument("--templates", action="store_true", help="reply with the written templates only (no language model)")
-    parser.add_argument("--json", action="store_true",
-                        help="one JSON object per turn on standard output (debtor text, reading, decision, reply, "
-                             "offer, fallback, whether the model's own words survived)")
+    parser.add_argument(
+        "--templates", action="store_true", help="reply with the written templates only (no language model)"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per turn on standard output (debtor text, reading, decision, reply, "
+        "offer, fallback, whether the model's own words survived)",
+    )
 
 
-def turn_record(debtor_text: str, record: Any, directive: Any, parts: list, first_sentence_s: float | None,
-                outcome: str | None) -> dict[str, Any]:
+def turn_record(
+    debtor_text: str,
+    record: Any,
+    directive: Any,
+    parts: list,
+    first_sentence_s: float | None,
+    outcome: str | None,
+) -> dict[str, Any]:
     """One agent turn as JSON-ready data. `record` is the session's TurnRecord (None for the opening),
     `parts` the ReplySentences spoken."""
     from ..llm.phrasing import model_words_survived
@@ -60,9 +75,12 @@ def turn_record(debtor_text: str, record: Any, directive: Any, parts: list, firs
     if record is not None:
         from ..eq.emotions import HIDDEN_STATES
 
-        data["reading"] = {"dominant": record.reading.dominant, "confidence": round(record.reading.confidence, 4),
-                           "probabilities": {k: round(v, 4) for k, v in record.reading.as_dict().items()},
-                           "source": record.reading.source}
+        data["reading"] = {
+            "dominant": record.reading.dominant,
+            "confidence": round(record.reading.confidence, 4),
+            "probabilities": {k: round(v, 4) for k, v in record.reading.as_dict().items()},
+            "source": record.reading.source,
+        }
         data["belief"] = {name: round(p, 4) for name, p in zip(HIDDEN_STATES, record.belief)}
         data["decision"]["explanation"] = record.decision.explanation
         data["debtor_offer"] = record.debtor_offer.to_dict() if record.debtor_offer is not None else None
@@ -74,18 +92,23 @@ def _template_parts(directive, scenario) -> list:
     from ..llm.phrasing import ReplySentence
 
     sentences = fallback_reply(directive, scenario).sentences
-    return [ReplySentence(index=i, text=s, final=i == len(sentences) - 1, from_fallback=True, source="template")
-            for i, s in enumerate(sentences)]
+    return [
+        ReplySentence(index=i, text=s, final=i == len(sentences) - 1, from_fallback=True, source="template")
+        for i, s in enumerate(sentences)
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
     chat = Chat(args)
     interactive = sys.stdin.isatty()
     scenario = chat.scenario
-    print(f"Scenario {scenario.scenario_id}: balance {scenario.outstanding_balance:,.0f} {scenario.currency}, "
-          f"creditor target {scenario.creditor_target_days} days. Type as the debtor; "
-          + ("an empty line or Ctrl-D ends." if interactive else "reading debtor lines from standard input."),
-          file=chat.info, flush=True)
+    print(
+        f"Scenario {scenario.scenario_id}: balance {scenario.outstanding_balance:,.0f} {scenario.currency}, "
+        f"creditor target {scenario.creditor_target_days} days. Type as the debtor; "
+        + ("an empty line or Ctrl-D ends." if interactive else "reading debtor lines from standard input."),
+        file=chat.info,
+        flush=True,
+    )
     chat.say(chat.session.open())
     for line in sys.stdin:
         text = line.strip()
@@ -104,18 +127,19 @@ class Chat:
     def __init__(self, args: argparse.Namespace):
         import datetime
 
-        from . import load_cli_config
         from ..eq.detection import make_detector
         from ..eq.policy import make_policy
         from ..eq.session import new_negotiation
         from ..sim.scenarios import find_scenario, load_scenarios
+        from . import load_cli_config
 
         self.args = args
         self.as_json = bool(args.json)
         self.info = sys.stderr if self.as_json else sys.stdout  # with --json, stdout carries JSON only
         config = self.config = load_cli_config(args)
-        self.scenario = find_scenario(load_scenarios(config.session.scenarios_path),
-                                      args.scenario or config.session.default_scenario)
+        self.scenario = find_scenario(
+            load_scenarios(config.session.scenarios_path), args.scenario or config.session.default_scenario
+        )
         self.detector = make_detector(config)
         self.policy = make_policy(args.policy, config.eq)
         self.session = new_negotiation(self.scenario, config, self.policy, today=datetime.date.today())
@@ -137,9 +161,14 @@ class Chat:
         self.history.append(("Debtor", text))
         record = self.session.step(text, self.detector.detect(text))
         if not self.as_json:
-            belief = ", ".join(f"{name} {p:.2f}" for name, p in zip(("coop", "conf", "dist", "strat"), record.belief))
-            print(f"  read: {record.reading.dominant} ({record.reading.confidence:.2f}); belief: {belief}; "
-                  f"policy: {record.decision.branch}", flush=True)
+            belief = ", ".join(
+                f"{name} {p:.2f}" for name, p in zip(("coop", "conf", "dist", "strat"), record.belief)
+            )
+            print(
+                f"  read: {record.reading.dominant} ({record.reading.confidence:.2f}); belief: {belief}; "
+                f"policy: {record.decision.branch}",
+                flush=True,
+            )
         self.say(record.directive, text, record)
         if not self.session.finished:
             return False
@@ -169,12 +198,26 @@ class Chat:
         self.history.append(("Agent", text))
         session = self.session
         if self.as_json:
-            print(json.dumps(turn_record(debtor_text, record, directive, parts, first_sentence_s,
-                                         session.outcome if session.finished else None)), flush=True)
+            print(
+                json.dumps(
+                    turn_record(
+                        debtor_text,
+                        record,
+                        directive,
+                        parts,
+                        first_sentence_s,
+                        session.outcome if session.finished else None,
+                    )
+                ),
+                flush=True,
+            )
         else:
             template = any(p.from_fallback for p in parts)
-            print(f"agent [{directive.creditor_emotion}, {directive.intent} {directive.offer.days} days]"
-                  f"{' (template)' if template else ''}: {text}", flush=True)
+            print(
+                f"agent [{directive.creditor_emotion}, {directive.intent} {directive.offer.days} days]"
+                f"{' (template)' if template else ''}: {text}",
+                flush=True,
+            )
         if self.speaker is not None:
             out_dir = Path(self.args.out).expanduser() if self.args.out else None
             _speak(self.speaker, text, directive.turn, out_dir, self.config, directive.creditor_emotion)
@@ -191,5 +234,9 @@ def _speak(speaker, text: str, turn: int, out_dir, config, emotion: str = "") ->
         out_dir.mkdir(parents=True, exist_ok=True)
         write_wav(out_dir / f"reply_{turn:02d}.wav", audio, speaker.sample_rate_hz)
     if config.tts.play_audio and shutil.which("aplay"):
-        subprocess.run(["aplay", "-q", "-t", "raw", "-f", "S16_LE", "-c", "1", "-r", str(speaker.sample_rate_hz)],
-                       input=float_to_int16(audio).tobytes(), stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            ["aplay", "-q", "-t", "raw", "-f", "S16_LE", "-c", "1", "-r", str(speaker.sample_rate_hz)],
+            input=float_to_int16(audio).tobytes(),
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )

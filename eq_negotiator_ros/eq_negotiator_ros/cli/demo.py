@@ -20,21 +20,31 @@ from pathlib import Path
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", default="", help="scenario id (default: session.default_scenario)")
-    parser.add_argument("--persona", default="vanilla", help="debtor persona: vanilla, angry, sad, fear, disgust, "
-                        "threatening, cheating, victim, stonewalling")
-    parser.add_argument("--max-turns", type=int, default=6, help="debtor turns at most (the 30-utterance limit also applies)")
+    parser.add_argument(
+        "--persona",
+        default="vanilla",
+        help="debtor persona: vanilla, angry, sad, fear, disgust, "
+        "threatening, cheating, victim, stonewalling",
+    )
+    parser.add_argument(
+        "--max-turns", type=int, default=6, help="debtor turns at most (the 30-utterance limit also applies)"
+    )
     parser.add_argument("--out", default="", help="run directory (default: <run_dir>/demo-<time>)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the simulated debtor")
-    parser.add_argument("--json", action="store_true", help="print a final JSON report on stdout (progress goes to stderr)")
+    parser.add_argument(
+        "--json", action="store_true", help="print a final JSON report on stdout (progress goes to stderr)"
+    )
     parser.add_argument("--show-logs", action="store_true", help="print the nodes' own log lines")
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import load_cli_config, parse_overrides
     from ..demo.session import DemoError, run_spoken_negotiation
+    from . import load_cli_config, parse_overrides
 
     config = load_cli_config(args)
-    out_dir = Path(args.out).expanduser() if args.out else config.run_dir / time.strftime("demo-%Y%m%d-%H%M%S")
+    out_dir = (
+        Path(args.out).expanduser() if args.out else config.run_dir / time.strftime("demo-%Y%m%d-%H%M%S")
+    )
     stream = sys.stderr if args.json else sys.stdout
 
     def on_sigterm(_signum, _frame) -> None:
@@ -44,9 +54,16 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         report = run_spoken_negotiation(
-            config, config_path=args.config, overrides=parse_overrides(args.overrides), scenario_id=args.scenario,
-            persona=args.persona, max_turns=args.max_turns, seed=args.seed, out_dir=out_dir,
-            log=lambda line: print(line, file=stream, flush=True), show_node_logs=args.show_logs,
+            config,
+            config_path=args.config,
+            overrides=parse_overrides(args.overrides),
+            scenario_id=args.scenario,
+            persona=args.persona,
+            max_turns=args.max_turns,
+            seed=args.seed,
+            out_dir=out_dir,
+            log=lambda line: print(line, file=stream, flush=True),
+            show_node_logs=args.show_logs,
         )
     except DemoError as error:
         # A node died, the graph did not start, a reply never came: exit non-zero, and say where
@@ -58,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"\noutcome: {report['outcome']['result']} after {report['outcome']['debtor_turns']} debtor turns; "
-              f"files in {out_dir}")
+        print(
+            f"\noutcome: {report['outcome']['result']} after {report['outcome']['debtor_turns']} debtor "
+            f"turns; "
+            f"files in {out_dir}"
+        )
     return 0

@@ -12,8 +12,12 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     from .. import graph
 
     for argument in graph.LAUNCH_ARGUMENTS:
-        parser.add_argument(f"--{argument.name.replace('_', '-')}", dest=argument.name, default=argument.default,
-                            help=f"{argument.description} (default: {argument.default or 'empty'})")
+        parser.add_argument(
+            f"--{argument.name.replace('_', '-')}",
+            dest=argument.name,
+            default=argument.default,
+            help=f"{argument.description} (default: {argument.default or 'empty'})",
+        )
 
 
 def launch_plan(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
@@ -21,9 +25,9 @@ def launch_plan(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
     starts: the config with its --set overrides must load (ConfigError otherwise) and every WAV file
     must exist. `--set use_mic=...` and `--set wav_paths=[...]` choose the nodes as --use-mic and
     --wav-paths do. WAV paths are made absolute, so that the nodes find them wherever they run."""
-    from . import parse_overrides
     from .. import graph
     from ..config import ConfigError, load_config
+    from . import parse_overrides
 
     arguments = {a.name: getattr(args, a.name) for a in graph.LAUNCH_ARGUMENTS}
     if args.config and not arguments["params_file"]:
@@ -48,10 +52,15 @@ def run(args: argparse.Namespace) -> int:
     from ..graph.runner import LaunchError, NodeGraph
 
     arguments, overrides = launch_plan(args)
-    node_graph = NodeGraph(arguments, overrides=overrides, on_output=lambda name, line: print(f"[{name}] {line}", flush=True))
+    node_graph = NodeGraph(
+        arguments, overrides=overrides, on_output=lambda name, line: print(f"[{name}] {line}", flush=True)
+    )
     try:
         node_graph.start()
-        print(f"started {', '.join(node_graph.processes)} in namespace {node_graph.namespace}; Ctrl-C stops", flush=True)
+        print(
+            f"started {', '.join(node_graph.processes)} in namespace {node_graph.namespace}; Ctrl-C stops",
+            flush=True,
+        )
         return node_graph.wait()
     except LaunchError as error:
         print(f"eq-negotiator run: {error}", file=sys.stderr)

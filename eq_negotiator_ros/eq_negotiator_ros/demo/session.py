@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
@@ -87,10 +87,20 @@ def run_spoken_negotiation(
     dies, a reply that never comes or Ctrl-C end the run with a DemoError (KeyboardInterrupt is
     raised again) after transcript.json holds every finished turn and the error."""
     options = RunOptions(
-        config_path=config_path, out_dir=out_dir, overrides=dict(overrides or {}), scenario_id=scenario_id,
-        persona=persona, max_turns=max_turns, seed=seed, log=log, show_node_logs=show_node_logs,
-        scripted_lines=scripted_lines, kill_after_turn=dict(kill_after_turn or {}),
-        kill_during_reply=dict(kill_during_reply or {}), restart_killed=restart_killed, namespace=namespace,
+        config_path=config_path,
+        out_dir=out_dir,
+        overrides=dict(overrides or {}),
+        scenario_id=scenario_id,
+        persona=persona,
+        max_turns=max_turns,
+        seed=seed,
+        log=log,
+        show_node_logs=show_node_logs,
+        scripted_lines=scripted_lines,
+        kill_after_turn=dict(kill_after_turn or {}),
+        kill_during_reply=dict(kill_during_reply or {}),
+        restart_killed=restart_killed,
+        namespace=namespace,
         write_files=write_files,
     )
     return SpokenNegotiation(config, options).run()
@@ -114,12 +124,21 @@ class SpokenNegotiation:
             **options.overrides,
         }
         self.node_logs: list[str] = []
-        arguments = {"use_mic": "false", "params_file": options.config_path or "",
-                     "namespace": options.namespace or unique_namespace()}
+        arguments = {
+            "use_mic": "false",
+            "params_file": options.config_path or "",
+            "namespace": options.namespace or unique_namespace(),
+        }
         self.node_graph = NodeGraph(arguments, overrides=node_overrides, on_output=self.on_output)
-        self.debtor_voice = SpeechSynthesizer(TtsConfig(
-            voice_path=config.tts.voice_path, voice_config_path=config.tts.voice_config_path,
-            length_scale=config.tts.length_scale * DEBTOR_LENGTH_SCALE, play_audio=False, record=False))
+        self.debtor_voice = SpeechSynthesizer(
+            TtsConfig(
+                voice_path=config.tts.voice_path,
+                voice_config_path=config.tts.voice_config_path,
+                length_scale=config.tts.length_scale * DEBTOR_LENGTH_SCALE,
+                play_audio=False,
+                record=False,
+            )
+        )
         self.rate = config.audio.sample_rate_hz
         self.driver = None
         self.timeline: list[tuple[str, np.ndarray]] = []  # (speaker, 16 kHz samples) in speaking order
@@ -181,16 +200,23 @@ class SpokenNegotiation:
 
         graph, scenario = self.node_graph, self.scenario
         graph.start()
-        self.driver = VoiceDriver(graph.namespace, chunk_ms=self.config.audio.chunk_ms, sample_rate_hz=self.rate,
-                                  context=context)
-        self.log(f"starting the graph ({', '.join(graph.processes)}) in {graph.namespace} and loading the models ...")
+        self.driver = VoiceDriver(
+            graph.namespace, chunk_ms=self.config.audio.chunk_ms, sample_rate_hz=self.rate, context=context
+        )
+        self.log(
+            f"starting the graph ({', '.join(graph.processes)}) in {graph.namespace} and loading the models "
+            f"..."
+        )
         try:
             self.driver.wait_for_graph(GRAPH_READY_TIMEOUT_S, alive=graph.check_alive)
         except (TimeoutError, LaunchError) as error:
             raise DemoError(f"{error}\n" + "\n".join(self.node_logs[-20:])) from None
-        self.log(f"graph ready in {time.perf_counter() - self.started:.1f} s; scenario {scenario.scenario_id}: "
-                 f"creditor wants {scenario.creditor_target_days} days, debtor {scenario.debtor_target_days} days, "
-                 f"balance {scenario.outstanding_balance:,.0f} {scenario.currency}; persona {self.persona}")
+        self.log(
+            f"graph ready in {time.perf_counter() - self.started:.1f} s; scenario {scenario.scenario_id}: "
+            f"creditor wants {scenario.creditor_target_days} days, debtor {scenario.debtor_target_days} "
+            f"days, "
+            f"balance {scenario.outstanding_balance:,.0f} {scenario.currency}; persona {self.persona}"
+        )
 
     def open_session(self) -> None:
         from ..speech.audio import resample
@@ -210,10 +236,17 @@ class SpokenNegotiation:
             lines = self.options.scripted_lines
             return (lines[turn - 1], {}) if turn <= len(lines) else None
         directive = self.driver.observation(turn - 1).directive
-        offer = Offer(days=int(directive.offer_days), upfront_amount=float(directive.upfront_amount)) if directive else None
+        offer = (
+            Offer(days=int(directive.offer_days), upfront_amount=float(directive.upfront_amount))
+            if directive
+            else None
+        )
         debtor_turn = self.debtor.respond(directive.creditor_emotion if directive else "neutral", offer)
-        return debtor_turn.text, {"debtor_true_emotion": debtor_turn.true_emotion, "debtor_intent": debtor_turn.intent,
-                                  "debtor_tactics": list(debtor_turn.tactics)}
+        return debtor_turn.text, {
+            "debtor_true_emotion": debtor_turn.true_emotion,
+            "debtor_intent": debtor_turn.intent,
+            "debtor_tactics": list(debtor_turn.tactics),
+        }
 
     def play_turn(self, turn: int) -> bool:
         """The debtor speaks, the graph answers; False when the negotiation is over."""
@@ -237,16 +270,22 @@ class SpokenNegotiation:
         if turn in self.options.kill_during_reply:
             driver.wait_for(lambda: observation.directive is not None or _dead(graph), REPLY_TIMEOUT_S)
             graph.check_alive()
-            _kill_node(graph, driver, self.options.kill_during_reply[turn], self.options.restart_killed, self.log)
+            _kill_node(
+                graph, driver, self.options.kill_during_reply[turn], self.options.restart_killed, self.log
+            )
         _wait_reply(driver, observation, graph)
         _append_creditor_audio(self.timeline, observation, self.rate, resample)
         entry = _turn_entry(observation, truth)
         state = driver.state
-        entry["debtor_offer_days"] = int(state.debtor_offer_days) if state and state.debtor_offer_days else None
+        entry["debtor_offer_days"] = (
+            int(state.debtor_offer_days) if state and state.debtor_offer_days else None
+        )
         self.turns_report.append(entry)
         self.log(_format_turn(entry))
         if turn in self.options.kill_after_turn:
-            _kill_node(graph, driver, self.options.kill_after_turn[turn], self.options.restart_killed, self.log)
+            _kill_node(
+                graph, driver, self.options.kill_after_turn[turn], self.options.restart_killed, self.log
+            )
         return not (driver.state is not None and driver.state.phase in FINISHED_PHASES)
 
     def outcome(self, error: str = "", failed_node: str = "") -> dict:
@@ -271,26 +310,40 @@ class SpokenNegotiation:
             turn = self.turn
             unfinished = driver.turns.get((driver.session_id or "", turn)) if driver and turn else None
             if unfinished is not None and turn not in {t["turn"] for t in self.turns_report}:
-                outcome["unfinished_turn"] = {"turn": turn, "debtor_text": unfinished.debtor_text,
-                                              "asr_text": unfinished.asr.text if unfinished.asr else "",
-                                              "reply_text": unfinished.reply_text}
+                outcome["unfinished_turn"] = {
+                    "turn": turn,
+                    "debtor_text": unfinished.debtor_text,
+                    "asr_text": unfinished.asr.text if unfinished.asr else "",
+                    "reply_text": unfinished.reply_text,
+                }
         return outcome
 
     def build_report(self, error: str = "", failed_node: str = "") -> dict:
         graph, driver, opening = self.node_graph, self.driver, self.opening
         graph.sample_memory()
         return {
-            "scenario": self.scenario.to_dict(), "persona": self.persona, "seed": self.options.seed,
+            "scenario": self.scenario.to_dict(),
+            "persona": self.persona,
+            "seed": self.options.seed,
             "namespace": graph.namespace,
-            "opening": {"reply_text": opening.reply_text, "creditor_emotion": _emotion(opening),
-                        "offer_days": int(opening.directive.offer_days) if opening.directive else None}
-            if opening is not None else {},
-            "turns": self.turns_report, "outcome": self.outcome(error, failed_node),
-            "isolation": {"messages_of_other_sessions": driver.foreign_messages if driver else 0,
-                          "repeated_reply_sentences": driver.repeated_sentences if driver else 0},
+            "opening": {
+                "reply_text": opening.reply_text,
+                "creditor_emotion": _emotion(opening),
+                "offer_days": int(opening.directive.offer_days) if opening.directive else None,
+            }
+            if opening is not None
+            else {},
+            "turns": self.turns_report,
+            "outcome": self.outcome(error, failed_node),
+            "isolation": {
+                "messages_of_other_sessions": driver.foreign_messages if driver else 0,
+                "repeated_reply_sentences": driver.repeated_sentences if driver else 0,
+            },
             "nodes": graph.status(),
-            "peak_memory_mb": {**{k: round(v, 1) for k, v in graph.peak_mb.items()},
-                               "graph_total": round(sum(graph.peak_mb.values()), 1)},
+            "peak_memory_mb": {
+                **{k: round(v, 1) for k, v in graph.peak_mb.items()},
+                "graph_total": round(sum(graph.peak_mb.values()), 1),
+            },
             "wall_time_s": round(time.perf_counter() - self.started, 1),
         }
 
@@ -314,8 +367,9 @@ def _scenario(config: NegotiatorConfig, scenario_id: str):
     from ..sim.scenarios import find_scenario, load_scenarios
 
     try:
-        return find_scenario(load_scenarios(config.session.scenarios_path),
-                             scenario_id or config.session.default_scenario)
+        return find_scenario(
+            load_scenarios(config.session.scenarios_path), scenario_id or config.session.default_scenario
+        )
     except (KeyError, ValueError) as error:
         raise DemoError(str(error)) from None
 
@@ -342,13 +396,16 @@ def _kill_node(node_graph, driver, name: str, restart: bool, log: Callable[[str]
     if not restart:
         return
     node_graph.restart_node(name)
-    driver.wait_for_node(name, node_graph.processes[name].pid, GRAPH_READY_TIMEOUT_S,
-                         alive=node_graph.check_alive)
+    driver.wait_for_node(
+        name, node_graph.processes[name].pid, GRAPH_READY_TIMEOUT_S, alive=node_graph.check_alive
+    )
 
 
 def _wait_reply(driver, observation, node_graph) -> None:
-    done = driver.wait_for(lambda: (observation.audio_done_t > 0 and not driver.robot_speaking) or _dead(node_graph),
-                           REPLY_TIMEOUT_S)
+    done = driver.wait_for(
+        lambda: (observation.audio_done_t > 0 and not driver.robot_speaking) or _dead(node_graph),
+        REPLY_TIMEOUT_S,
+    )
     node_graph.check_alive()
     if not done:
         raise DemoError(f"no complete reply to turn {observation.turn} within {REPLY_TIMEOUT_S:.0f} s")
@@ -375,8 +432,12 @@ def _turn_entry(observation, truth: dict) -> dict:
         "debtor_text": observation.debtor_text,
         "asr_text": observation.asr.text if observation.asr else "",
         "emotion": emotion.dominant_emotion if emotion else None,
-        "emotion_probs": dict(zip(emotion.emotion_labels, map(float, emotion.emotion_probs))) if emotion else {},
-        "belief": dict(zip(emotion.hidden_state_labels, map(float, emotion.hidden_state_belief))) if emotion else {},
+        "emotion_probs": dict(zip(emotion.emotion_labels, map(float, emotion.emotion_probs)))
+        if emotion
+        else {},
+        "belief": dict(zip(emotion.hidden_state_labels, map(float, emotion.hidden_state_belief)))
+        if emotion
+        else {},
         "creditor_emotion": directive.creditor_emotion if directive else None,
         "policy_branch": directive.policy_branch if directive else None,
         "intent": directive.intent if directive else None,
@@ -398,8 +459,11 @@ def _format_turn(entry: dict) -> str:
         f"DEBTOR said  {entry['debtor_text']}\n"
         f"ASR heard    {entry['asr_text']}\n"
         f"emotion      {entry['emotion']} ({probability:.2f}); belief: {belief}\n"
-        f"decision     {entry['creditor_emotion']} via {entry['policy_branch']}, {entry['intent']} {entry['offer_days']} days\n"
-        f"AGENT        {entry['reply_text']}" + ("  [template]" if entry["reply_from_fallback"] else "") + "\n"
+        f"decision     {entry['creditor_emotion']} via {entry['policy_branch']}, {entry['intent']} "
+        f"{entry['offer_days']} days\n"
+        f"AGENT        {entry['reply_text']}"
+        + ("  [template]" if entry["reply_from_fallback"] else "")
+        + "\n"
         f"timings      {timings}"
     )
 
@@ -437,8 +501,10 @@ def plot_trajectories(report: dict, target: Path) -> None:
         ax_emotion.plot(x, [t["emotion_probs"].get(label, 0.0) for t in turns], marker="o", label=label)
     ax_emotion.set_ylabel("P(debtor emotion)")
     ax_emotion.legend(ncol=4, fontsize=8)
-    ax_emotion.set_title(f"Scenario {report['scenario']['scenario_id']}, persona {report['persona']}: "
-                         f"{report['outcome']['result']}")
+    ax_emotion.set_title(
+        f"Scenario {report['scenario']['scenario_id']}, persona {report['persona']}: "
+        f"{report['outcome']['result']}"
+    )
     for label in HIDDEN_STATES:
         ax_belief.plot(x, [t["belief"].get(label, 0.0) for t in turns], marker="s", label=label)
     ax_belief.set_ylabel("belief (hidden state)")
@@ -448,9 +514,17 @@ def plot_trajectories(report: dict, target: Path) -> None:
     if debtor_offers:
         ax_offer.plot(*zip(*debtor_offers), marker="^", label="debtor offer (days)")
     for t in turns:
-        ax_offer.annotate(t["creditor_emotion"] or "", (t["turn"], t["offer_days"] or 0), fontsize=7,
-                          textcoords="offset points", xytext=(0, 6), ha="center")
-    ax_offer.axhline(report["scenario"]["creditor_target_days"], linestyle="--", color="gray", label="creditor target")
+        ax_offer.annotate(
+            t["creditor_emotion"] or "",
+            (t["turn"], t["offer_days"] or 0),
+            fontsize=7,
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+        )
+    ax_offer.axhline(
+        report["scenario"]["creditor_target_days"], linestyle="--", color="gray", label="creditor target"
+    )
     ax_offer.set_xlabel("debtor turn")
     ax_offer.xaxis.get_major_locator().set_params(integer=True)
     ax_offer.set_ylabel("days")

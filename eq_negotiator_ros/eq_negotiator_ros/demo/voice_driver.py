@@ -16,20 +16,25 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
-from rclpy.executors import SingleThreadedExecutor
 from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.subscription import Subscription
 from std_msgs.msg import Bool
 
 from eq_negotiator_interfaces.msg import (
-    AudioChunk, CreditorDirective, EmotionState, NegotiationState, ReplyChunk, Utterance,
+    AudioChunk,
+    CreditorDirective,
+    EmotionState,
+    NegotiationState,
+    ReplyChunk,
+    Utterance,
 )
 from eq_negotiator_interfaces.srv import StartSession
 
-from ..speech.audio import iter_chunks, silence
 from ..nodes import topics
 from ..nodes.readiness import LifecycleStates
+from ..speech.audio import iter_chunks, silence
 
 RESTART_SETTLE_S = 1.0
 
@@ -40,7 +45,6 @@ def _matched_publishers(node: Node, subscription: Subscription) -> int:
     if hasattr(subscription, "get_publisher_count"):
         return subscription.get_publisher_count()
     return node.count_publishers(subscription.topic_name)
-
 
 
 @dataclass
@@ -80,7 +84,9 @@ class TurnObservation:
             times["asr_s"] = float(self.asr.processing_latency_s)
             times["vad_end_of_speech_s"] = max(0.0, total_asr - float(self.asr.processing_latency_s))
         if self.emotion is not None and self.asr is not None:
-            times["eq_reasoning_s"] = self.directive_t - self.asr_t if self.directive_t else self.emotion_t - self.asr_t
+            times["eq_reasoning_s"] = (
+                self.directive_t - self.asr_t if self.directive_t else self.emotion_t - self.asr_t
+            )
         if self.first_reply_t and self.directive_t:
             times["slm_first_sentence_s"] = self.first_reply_t - self.directive_t
         if self.first_audio_t and self.first_reply_t:
@@ -110,11 +116,17 @@ class VoiceDriver(Node):
         # What the driver observes; wait_for_graph waits until each has matched its publisher.
         self.observed = [
             self.create_subscription(Utterance, topics.SPEECH, self.on_speech, topics.RELIABLE_QOS),
-            self.create_subscription(EmotionState, topics.DEBTOR_EMOTION, self.on_emotion, topics.RELIABLE_QOS),
-            self.create_subscription(CreditorDirective, topics.DIRECTIVE, self.on_directive, topics.RELIABLE_QOS),
+            self.create_subscription(
+                EmotionState, topics.DEBTOR_EMOTION, self.on_emotion, topics.RELIABLE_QOS
+            ),
+            self.create_subscription(
+                CreditorDirective, topics.DIRECTIVE, self.on_directive, topics.RELIABLE_QOS
+            ),
             self.create_subscription(ReplyChunk, topics.REPLY, self.on_reply, topics.RELIABLE_QOS),
             self.create_subscription(AudioChunk, topics.AUDIO_OUT, self.on_audio_out, topics.AUDIO_QOS),
-            self.create_subscription(NegotiationState, topics.NEGOTIATION_STATE, self.on_state, topics.LATCHED_QOS),
+            self.create_subscription(
+                NegotiationState, topics.NEGOTIATION_STATE, self.on_state, topics.LATCHED_QOS
+            ),
         ]
         self.create_subscription(Bool, topics.ROBOT_SPEAKING, self.on_speaking, topics.LATCHED_QOS)
         self.create_subscription(DiagnosticArray, "/diagnostics", self.on_diagnostics, 50)
@@ -215,8 +227,11 @@ class VoiceDriver(Node):
             values = {v.key: v.value for v in status.values}
             if "node" in values and values.get("pid", "").isdigit():
                 # A node that is not a lifecycle node (the audio source) is active once it reports.
-                self.heartbeats[values["node"]] = (int(values["pid"]), time.monotonic(),
-                                                   values.get("lifecycle_state", "active"))
+                self.heartbeats[values["node"]] = (
+                    int(values["pid"]),
+                    time.monotonic(),
+                    values.get("lifecycle_state", "active"),
+                )
         self._notify()
 
     def on_speaking(self, message: Bool) -> None:
@@ -249,8 +264,10 @@ class VoiceDriver(Node):
         while not self.endpoints_matched():
             alive()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the nodes are active but their topics did not match this driver's "
-                                   f"within {timeout_s:.0f} s (DDS discovery)")
+                raise TimeoutError(
+                    f"the nodes are active but their topics did not match this driver's "
+                    f"within {timeout_s:.0f} s (DDS discovery)"
+                )
             time.sleep(0.05)
 
     def endpoints_matched(self) -> bool:
@@ -258,8 +275,9 @@ class VoiceDriver(Node):
             return False
         return all(_matched_publishers(self, subscription) > 0 for subscription in self.observed)
 
-    def wait_for_node(self, name: str, pid: int, timeout_s: float,
-                      alive: Callable[[], None] = lambda: None) -> None:
+    def wait_for_node(
+        self, name: str, pid: int, timeout_s: float, alive: Callable[[], None] = lambda: None
+    ) -> None:
         """Until the node process `pid` (a restarted node) reports `active` on /diagnostics. The
         endpoints of the process it replaced may linger in discovery, so they cannot tell."""
         node = f"{self.get_namespace().rstrip('/')}/{name}"
@@ -287,8 +305,14 @@ class VoiceDriver(Node):
             self.session_id = response.session_id
         return response
 
-    def speak(self, turn: int, text: str, samples_16k: np.ndarray, trailing_silence_s: float = 1.5,
-              realtime: bool = True) -> TurnObservation:
+    def speak(
+        self,
+        turn: int,
+        text: str,
+        samples_16k: np.ndarray,
+        trailing_silence_s: float = 1.5,
+        realtime: bool = True,
+    ) -> TurnObservation:
         """Publish one debtor utterance as the microphone would: in real time, then silence."""
         self.current_turn = turn
         observation = self.observation(turn)

@@ -153,7 +153,12 @@ class LinearThompsonBandit:
                 f"this policy uses {n_actions} x {dim}"
             )
         bandit = cls(n_actions, dim)
-        shapes = {"xx": (n_actions, dim, dim), "xy": (n_actions, dim), "counts": (n_actions,), "moments": (3,)}
+        shapes = {
+            "xx": (n_actions, dim, dim),
+            "xy": (n_actions, dim),
+            "counts": (n_actions,),
+            "moments": (3,),
+        }
         for key, shape in shapes.items():
             try:
                 array = np.asarray(data[key], dtype=float)
@@ -204,8 +209,13 @@ class UtilityBaseline:
         self._zy += y * vector
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": BASELINE_FORMAT, "dim": self.dim, "ridge": self.ridge, "zz": self._zz.tolist(),
-                "zy": self._zy.tolist()}
+        return {
+            "format": BASELINE_FORMAT,
+            "dim": self.dim,
+            "ridge": self.ridge,
+            "zz": self._zz.tolist(),
+            "zy": self._zy.tolist(),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], dim: int) -> "UtilityBaseline":
@@ -218,7 +228,11 @@ class UtilityBaseline:
             raise ValueError("utility baseline: zz / zy / ridge missing or not numbers") from None
         if not (np.isfinite(baseline.ridge) and baseline.ridge > 0):
             raise ValueError("utility baseline: ridge must be a positive number")
-        if zz.shape != (dim, dim) or zy.shape != (dim,) or not (np.all(np.isfinite(zz)) and np.all(np.isfinite(zy))):
+        if (
+            zz.shape != (dim, dim)
+            or zy.shape != (dim,)
+            or not (np.all(np.isfinite(zz)) and np.all(np.isfinite(zy)))
+        ):
             raise ValueError(f"utility baseline: zz must be {dim}x{dim} and zy {dim} finite numbers")
         baseline._zz, baseline._zy = zz, zy
         return baseline

@@ -65,14 +65,44 @@ EMOJI_ONLY_TRUST = 0.5
 # Emoji carry emotion in typed chat; they are mapped to words the classifier and the cue lists
 # know, so an emoji-only message gives a real (low-confidence) reading instead of nothing.
 EMOJI_WORDS: dict[str, str] = {
-    "😀": " happy ", "😃": " happy ", "😄": " happy ", "😊": " glad ", "🙂": " glad ", "😁": " happy ",
-    "👍": " great ", "🙏": " please ", "❤": " thank ", "🎉": " great ", "😍": " wonderful ",
-    "😢": " sad ", "😭": " crying ", "😞": " sad ", "😔": " sad ", "💔": " heartbroken ",
-    "😠": " angry ", "😡": " furious ", "🤬": " furious ", "👿": " angry ", "💢": " angry ",
-    "😨": " scared ", "😰": " worried ", "😱": " terrified ", "😟": " worried ", "😬": " nervous ",
-    "😮": " wow ", "😲": " wow ", "😯": " wow ", "🤯": " wow ", "😳": " really ",
-    "🤢": " sick ", "🤮": " disgusting ", "🙄": " whatever ", "😒": " whatever ", "😏": " sure ",
-    "😐": " okay ", "😑": " okay ",
+    "😀": " happy ",
+    "😃": " happy ",
+    "😄": " happy ",
+    "😊": " glad ",
+    "🙂": " glad ",
+    "😁": " happy ",
+    "👍": " great ",
+    "🙏": " please ",
+    "❤": " thank ",
+    "🎉": " great ",
+    "😍": " wonderful ",
+    "😢": " sad ",
+    "😭": " crying ",
+    "😞": " sad ",
+    "😔": " sad ",
+    "💔": " heartbroken ",
+    "😠": " angry ",
+    "😡": " furious ",
+    "🤬": " furious ",
+    "👿": " angry ",
+    "💢": " angry ",
+    "😨": " scared ",
+    "😰": " worried ",
+    "😱": " terrified ",
+    "😟": " worried ",
+    "😬": " nervous ",
+    "😮": " wow ",
+    "😲": " wow ",
+    "😯": " wow ",
+    "🤯": " wow ",
+    "😳": " really ",
+    "🤢": " sick ",
+    "🤮": " disgusting ",
+    "🙄": " whatever ",
+    "😒": " whatever ",
+    "😏": " sure ",
+    "😐": " okay ",
+    "😑": " okay ",
 }
 
 # Hand-written cue words per emotion (exact lower-case tokens). They give the classifier a prior
@@ -170,8 +200,14 @@ def char_features(normalised: str) -> list[str]:
 
 DENSE_FEATURE_NAMES: tuple[str, ...] = (
     *(f"cue_{e}" for e in EMOTIONS),
-    "lexicon_mean", "lexicon_min", "lexicon_max", "lexicon_negative_share",
-    "exclamations", "questions", "uppercase_share", "short_answer",
+    "lexicon_mean",
+    "lexicon_min",
+    "lexicon_max",
+    "lexicon_negative_share",
+    "exclamations",
+    "questions",
+    "uppercase_share",
+    "short_answer",
 )
 
 
@@ -182,7 +218,9 @@ def dense_features(raw: str, normalised: str, lexicon: Mapping[str, float]) -> n
     valences = [lexicon[t] for t in tokens if t in lexicon]
     if valences:
         values += [
-            float(np.mean(valences)) / 4.0, min(valences) / 4.0, max(valences) / 4.0,
+            float(np.mean(valences)) / 4.0,
+            min(valences) / 4.0,
+            max(valences) / 4.0,
             sum(1 for v in valences if v < 0) / len(valences),
         ]
     else:
@@ -190,7 +228,9 @@ def dense_features(raw: str, normalised: str, lexicon: Mapping[str, float]) -> n
     letters = [c for c in raw[: HEAD_CHARS + TAIL_CHARS] if c.isalpha()]
     uppercase_share = sum(1 for c in letters if c.isupper()) / len(letters) if len(letters) > 3 else 0.0
     values += [
-        math.log1p(raw.count("!")), math.log1p(raw.count("?")), uppercase_share,
+        math.log1p(raw.count("!")),
+        math.log1p(raw.count("?")),
+        uppercase_share,
         1.0 if len(tokens) <= 2 else 0.0,
     ]
     return np.asarray(values, dtype=np.float64)
@@ -233,10 +273,16 @@ class NgramClassifier:
     lexicon and cue features. Scores come out in EMOTIONS order, before any temperature."""
 
     def __init__(self, model: Mapping[str, Any]) -> None:
-        self._words = _SparseBlock(model["word_vocabulary"], np.asarray(model["word_idf"]),
-                                   np.asarray(model["word_weights"], dtype=np.float64))
-        self._chars = _SparseBlock(model["char_vocabulary"], np.asarray(model["char_idf"]),
-                                   np.asarray(model["char_weights"], dtype=np.float64))
+        self._words = _SparseBlock(
+            model["word_vocabulary"],
+            np.asarray(model["word_idf"]),
+            np.asarray(model["word_weights"], dtype=np.float64),
+        )
+        self._chars = _SparseBlock(
+            model["char_vocabulary"],
+            np.asarray(model["char_idf"]),
+            np.asarray(model["char_weights"], dtype=np.float64),
+        )
         self._dense_weights = np.asarray(model["dense_weights"], dtype=np.float64)
         self._intercept = np.asarray(model["intercept"], dtype=np.float64)
         self._lexicon: dict[str, float] = dict(model["lexicon"])
@@ -251,8 +297,10 @@ class NgramClassifier:
 
     def scores(self, raw: str, normalised: str) -> np.ndarray:
         scores = (
-            self._words.scores(word_features(normalised)) + self._chars.scores(char_features(normalised))
-            + self._dense_weights @ dense_features(raw, normalised, self._lexicon) + self._intercept
+            self._words.scores(word_features(normalised))
+            + self._chars.scores(char_features(normalised))
+            + self._dense_weights @ dense_features(raw, normalised, self._lexicon)
+            + self._intercept
         )
         return scores[self._to_emotions]
 
@@ -296,8 +344,14 @@ class TrainedEmotionDetector:
     name = "trained"
 
     def __init__(
-        self, model: Mapping[str, Any], *, use_prosody: bool = True, prosody_gain: float = 1.0,
-        encoder: Any = None, head: str = "combined", encoder_problem: str = "",
+        self,
+        model: Mapping[str, Any],
+        *,
+        use_prosody: bool = True,
+        prosody_gain: float = 1.0,
+        encoder: Any = None,
+        head: str = "combined",
+        encoder_problem: str = "",
         embedding_cache_size: int = EMBEDDING_CACHE_SIZE,
     ):
         _check_model_dict(model, "<in memory>")
@@ -338,13 +392,26 @@ class TrainedEmotionDetector:
 
     @classmethod
     def load(
-        cls, path: Path | str | None = None, *, use_prosody: bool = True, prosody_gain: float = 1.0,
-        encoder: Any = None, head: str = "combined", encoder_problem: str = "",
+        cls,
+        path: Path | str | None = None,
+        *,
+        use_prosody: bool = True,
+        prosody_gain: float = 1.0,
+        encoder: Any = None,
+        head: str = "combined",
+        encoder_problem: str = "",
         embedding_cache_size: int = EMBEDDING_CACHE_SIZE,
     ) -> "TrainedEmotionDetector":
         """Load the classifier file (default: the one shipped in the package)."""
-        return cls(load_model_file(path), use_prosody=use_prosody, prosody_gain=prosody_gain, encoder=encoder,
-                   head=head, encoder_problem=encoder_problem, embedding_cache_size=embedding_cache_size)
+        return cls(
+            load_model_file(path),
+            use_prosody=use_prosody,
+            prosody_gain=prosody_gain,
+            encoder=encoder,
+            head=head,
+            encoder_problem=encoder_problem,
+            embedding_cache_size=embedding_cache_size,
+        )
 
     @property
     def uses_encoder(self) -> bool:
@@ -472,13 +539,16 @@ class LlmEmotionDetector:
 
     name = "llm"
 
-    def __init__(self, llama: Any, *, use_prosody: bool = True, prosody_gain: float = 1.0, calibrate: bool = True):
+    def __init__(
+        self, llama: Any, *, use_prosody: bool = True, prosody_gain: float = 1.0, calibrate: bool = True
+    ):
         self._llama = llama
         self.use_prosody = use_prosody
         self.prosody_gain = prosody_gain
         self._prefix = list(llama.tokenize(LLM_PROMPT_PREFIX.encode("utf-8"), add_bos=True, special=False))
         self._label_tokens = [
-            list(llama.tokenize(f" {label}".encode("utf-8"), add_bos=False, special=False)) for label in EMOTIONS
+            list(llama.tokenize(f" {label}".encode("utf-8"), add_bos=False, special=False))
+            for label in EMOTIONS
         ]
         # Contextual calibration (Zhao et al. 2021, "Calibrate before use"): the model's label
         # scores for a content-free message measure its bias towards some label words; removing it
@@ -557,8 +627,10 @@ PROSODY_REFERENCE = {
     "speaking_rate_wps": (2.6, 1.0),
 }
 PROSODY_CUE_WEIGHTS = {  # absolute pitch depends on the speaker (sex, age): it weighs less
-    "energy_dbfs": 1.0, "pitch_semitones_re_150hz": 0.5,
-    "pitch_variability_semitones": 1.0, "speaking_rate_wps": 1.0,
+    "energy_dbfs": 1.0,
+    "pitch_semitones_re_150hz": 0.5,
+    "pitch_variability_semitones": 1.0,
+    "speaking_rate_wps": 1.0,
 }
 MIN_PROSODY_DURATION_S = 0.3
 
@@ -589,7 +661,9 @@ def prosody_arousal(prosody: ProsodyFeatures) -> float | None:
     return total / weight_sum if weight_sum else None
 
 
-def fuse_prosody(reading: EmotionReading, prosody: Optional[ProsodyFeatures], gain: float = 1.0) -> EmotionReading:
+def fuse_prosody(
+    reading: EmotionReading, prosody: Optional[ProsodyFeatures], gain: float = 1.0
+) -> EmotionReading:
     """Tilt the reading along the arousal axis: p_e <- p_e * exp(gain * a * (2 * arousal_e - 1)),
     a = prosody arousal evidence in [-1, 1], arousal_e from emotions.AROUSAL (circumplex).
     Shouted words raise anger over sadness, and fear over neutral; flat, slow speech the reverse.
@@ -601,7 +675,9 @@ def fuse_prosody(reading: EmotionReading, prosody: Optional[ProsodyFeatures], ga
     if arousal is None:
         return reading
     tilt = np.exp(gain * arousal * (2.0 * np.asarray([AROUSAL[e] for e in EMOTIONS]) - 1.0))
-    return EmotionReading(probs=_as_probs(np.asarray(reading.probs) * tilt), source=f"{reading.source}+prosody")
+    return EmotionReading(
+        probs=_as_probs(np.asarray(reading.probs) * tilt), source=f"{reading.source}+prosody"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -627,8 +703,12 @@ def make_detector(config: "NegotiatorConfig", llama: Any = None) -> Any:
     else:
         encoder, problem = None, "detector.use_encoder is false"
     made = TrainedEmotionDetector.load(
-        detector.model_path, use_prosody=detector.use_prosody, prosody_gain=gain,
-        encoder=encoder, head=detector.encoder_head, encoder_problem=problem,
+        detector.model_path,
+        use_prosody=detector.use_prosody,
+        prosody_gain=gain,
+        encoder=encoder,
+        head=detector.encoder_head,
+        encoder_problem=problem,
     )
     if encoder is None and detector.use_encoder:
         _LOG.warning("emotion detector: %s; the n-gram classifier runs alone", made.encoder_status)

@@ -11,12 +11,22 @@ NEGATIVE_EMOTIONS: frozenset[str] = frozenset({"sadness", "anger", "fear", "disg
 # Valence in [-1, 1] and arousal in [0, 1] per emotion (circumplex placements after Russell 1980),
 # so an emotion distribution maps to a point a robot face or LED ring can show.
 VALENCE: dict[str, float] = {
-    "joy": 0.8, "sadness": -0.6, "anger": -0.7, "fear": -0.6,
-    "surprise": 0.2, "disgust": -0.6, "neutral": 0.0,
+    "joy": 0.8,
+    "sadness": -0.6,
+    "anger": -0.7,
+    "fear": -0.6,
+    "surprise": 0.2,
+    "disgust": -0.6,
+    "neutral": 0.0,
 }
 AROUSAL: dict[str, float] = {
-    "joy": 0.6, "sadness": 0.2, "anger": 0.9, "fear": 0.8,
-    "surprise": 0.8, "disgust": 0.5, "neutral": 0.2,
+    "joy": 0.6,
+    "sadness": 0.2,
+    "anger": 0.9,
+    "fear": 0.8,
+    "surprise": 0.8,
+    "disgust": 0.5,
+    "neutral": 0.2,
 }
 
 EMOTION_INDEX: dict[str, int] = {name: i for i, name in enumerate(EMOTIONS)}

@@ -75,8 +75,12 @@ class DebtorTerms:
 
     @property
     def is_empty(self) -> bool:
-        return (self.offer_days is None and self.upfront_amount is None and self.acceptance is None
-                and self.unusable_number is None)
+        return (
+            self.offer_days is None
+            and self.upfront_amount is None
+            and self.acceptance is None
+            and self.unusable_number is None
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,10 +93,34 @@ NO_TERMS = DebtorTerms(None, None, None)
 # ---------------------------------------------------------------------------------------------
 
 _SMALL_NUMBERS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-    "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
     "ninety": 90,
 }
 _MULTIPLIERS = {"hundred": 100, "thousand": 1000}
@@ -124,24 +152,34 @@ def words_to_digits(text: str) -> str:
     i = 0
     while i < len(words):
         word = words[i].group()
-        starts_run = word in _SMALL_NUMBERS or word in _MULTIPLIERS or (
-            word in ("a", "one") and i + 1 < len(words) and words[i + 1].group() in _MULTIPLIERS
-            and _GAP.match(text[words[i].end():words[i + 1].start()]) is not None
+        starts_run = (
+            word in _SMALL_NUMBERS
+            or word in _MULTIPLIERS
+            or (
+                word in ("a", "one")
+                and i + 1 < len(words)
+                and words[i + 1].group() in _MULTIPLIERS
+                and _GAP.match(text[words[i].end() : words[i + 1].start()]) is not None
+            )
         )
         if not starts_run:
             i += 1
             continue
         run = [words[i]]
         j = i + 1
-        while j < len(words) and _GAP.match(text[words[j - 1].end():words[j].start()]):
+        while j < len(words) and _GAP.match(text[words[j - 1].end() : words[j].start()]):
             token = words[j].group()
             previous = words[j - 1].group()
             if token in _SMALL_NUMBERS or token in _MULTIPLIERS:
                 run.append(words[j])
                 j += 1
-            elif (token == "and" and previous in _MULTIPLIERS and j + 1 < len(words)
-                  and words[j + 1].group() in _SMALL_NUMBERS
-                  and _GAP.match(text[words[j].end():words[j + 1].start()])):
+            elif (
+                token == "and"
+                and previous in _MULTIPLIERS
+                and j + 1 < len(words)
+                and words[j + 1].group() in _SMALL_NUMBERS
+                and _GAP.match(text[words[j].end() : words[j + 1].start()])
+            ):
                 j += 1  # "two hundred and forty": skip the "and"
             else:
                 break
@@ -156,7 +194,7 @@ def words_to_digits(text: str) -> str:
             else:  # thousand
                 total += max(current, 1) * 1000
                 current = 0
-        out.append(text[last_end:run[0].start()])
+        out.append(text[last_end : run[0].start()])
         out.append(str(total + current))
         last_end = run[-1].end()
         i = j
@@ -255,7 +293,9 @@ _AMOUNT_PATTERNS: tuple[re.Pattern[str], ...] = (
         rf"(?:\$\s?)?(?P<num>{_NUMBER})(?P<k>k\b)?"
     ),
 )
-_OWED_BEFORE = re.compile(r"\b(?:owe|owed|owing|balance|debt|total|interest|fees?|bill|loan)\b(?:\s+\w+){0,3}\s*[$]?\s*$")
+_OWED_BEFORE = re.compile(
+    r"\b(?:owe|owed|owing|balance|debt|total|interest|fees?|bill|loan)\b(?:\s+\w+){0,3}\s*[$]?\s*$"
+)
 
 _BARE = re.compile(rf"(?<![\w$.,:%-])(?P<num>{_NUMBER})(?![\w%$:]|\.\d)")
 # A bare number is an offer only when nothing but these (or punctuation, or the end) follows it.
@@ -278,14 +318,16 @@ _DOUBLE_NEGATION = re.compile(
     r"\b(?:less|fewer|sooner|shorter|earlier|faster|quicker)\s+than\s*$|\b(?:under|before|below)\s*$|"
     r"\bmore\s+than\s*$|\bover\s*$"
 )
-_AT_LEAST = re.compile(r"\b(?:at\s+least|minimum(?:\s+of)?|no\s+(?:less|fewer)\s+than|no\s+more\s+than|at\s+most)\s*$")
+_AT_LEAST = re.compile(
+    r"\b(?:at\s+least|minimum(?:\s+of)?|no\s+(?:less|fewer)\s+than|no\s+more\s+than|at\s+most)\s*$"
+)
 
 
 def _clause_prefix(text: str, start: int) -> str:
     """The text from the start of the clause holding position `start` up to it."""
-    prefix = text[max(0, start - 160):start]
+    prefix = text[max(0, start - 160) : start]
     boundaries = list(_CLAUSE_BOUNDARY.finditer(prefix))
-    return prefix[boundaries[-1].end():] if boundaries else prefix
+    return prefix[boundaries[-1].end() :] if boundaries else prefix
 
 
 def _is_negated(text: str, start: int) -> bool:
@@ -296,7 +338,7 @@ def _is_negated(text: str, start: int) -> bool:
     if not negations:
         return False
     # "can't do less than 90 days": the negation applies to "less than", the number is offered.
-    return _DOUBLE_NEGATION.search(prefix[negations[-1].end():]) is None
+    return _DOUBLE_NEGATION.search(prefix[negations[-1].end() :]) is None
 
 
 def _days_until(today: datetime.date, target: datetime.date) -> int:
@@ -350,9 +392,11 @@ def _find_candidates(text: str, today: datetime.date) -> list[_Candidate]:
     for pattern in _AMOUNT_PATTERNS:
         for match in pattern.finditer(text):
             start, end = match.span("num")
-            if _overlaps(found, match.start(), match.end()) or _OWED_BEFORE.search(text[max(0, match.start() - 40):match.start()]):
+            if _overlaps(found, match.start(), match.end()) or _OWED_BEFORE.search(
+                text[max(0, match.start() - 40) : match.start()]
+            ):
                 continue
-            if re.match(rf"\s*-?\s*{_UNIT}\b", text[end:]) or text[end:end + 1] == "%":
+            if re.match(rf"\s*-?\s*{_UNIT}\b", text[end:]) or text[end : end + 1] == "%":
                 continue  # "60 days" is a duration, "50%" a share
             value = float(match.group("num")) * (1000 if match.group("k") else 1)
             if 0 < value < MAX_AMOUNT:
@@ -382,11 +426,11 @@ def _find_candidates(text: str, today: datetime.date) -> list[_Candidate]:
         number = float(match.group("num"))
         if number != int(number) or not BARE_MIN_DAYS <= number <= BARE_MAX_DAYS:
             continue
-        following = re.match(r"\s*([a-z']+)?", text[match.end():])
+        following = re.match(r"\s*([a-z']+)?", text[match.end() :])
         next_word = following.group(1) if following else None
         if next_word is not None and next_word not in _BARE_FOLLOWERS:
             continue
-        if _BARE_NOT_AFTER.search(text[max(0, match.start() - 20):match.start()]):
+        if _BARE_NOT_AFTER.search(text[max(0, match.start() - 20) : match.start()]):
             continue
         found.append(_Candidate(match.start(), match.end(), "days", number, strong=False))
     return sorted(found, key=lambda c: c.start)
@@ -427,18 +471,20 @@ def _acceptance(text: str, candidates: list[_Candidate], refused_positions: list
         signals.append((match.start(), "reject"))
         strong_reject_spans.append(match.span())
     for match in _STRONG_ACCEPT.finditer(text):
-        if any(s <= match.start() < e for s, e in strong_reject_spans) and not any(s <= match.start() < e for s, e in positive_spans):
+        if any(s <= match.start() < e for s, e in strong_reject_spans) and not any(
+            s <= match.start() < e for s, e in positive_spans
+        ):
             continue  # "no deal", "can't accept": already a refusal
-        negated = _ACCEPT_NEGATED_BEFORE.search(text[max(0, match.start() - 25):match.start()])
+        negated = _ACCEPT_NEGATED_BEFORE.search(text[max(0, match.start() - 25) : match.start()])
         if negated and not any(s <= match.start() < e for s, e in positive_spans):
             signals.append((match.start(), "reject"))
         else:
             signals.append((match.start(), "accept"))
     if not has_offer:
         for match in _WEAK_ACCEPT.finditer(text):
-            if _ACCEPT_NEGATED_BEFORE.search(text[max(0, match.start() - 25):match.start()]):
+            if _ACCEPT_NEGATED_BEFORE.search(text[max(0, match.start() - 25) : match.start()]):
                 signals.append((match.start(), "reject"))
-            elif not re.match(r"\s*,?\s*but\b", text[match.end():]):
+            elif not re.match(r"\s*,?\s*but\b", text[match.end() :]):
                 signals.append((match.start(), "accept"))
         for match in _WEAK_REJECT.finditer(text):
             if any(s <= match.start() < e for s, e in positive_spans + strong_reject_spans):
@@ -474,7 +520,7 @@ def _unusable_number(lowered: str) -> Optional[str]:
 
     `lowered` is the text after `_lower_with_numbers` (spelled-out numbers already digits)."""
     for match in _NEGATIVE_TERM.finditer(lowered):
-        if match.group().startswith("-") and _RANGE_BEFORE.search(lowered[:match.start()]):
+        if match.group().startswith("-") and _RANGE_BEFORE.search(lowered[: match.start()]):
             continue  # "60 -90 days" is a range, not a negative number
         return match.group().strip()
     match = _NON_FINITE_TERM.search(lowered)
@@ -484,7 +530,9 @@ def _unusable_number(lowered: str) -> Optional[str]:
     if match and not _is_negated(lowered, match.start()):
         return match.group().strip()
     for match in _DURATION.finditer(lowered):
-        if _PAST_AFTER.match(lowered, match.end()) or _PAST_BEFORE.search(_clause_prefix(lowered, match.start())):
+        if _PAST_AFTER.match(lowered, match.end()) or _PAST_BEFORE.search(
+            _clause_prefix(lowered, match.start())
+        ):
             continue
         days = float(match.group("num")) * UNIT_DAYS_BY_INITIAL[match.group("unit")[0]]
         if days > MAX_OFFER_DAYS:
@@ -497,8 +545,9 @@ def _unusable_number(lowered: str) -> Optional[str]:
 # ---------------------------------------------------------------------------------------------
 
 # A small set of very common English words: a text with none of them (and no number) is noise.
-_COMMON_WORDS = frozenset(
-    """i you we he she it they me my your our us a an the to of in on at for with and or but not no
+_COMMON_WORDS = (
+    frozenset(
+        """i you we he she it they me my your our us a an the to of in on at for with and or but not no
     yes ok okay can can't cannot will won't would could should do don't did is are was were be been
     have has had this that these those what why how when where who which pay paid payment money debt
     days day weeks week months month year time need want please give take deal agree accept sure
@@ -508,7 +557,12 @@ _COMMON_WORDS = frozenset(
     call sounds works right wrong way hard can't i'm it's that's don't won't dollars bucks agreed
     nope nah tomorrow next absolutely definitely deal alright yeah yep yup correct incorrect exactly
     indeed misheard""".split()
-) | frozenset(_SMALL_NUMBERS) | frozenset(_MULTIPLIERS) | frozenset(_MONTHS) | frozenset(_WEEKDAYS)
+    )
+    | frozenset(_SMALL_NUMBERS)
+    | frozenset(_MULTIPLIERS)
+    | frozenset(_MONTHS)
+    | frozenset(_WEEKDAYS)
+)
 _LATIN = re.compile(r"[a-z]")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -638,5 +692,5 @@ def detect_terms_change_request(text: Any) -> bool:
     concession schedule, never from such text."""
     if not isinstance(text, str) or not text.strip():
         return False
-    lowered = text[:MAX_TEXT_CHARS * 5].lower().replace("\u2019", "'")
+    lowered = text[: MAX_TEXT_CHARS * 5].lower().replace("\u2019", "'")
     return _TERMS_CHANGE.search(lowered) is not None

@@ -22,14 +22,16 @@ After each finished negotiation (learn_from_episode):
   share of the gap between the two offers the debtor closed, 1 on agreement); count, sum and
   sum of squares per creditor emotion are kept (one observation per scored turn), and the
   policy turns them into a learned column offset of the payoff table (policy.py,
-  learned_payoff_offsets). Pooled over debtor emotions: the debtor's next move follows the creditor's expression whatever label the detector put on
-  the previous reply, and 7 x 7 cells would starve each estimate of data for dozens of episodes.
+  learned_payoff_offsets). Pooled over debtor emotions: the debtor's next move follows the
+  creditor's expression whatever label the detector put on the previous reply, and 7 x 7 cells
+  would starve each estimate of data for dozens of episodes.
 
 Persistence (save_learned / load_learned_state / reset_learned): JSON with the matrices, the
-episode count, the stored sequences and the reward statistics, written atomically (temp file, fsync, rename). A missing,
-unreadable or invalid file (a field of the wrong type included) gives the priors and a message
-saying what happened; nothing printed. A file that cannot be written or removed raises
-LearnedStateError naming it: the caller (the reasoning node) logs it and negotiates on.
+episode count, the stored sequences and the reward statistics, written atomically (temp file,
+fsync, rename). A missing, unreadable or invalid file (a field of the wrong type included) gives
+the priors and a message saying what happened; nothing printed. A file that cannot be written or
+removed raises LearnedStateError naming it: the caller (the reasoning node) logs it and negotiates
+on.
 """
 
 from __future__ import annotations
@@ -130,7 +132,9 @@ class LearnedModel:
                 pairs.append((EMOTIONS[emotion_index(pair[0])], EMOTIONS[emotion_index(pair[1])]))
             sequences.append(tuple(pairs))
         return cls(
-            model=model, episodes=episodes, sequences=tuple(sequences),
+            model=model,
+            episodes=episodes,
+            sequences=tuple(sequences),
             reward_stats=_validated_reward_stats(data.get("reward_stats")),
             policy_state=_validated_policy_state(data.get("policy_state")),
         )
@@ -150,13 +154,17 @@ def _validated_reward_stats(data: Any) -> tuple[tuple[float, float, float], ...]
     if data is None:
         return ((0.0, 0.0, 0.0),) * N_EMOTIONS
     if not isinstance(data, Mapping) or set(data) != set(EMOTIONS):
-        raise ValueError(f"reward_stats must map each of {', '.join(EMOTIONS)} to [count, sum, sum of squares]")
+        raise ValueError(
+            f"reward_stats must map each of {', '.join(EMOTIONS)} to [count, sum, sum of squares]"
+        )
     rows = []
     for emotion in EMOTIONS:
         try:
             count, total, squares = (float(x) for x in data[emotion])
         except (TypeError, ValueError):
-            raise ValueError(f"reward_stats.{emotion} must be three numbers [count, sum, sum of squares]") from None
+            raise ValueError(
+                f"reward_stats.{emotion} must be three numbers [count, sum, sum of squares]"
+            ) from None
         if not all(np.isfinite((count, total, squares))) or count < 0 or squares < 0:
             raise ValueError(f"reward_stats.{emotion}: count and sum of squares must be finite and >= 0")
         rows.append((count, total, squares))
@@ -167,9 +175,12 @@ def _validated_model(data: Any) -> EmotionModel:
     if not isinstance(data, Mapping):
         raise ValueError("model section missing")
     shapes = {
-        "initial_belief": (N_STATES,), "transition": (N_STATES, N_STATES),
-        "emission": (N_STATES, N_EMOTIONS), "response": (N_EMOTIONS, N_EMOTIONS),
-        "creditor_payoff": (N_EMOTIONS, N_EMOTIONS), "debtor_payoff": (N_EMOTIONS, N_EMOTIONS),
+        "initial_belief": (N_STATES,),
+        "transition": (N_STATES, N_STATES),
+        "emission": (N_STATES, N_EMOTIONS),
+        "response": (N_EMOTIONS, N_EMOTIONS),
+        "creditor_payoff": (N_EMOTIONS, N_EMOTIONS),
+        "debtor_payoff": (N_EMOTIONS, N_EMOTIONS),
     }
     arrays = {}
     for key, shape in shapes.items():
@@ -196,7 +207,7 @@ def learn_from_episode(
 ) -> LearnedModel:
     """The learned model after one more finished negotiation (pure: returns a new record)."""
     pairs = episode.pairs()
-    sequences = (state.sequences + ((pairs,) if pairs else ()))[-settings.history_episodes:]
+    sequences = (state.sequences + ((pairs,) if pairs else ()))[-settings.history_episodes :]
     model = state.model
 
     payoff = model.creditor_payoff.copy()
@@ -217,7 +228,9 @@ def learn_from_episode(
         debtor_payoff=model.debtor_payoff.copy(),
     )
     return LearnedModel(
-        model=new_model, episodes=state.episodes + 1, sequences=sequences,
+        model=new_model,
+        episodes=state.episodes + 1,
+        sequences=sequences,
         reward_stats=add_rewards(state.reward_stats, episode.rewards),
         policy_state=state.policy_state,
     )
@@ -351,7 +364,14 @@ class LearnedStateLoad:
 # a check that expected a list or a number raise TypeError, KeyError, ... instead of ValueError, and
 # deeply nested JSON raises RecursionError. Any of them means "invalid file", never "stop the node".
 _UNUSABLE_FILE_ERRORS = (
-    OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
+    OSError,
+    UnicodeDecodeError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    RecursionError,
 )
 
 

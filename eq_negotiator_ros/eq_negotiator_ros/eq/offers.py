@@ -94,11 +94,15 @@ class ConcessionSchedule:
         if debtor_offer is not None:
             if debtor_offer.days > floor_days:
                 # Move at most max_step_fraction of the gap toward the debtor's number per turn.
-                reach = floor_days + math.floor(self.config.max_step_fraction * (debtor_offer.days - floor_days))
+                reach = floor_days + math.floor(
+                    self.config.max_step_fraction * (debtor_offer.days - floor_days)
+                )
                 days = min(days, max(reach, floor_days))
             days = min(days, max(debtor_offer.days, 0))  # never more than the debtor asked for
             balance = self.scenario.outstanding_balance
-            if debtor_offer.upfront_amount > upfront and (balance <= 0 or debtor_offer.upfront_amount <= balance):
+            if debtor_offer.upfront_amount > upfront and (
+                balance <= 0 or debtor_offer.upfront_amount <= balance
+            ):
                 upfront = float(debtor_offer.upfront_amount)  # money offered now is taken as offered
         return Offer(days=int(days), upfront_amount=float(upfront))
 
@@ -112,13 +116,19 @@ class ConcessionSchedule:
             return False
         return 1 <= debtor_offer.days <= self.reservation_days
 
-    def agreement(self, creditor_offer: Offer, debtor_offer: Optional[Offer], debtor_acceptance: Optional[str]) -> bool:
+    def agreement(
+        self, creditor_offer: Offer, debtor_offer: Optional[Offer], debtor_acceptance: Optional[str]
+    ) -> bool:
         """Agreement when the two latest offers are within agreement_gap_days (and the debtor's is
         within the reservation limit), or when the debtor explicitly accepts the creditor's standing
         offer (an "accept" that comes with a far-away number of their own is a counter-offer)."""
         # Only a debtor number at or above the creditor's offer binds here: a lower one is what a
         # misheard number looks like, and the session reads it back before anyone is bound.
-        if debtor_offer is not None and self._within_gap(creditor_offer, debtor_offer) and self.acceptable(debtor_offer):
+        if (
+            debtor_offer is not None
+            and self._within_gap(creditor_offer, debtor_offer)
+            and self.acceptable(debtor_offer)
+        ):
             return True
         if debtor_acceptance == "accept":
             return debtor_offer is None or self._within_gap(creditor_offer, debtor_offer)
@@ -127,7 +137,9 @@ class ConcessionSchedule:
     def _within_gap(self, creditor_offer: Offer, debtor_offer: Offer) -> bool:
         return 0 <= debtor_offer.days - creditor_offer.days <= self.config.agreement_gap_days
 
-    def agreed_offer(self, creditor_offer: Offer, debtor_offer: Optional[Offer], debtor_acceptance: Optional[str]) -> Offer:
+    def agreed_offer(
+        self, creditor_offer: Offer, debtor_offer: Optional[Offer], debtor_acceptance: Optional[str]
+    ) -> Offer:
         """The terms agreed (call only when `agreement` is true): the debtor's own number when it is
         within the gap and the reservation limit (what they committed to), else the creditor's
         standing offer; the larger up-front amount either side put on the table."""

@@ -76,8 +76,8 @@ from typing import Sequence
 import numpy as np
 
 from ..config import EmotionModel, EQConfig
-from .emotions import EMOTIONS, HIDDEN_STATES, NEGATIVE_EMOTIONS, emotion_index
 from .bandit import ContextPrior, LinearThompsonBandit, UtilityBaseline
+from .emotions import EMOTIONS, HIDDEN_STATES, NEGATIVE_EMOTIONS, emotion_index
 from .learning import Episode, LearnedModel, learn_from_episode
 from .policy_base import PolicyBase
 from .records import EmotionReading, PolicyDecision
@@ -92,7 +92,8 @@ _NEUTRAL = EMOTIONS.index("neutral")
 
 FIXED_PREFIX = "fixed-"
 POLICY_NAMES: tuple[str, ...] = (
-    ("eq", "eq-context", "vanilla") + tuple(FIXED_PREFIX + e for e in EMOTIONS)
+    ("eq", "eq-context", "vanilla")
+    + tuple(FIXED_PREFIX + e for e in EMOTIONS)
     + ("random", "wsls", "hmm", "released", "released-float")
 )
 
@@ -288,7 +289,9 @@ class EQPolicy(PolicyBase):
             self._opening = self._configured_opening
             return
         offsets = learned_payoff_offsets(
-            stats, settings.reward_payoff_scale, settings.reward_prior_turns,
+            stats,
+            settings.reward_payoff_scale,
+            settings.reward_prior_turns,
             self._rng if settings.explore else None,
         )
         self._decision_payoff = self._payoff + offsets[None, :]
@@ -312,11 +315,14 @@ class EQPolicy(PolicyBase):
             expected_payoffs=tuple(float(x) for x in self._decision_payoff.mean(axis=0)),
             explanation=(
                 f"opening with {EMOTIONS[self._opening]}, the best average learned payoff column"
-                if learned else f"opening with the configured emotion {EMOTIONS[self._opening]}"
+                if learned
+                else f"opening with the configured emotion {EMOTIONS[self._opening]}"
             ),
         )
 
-    def observe_terms(self, debtor_offer_days: int | None, creditor_offer_days: int | None, agreed: bool) -> None:
+    def observe_terms(
+        self, debtor_offer_days: int | None, creditor_offer_days: int | None, agreed: bool
+    ) -> None:
         """Called by the session after each debtor reply with the reply's terms: scores what the
         creditor emotion the debtor replied to achieved (turn_reward), for learning in finish()."""
         if not self._learn:
@@ -351,7 +357,8 @@ class EQPolicy(PolicyBase):
             choice = best_emotion(expected)
             branch = "hmm"
             trigger = (
-                "HMM branch every turn" if self._hmm_mode == "always"
+                "HMM branch every turn"
+                if self._hmm_mode == "always"
                 else f"{negatives} of the last {len(self._recent_negative)} debtor emotions negative"
             )
             explanation = (
@@ -514,7 +521,7 @@ def released_hmm_scores(belief: np.ndarray, model: EmotionModel, response: np.nd
 
 
 class ReleasedPolicy(PolicyBase):
-    """"released-float": the earlier replica of the authors' released code, kept for comparison
+    """ "released-float": the earlier replica of the authors' released code, kept for comparison
     with AuthorsReleasedPolicy ("released"). It differs from their code as it behaves in three
     ways: it opens with the configured emotion (no made-up neutral first turn), its payoff table
     is float (their integer table truncates every update), and its shift sorts stably.
@@ -569,7 +576,9 @@ class ReleasedPolicy(PolicyBase):
         self._debtor_history: list[int] = []
         self._creditor_history: list[int] = []
         return PolicyDecision(
-            EMOTIONS[self._opening], "opening", belief=tuple(self._belief.tolist()),
+            EMOTIONS[self._opening],
+            "opening",
+            belief=tuple(self._belief.tolist()),
             explanation="released replica: opening emotion",
         )
 
@@ -577,7 +586,7 @@ class ReleasedPolicy(PolicyBase):
         d = int(np.argmax(_reading_probs(reading)))
         self._debtor_history.append(d)
         self._belief = released_belief_update(self._belief, d, self._current, self._model, self._response)
-        window = self._debtor_history[-self._config.policy.negative_window:]
+        window = self._debtor_history[-self._config.policy.negative_window :]
         negatives = int(sum(_NEGATIVE_MASK[i] for i in window))
         row = self._payoff[d]
         if negatives >= self._config.policy.negative_min:
@@ -588,7 +597,10 @@ class ReleasedPolicy(PolicyBase):
         else:
             choice = int(np.argmax(row))  # best response: first maximum
             branch = "released_wsls"
-            if self._previous_pick_payoff is not None and self._previous_pick_payoff < self._config.policy.lose_threshold:
+            if (
+                self._previous_pick_payoff is not None
+                and self._previous_pick_payoff < self._config.policy.lose_threshold
+            ):
                 choice = int(np.argsort(row, kind="stable")[::-1][1])
                 branch = "released_wsls_shift"
             self._previous_pick_payoff = float(row[choice])
@@ -700,9 +712,11 @@ class AuthorsReleasedPolicy(PolicyBase):
     def _select(self, debtor: int) -> tuple[int, str, np.ndarray]:
         """Their select_emotion(debtor emotion): returns (choice, branch, scores)."""
         self._debtor_history.append(debtor)
-        self._belief = released_belief_update(self._belief, debtor, self._current, self._model, self._response)
+        self._belief = released_belief_update(
+            self._belief, debtor, self._current, self._model, self._response
+        )
         policy = self._config.policy
-        window = self._debtor_history[-policy.negative_window:]
+        window = self._debtor_history[-policy.negative_window :]
         negatives = int(sum(_NEGATIVE_MASK[i] for i in window))
         if negatives >= policy.negative_min:
             scores = released_hmm_scores(self._belief, self._model, self._response)
@@ -792,7 +806,12 @@ CONTEXT_FEATURES: tuple[str, ...] = (
 N_CONTEXT = len(CONTEXT_FEATURES)
 # Covariates of the utility baseline (UtilityBaseline): known once the debtor named its first
 # number, and not moved by the creditor's emotion: that first number is the debtor's anchor.
-BASELINE_COVARIATES: tuple[str, ...] = ("intercept", "log_anchor_ratio", "log_anchor_ratio_squared", "log_target_days")
+BASELINE_COVARIATES: tuple[str, ...] = (
+    "intercept",
+    "log_anchor_ratio",
+    "log_anchor_ratio_squared",
+    "log_target_days",
+)
 POLICY_STATE_FORMAT = "eq_negotiator.eq_policy/1"
 _UNIFORM_EMOTION = 1.0 / N_EMOTIONS
 
@@ -814,10 +833,10 @@ def context_features(
     x = np.zeros(N_CONTEXT)
     x[0] = 1.0
     if replies > 0:
-        x[1:1 + N_EMOTIONS] = emotion_sum / replies - _UNIFORM_EMOTION
-        x[1 + N_EMOTIONS:1 + N_EMOTIONS + len(TACTIC_NAMES)] = tactic_sum / replies
+        x[1 : 1 + N_EMOTIONS] = emotion_sum / replies - _UNIFORM_EMOTION
+        x[1 + N_EMOTIONS : 1 + N_EMOTIONS + len(TACTIC_NAMES)] = tactic_sum / replies
     offset = 1 + N_EMOTIONS + len(TACTIC_NAMES)
-    x[offset:offset + N_STATES] = belief - initial_belief
+    x[offset : offset + N_STATES] = belief - initial_belief
     if gap_count > 0:
         x[-1] = gap_sum / gap_count
     return x
@@ -850,7 +869,7 @@ def literature_offsets(creditor_payoff: np.ndarray, spread: float) -> np.ndarray
 
 
 class ContextualEQPolicy(PolicyBase):
-    """"eq-context": the contextual bandit; see the module docstring. Learns in finish() when
+    """ "eq-context": the contextual bandit; see the module docstring. Learns in finish() when
     eq.learning.enabled; `learned` carries both bandits (policy_state) and the tracker's matrices.
 
     Two committed decisions per negotiation, each with its own bandit and each credited with the
@@ -880,11 +899,15 @@ class ContextualEQPolicy(PolicyBase):
         self._rng = np.random.default_rng(seed)
         settings = eq_config.policy
         self._context_replies = max(1, int(settings.context_replies))
-        offsets = tuple(literature_offsets(eq_config.model.creditor_payoff, settings.literature_prior_utility))
+        offsets = tuple(
+            literature_offsets(eq_config.model.creditor_payoff, settings.literature_prior_utility)
+        )
         weight = max(float(settings.prior_negotiations), 1e-6)
         self._opening_prior = ContextPrior(weight=weight, offsets=offsets)
         self._context_prior = ContextPrior(
-            weight=weight, offsets=offsets, feature_weight_scale=max(float(settings.context_prior_scale), 1e-6)
+            weight=weight,
+            offsets=offsets,
+            feature_weight_scale=max(float(settings.context_prior_scale), 1e-6),
         )
         self._exploration = float(settings.exploration_scale) if eq_config.learning.explore else 0.0
         self.load_note = ""
@@ -909,7 +932,9 @@ class ContextualEQPolicy(PolicyBase):
                 context = LinearThompsonBandit.from_dict(state.get("context"), N_EMOTIONS, N_CONTEXT)
                 baseline = UtilityBaseline.from_dict(state.get("baseline"), len(BASELINE_COVARIATES))
             except (ValueError, AttributeError) as error:
-                self.load_note = f"learned policy state ignored ({error}); the eq policy learns again from scratch"
+                self.load_note = (
+                    f"learned policy state ignored ({error}); the eq policy learns again from scratch"
+                )
             else:
                 self._opening_bandit, self._context_bandit, self._baseline = opening, context, baseline
 
@@ -941,7 +966,9 @@ class ContextualEQPolicy(PolicyBase):
     def learned(self) -> LearnedModel:
         """The tracker's matrices and both bandits, for eq.learning.save_learned."""
         return LearnedModel(
-            model=self._learned.model, episodes=self._learned.episodes, sequences=self._learned.sequences,
+            model=self._learned.model,
+            episodes=self._learned.episodes,
+            sequences=self._learned.sequences,
             reward_stats=self._learned.reward_stats,
             policy_state={
                 "format": POLICY_STATE_FORMAT,
@@ -968,8 +995,13 @@ class ContextualEQPolicy(PolicyBase):
 
     def _context(self, belief: np.ndarray) -> np.ndarray:
         return context_features(
-            self._emotion_sum, self._tactic_sum, self._replies, belief, self._initial_belief,
-            self._gap_sum, self._gap_count,
+            self._emotion_sum,
+            self._tactic_sum,
+            self._replies,
+            belief,
+            self._initial_belief,
+            self._gap_sum,
+            self._gap_count,
         )
 
     def _draw(self, bandit: LinearThompsonBandit, prior: ContextPrior) -> np.ndarray:
@@ -977,7 +1009,9 @@ class ContextualEQPolicy(PolicyBase):
             return bandit.sample_weights(prior, self._rng, self._exploration)
         return bandit.mean_weights(prior)
 
-    def _decision(self, choice: int, branch: str, belief: np.ndarray, values: np.ndarray, why: str) -> PolicyDecision:
+    def _decision(
+        self, choice: int, branch: str, belief: np.ndarray, values: np.ndarray, why: str
+    ) -> PolicyDecision:
         self._last = choice
         return PolicyDecision(
             creditor_emotion=EMOTIONS[choice],
@@ -996,7 +1030,10 @@ class ContextualEQPolicy(PolicyBase):
         choice = best_emotion(values)
         self._opening_choice = choice
         return self._decision(
-            choice, "opening", self._initial_belief, values,
+            choice,
+            "opening",
+            self._initial_belief,
+            values,
             f"opening: nothing heard yet; shown for the first {self._context_replies} replies "
             f"({self._opening_bandit.counts.sum():.0f} negotiations learned)",
         )
@@ -1020,15 +1057,24 @@ class ContextualEQPolicy(PolicyBase):
         dominant = int(np.argmax(probs))
         heard = f"debtor {EMOTIONS[dominant]} ({probs[dominant]:.2f}), reply {self._replies}"
         if self._replies < self._context_replies:
-            return self._decision(self._last, "opening_hold", belief_vec, values, f"{heard}; keeping the opening")
+            return self._decision(
+                self._last, "opening_hold", belief_vec, values, f"{heard}; keeping the opening"
+            )
         if self._replies == self._context_replies:
             choice = best_emotion(values)
             self._context_choice = (choice, tuple(float(v) for v in x))
-            return self._decision(choice, "context", belief_vec, values,
-                                  f"{heard}; chosen for the rest of the negotiation from what was heard")
+            return self._decision(
+                choice,
+                "context",
+                belief_vec,
+                values,
+                f"{heard}; chosen for the rest of the negotiation from what was heard",
+            )
         return self._decision(self._last, "context_hold", belief_vec, values, f"{heard}; keeping it")
 
-    def observe_terms(self, debtor_offer_days: int | None, creditor_offer_days: int | None, agreed: bool) -> None:
+    def observe_terms(
+        self, debtor_offer_days: int | None, creditor_offer_days: int | None, agreed: bool
+    ) -> None:
         """After each debtor reply (the session calls it): how far the debtor moved (a context
         feature) and, for the utility, the target (the standing offer before the first reply is
         the opening, the target) and an estimate of the agreed days."""
@@ -1100,8 +1146,9 @@ class ContextualEQPolicy(PolicyBase):
             "target_days": self._target_days,
             "agreed_days": self._agreed_days,
             "opening_choice": None if self._opening_choice is None else EMOTIONS[self._opening_choice],
-            "context_choice": None if self._context_choice is None else [
-                EMOTIONS[self._context_choice[0]], list(self._context_choice[1])],
+            "context_choice": None
+            if self._context_choice is None
+            else [EMOTIONS[self._context_choice[0]], list(self._context_choice[1])],
             "turns": [[c, list(p)] for c, p in self._turns],
             "last": EMOTIONS[self._last],
             "rng": self._rng.bit_generator.state,
@@ -1109,7 +1156,10 @@ class ContextualEQPolicy(PolicyBase):
 
     def load_dict(self, data: dict) -> "ContextualEQPolicy":
         """Restore what to_dict saved, in place; returns self (bad weights keep the current ones)."""
-        for key, shape in (("opening_weights", (N_EMOTIONS, 1)), ("context_weights", (N_EMOTIONS, N_CONTEXT))):
+        for key, shape in (
+            ("opening_weights", (N_EMOTIONS, 1)),
+            ("context_weights", (N_EMOTIONS, N_CONTEXT)),
+        ):
             weights = np.asarray(data.get(key, getattr(self, "_" + key)), dtype=float)
             if weights.shape == shape and np.all(np.isfinite(weights)):
                 setattr(self, "_" + key, weights)
@@ -1126,9 +1176,12 @@ class ContextualEQPolicy(PolicyBase):
         opening = data.get("opening_choice")
         self._opening_choice = None if opening is None else emotion_index(opening)
         context = data.get("context_choice")
-        self._context_choice = None if context is None else (
-            emotion_index(context[0]), tuple(float(v) for v in context[1]))
-        self._turns = [(EMOTIONS[emotion_index(c)], tuple(float(v) for v in p)) for c, p in data.get("turns", [])]
+        self._context_choice = (
+            None if context is None else (emotion_index(context[0]), tuple(float(v) for v in context[1]))
+        )
+        self._turns = [
+            (EMOTIONS[emotion_index(c)], tuple(float(v) for v in p)) for c, p in data.get("turns", [])
+        ]
         self._last = emotion_index(data.get("last", EMOTIONS[self._last]))
         if "rng" in data:
             self._rng.bit_generator.state = data["rng"]
@@ -1150,8 +1203,8 @@ def make_policy(
         return EQPolicy(eq_config, name="hmm", hmm_mode="always", learn=False)
     if key == "vanilla":
         return FixedPolicy("neutral", name="vanilla")
-    if key.startswith(FIXED_PREFIX) and key[len(FIXED_PREFIX):] in EMOTIONS:
-        return FixedPolicy(key[len(FIXED_PREFIX):], name=key)
+    if key.startswith(FIXED_PREFIX) and key[len(FIXED_PREFIX) :] in EMOTIONS:
+        return FixedPolicy(key[len(FIXED_PREFIX) :], name=key)
     if key == "random":
         return RandomPolicy(seed, name="random")
     if key == "released":

@@ -47,7 +47,9 @@ class CreditorPolicy(Protocol):
         """Decide after a debtor utterance (the reading) given the tracker's belief."""
         ...
 
-    def observe_terms(self, debtor_offer_days: int | None, creditor_offer_days: int | None, agreed: bool) -> None:
+    def observe_terms(
+        self, debtor_offer_days: int | None, creditor_offer_days: int | None, agreed: bool
+    ) -> None:
         """The terms after the decided reply: how far the debtor moved, whether they agreed."""
         ...
 
@@ -96,7 +98,9 @@ class PolicyBase:
     def observe_utterance(self, text: str) -> None:
         """Ignored by default."""
 
-    def observe_terms(self, debtor_offer_days: int | None, creditor_offer_days: int | None, agreed: bool) -> None:
+    def observe_terms(
+        self, debtor_offer_days: int | None, creditor_offer_days: int | None, agreed: bool
+    ) -> None:
         """Ignored by default."""
 
     def observe_outcome(self, agreed_days: float | None, target_days: float | None) -> None:

@@ -126,7 +126,8 @@ class Directive:
     turn: int
     creditor_emotion: str
     policy_branch: str
-    intent: str  # "greet", "propose", "counter", "hold", "accept", "close", "clarify", "confirm", "refuse_terms_change"
+    # "greet", "propose", "counter", "hold", "accept", "close", "clarify", "confirm", "refuse_terms_change"
+    intent: str
     offer: Offer
     accepts_debtor_offer: bool
     persona: str

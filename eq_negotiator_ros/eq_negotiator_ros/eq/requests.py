@@ -22,7 +22,10 @@ class SessionRequestError(ValueError):
 
 
 def validate_session_request(
-    scenario: Scenario, creditor_target_days: object, outstanding_balance: object, limits: SessionConfig,
+    scenario: Scenario,
+    creditor_target_days: object,
+    outstanding_balance: object,
+    limits: SessionConfig,
 ) -> Scenario:
     """The scenario with the request's overrides applied (0 keeps the scenario's value).
 
@@ -36,18 +39,22 @@ def validate_session_request(
         raise SessionRequestError(
             f"{name} has a creditor target of {checked.creditor_target_days} days, outside 1 to "
             f"{limits.max_target_days} (session.max_target_days); fix the scenarios file or pass "
-            f"creditor_target_days")
+            f"creditor_target_days"
+        )
     balance = checked.outstanding_balance
     if not (math.isfinite(balance) and 0 < balance <= limits.max_balance):
         raise SessionRequestError(
             f"{name} has an outstanding balance of {balance}, outside 0 to {limits.max_balance:g} "
-            f"(session.max_balance); fix the scenarios file or pass outstanding_balance")
+            f"(session.max_balance); fix the scenarios file or pass outstanding_balance"
+        )
     return checked
 
 
 def _target_days(value: object, scenario: Scenario, limits: SessionConfig) -> int:
-    allowed = (f"creditor_target_days must be a whole number of days from 1 to {limits.max_target_days} "
-               f"(session.max_target_days), or 0 for the scenario's {scenario.creditor_target_days}")
+    allowed = (
+        f"creditor_target_days must be a whole number of days from 1 to {limits.max_target_days} "
+        f"(session.max_target_days), or 0 for the scenario's {scenario.creditor_target_days}"
+    )
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise SessionRequestError(f"{allowed}; got {value!r}")
     if not math.isfinite(value) or value != int(value) or not 0 <= value <= limits.max_target_days:
@@ -56,8 +63,10 @@ def _target_days(value: object, scenario: Scenario, limits: SessionConfig) -> in
 
 
 def _balance(value: object, scenario: Scenario, limits: SessionConfig) -> float:
-    allowed = (f"outstanding_balance must be a finite amount above 0 and at most {limits.max_balance:g} "
-               f"(session.max_balance), or 0 for the scenario's {scenario.outstanding_balance:g}")
+    allowed = (
+        f"outstanding_balance must be a finite amount above 0 and at most {limits.max_balance:g} "
+        f"(session.max_balance), or 0 for the scenario's {scenario.outstanding_balance:g}"
+    )
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise SessionRequestError(f"{allowed}; got {value!r}")
     if not math.isfinite(value) or not 0 <= value <= limits.max_balance:

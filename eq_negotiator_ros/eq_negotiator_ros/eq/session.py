@@ -38,9 +38,9 @@ from ..config import NegotiatorConfig
 from ..llm.personas import persona_text
 from .extraction import (
     NO_TERMS,
-    DebtorTerms,
     READ_BACK_CONFIRMED,
     READ_BACK_DENIED,
+    DebtorTerms,
     detect_terms_change_request,
     extract_readable_terms,
     read_back_answer,
@@ -182,7 +182,9 @@ class NegotiationSession:
     def open(self) -> Directive:
         """The opening turn: the policy's opening emotion and the creditor's target as the offer."""
         if self._opened:
-            raise SessionStateError(f"session {self.session_id} is already open; start a new session to negotiate again")
+            raise SessionStateError(
+                f"session {self.session_id} is already open; start a new session to negotiate again"
+            )
         self.tracker.reset()
         decision = self.policy.start()
         offer = self.schedule.opening_offer()
@@ -211,8 +213,9 @@ class NegotiationSession:
 
         # The eq policy learns from what each of its emotions achieved: how far the debtor moved in
         # reply, and whether it agreed (PolicyBase ignores it for the others).
-        self.policy.observe_terms(debtor_offer.days if debtor_offer is not None else None, standing.days,
-                                  answer.agreed is not None)
+        self.policy.observe_terms(
+            debtor_offer.days if debtor_offer is not None else None, standing.days, answer.agreed is not None
+        )
 
         if answer.agreed is not None:
             self._phase, self._outcome, self._agreed_offer = PHASE_AGREED, "success", answer.agreed
@@ -220,8 +223,9 @@ class NegotiationSession:
             answer = _Answer("close", standing)
             self._phase, self._outcome = PHASE_FAILED, "failure"
 
-        directive = self._directive(decision, answer.intent, answer.offer, answer.accepts,
-                                    text[:DEBTOR_TEXT_MAX_CHARS])
+        directive = self._directive(
+            decision, answer.intent, answer.offer, answer.accepts, text[:DEBTOR_TEXT_MAX_CHARS]
+        )
         record = TurnRecord(
             turn=directive.turn,
             debtor_text=text[:DEBTOR_TEXT_MAX_CHARS],
@@ -243,7 +247,8 @@ class NegotiationSession:
             raise SessionStateError(f"session {self.session_id}: call open() before step()")
         if self.finished:
             raise SessionStateError(
-                f"session {self.session_id} has ended ({self._outcome}); start a new session to negotiate again"
+                f"session {self.session_id} has ended ({self._outcome}); start a new session to negotiate "
+                f"again"
             )
 
     def _hear(self, text: str) -> "_Heard":
@@ -255,13 +260,22 @@ class NegotiationSession:
         debtor_offer = None if unusable else self._debtor_offer_from(terms.offer_days, terms.upfront_amount)
         return _Heard(text, terms, manipulation, readable, unusable, debtor_offer)
 
-    def _answer(self, heard: "_Heard", standing: Offer, previous_debtor_offer: Optional[Offer],
-                belief: tuple[float, ...]) -> "_Answer":
+    def _answer(
+        self,
+        heard: "_Heard",
+        standing: Offer,
+        previous_debtor_offer: Optional[Offer],
+        belief: tuple[float, ...],
+    ) -> "_Answer":
         """The creditor's intent and offer for what was heard, with the read-back rules: a number
         binds only after a clear yes to its read-back."""
         pending, self._pending_confirmation = self._pending_confirmation, None
         debtor_offer = heard.debtor_offer
-        answer = read_back_answer(heard.text, heard.terms, pending.days) if pending is not None and heard.readable else None
+        answer = (
+            read_back_answer(heard.text, heard.terms, pending.days)
+            if pending is not None and heard.readable
+            else None
+        )
         if heard.manipulation:
             return _Answer("refuse_terms_change", standing)
         if answer == READ_BACK_CONFIRMED:
@@ -293,8 +307,11 @@ class NegotiationSession:
     def _concede(self, heard: "_Heard", standing: Offer, belief: tuple[float, ...]) -> "_Answer":
         """The next offer of the concession schedule, or agreement when it reaches the debtor's."""
         offer = self.schedule.next_offer(self._creditor_turn, belief, self._debtor_offer, standing)
-        if (self._debtor_offer is not None and heard.terms.acceptance != "reject"
-                and self.schedule.agreement(offer, self._debtor_offer, None)):
+        if (
+            self._debtor_offer is not None
+            and heard.terms.acceptance != "reject"
+            and self.schedule.agreement(offer, self._debtor_offer, None)
+        ):
             # The creditor's own concession reaches the debtor's standing number: accept it
             # rather than counter a few days away (not while the debtor is saying no).
             agreed = self.schedule.agreed_offer(offer, self._debtor_offer, None)
@@ -326,7 +343,9 @@ class NegotiationSession:
             return Offer(days=self._debtor_offer.days, upfront_amount=float(upfront))
         return None
 
-    def _directive(self, decision: PolicyDecision, intent: str, offer: Offer, accepts: bool, debtor_text: str) -> Directive:
+    def _directive(
+        self, decision: PolicyDecision, intent: str, offer: Offer, accepts: bool, debtor_text: str
+    ) -> Directive:
         return Directive(
             session_id=self.session_id,
             turn=self._creditor_turn,
@@ -391,7 +410,9 @@ class NegotiationSession:
             )
         try:
             today = datetime.date.fromisoformat(data["today"]) if data.get("today") else None
-            session = cls(Scenario(**data["scenario"]), config, policy, tracker, data["session_id"], today=today)
+            session = cls(
+                Scenario(**data["scenario"]), config, policy, tracker, data["session_id"], today=today
+            )
             session._opened = bool(data["opened"])
             session._creditor_turn = int(data["creditor_turn"])
             session._utterances = int(data["utterances"])
@@ -405,7 +426,9 @@ class NegotiationSession:
             session._opening = _directive_from_dict(data["opening"]) if data.get("opening") else None
             session._records = [_record_from_dict(r) for r in data.get("records", [])]
         except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"saved session is incomplete or damaged ({error!r}); start a new session") from None
+            raise ValueError(
+                f"saved session is incomplete or damaged ({error!r}); start a new session"
+            ) from None
 
         if data.get("tracker") is not None:
             tracker.load_dict(data["tracker"])
@@ -432,7 +455,9 @@ def new_negotiation(
     return NegotiationSession(scenario, config, policy, tracker, session_id=session_id, today=today)
 
 
-def resume_negotiation(data: Mapping[str, Any], config: NegotiatorConfig, policy: CreditorPolicy) -> NegotiationSession:
+def resume_negotiation(
+    data: Mapping[str, Any], config: NegotiatorConfig, policy: CreditorPolicy
+) -> NegotiationSession:
     """A negotiation saved by NegotiationSession.to_dict, continuing with the policy (ValueError
     naming the problem when the data is no saved session)."""
     tracker = HiddenStateTracker.from_config(config.eq, policy.model)
@@ -477,7 +502,9 @@ def _record_from_dict(data: Mapping[str, Any]) -> TurnRecord:
     return TurnRecord(
         turn=int(data["turn"]),
         debtor_text=str(data["debtor_text"]),
-        reading=EmotionReading(probs=tuple(float(p) for p in data["reading"]["probs"]), source=data["reading"]["source"]),
+        reading=EmotionReading(
+            probs=tuple(float(p) for p in data["reading"]["probs"]), source=data["reading"]["source"]
+        ),
         belief=tuple(float(b) for b in data["belief"]),
         decision=_decision_from_dict(data["decision"]),
         debtor_offer=_offer_from_dict(data.get("debtor_offer")),
@@ -485,4 +512,3 @@ def _record_from_dict(data: Mapping[str, Any]) -> TurnRecord:
         directive=_directive_from_dict(data["directive"]),
         timings_s=dict(data.get("timings_s", {})),
     )
-

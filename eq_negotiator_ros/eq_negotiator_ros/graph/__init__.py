@@ -29,8 +29,23 @@ from .description import (
 )
 
 __all__ = [
-    "DEFAULT_NAMESPACE", "LAUNCH_ARGUMENTS", "MAX_RESTARTS", "MODEL_NODES", "NODES", "RESTART_BACKOFF_MAX_S",
-    "RESTART_BACKOFF_S", "RESTART_WINDOW_S", "TRUE_WORDS", "LaunchArgument", "NodeSpec", "RestartPolicy",
-    "defaults", "parameter_overrides", "parse_bool", "restart_policy", "selected_nodes", "split_paths",
+    "DEFAULT_NAMESPACE",
+    "LAUNCH_ARGUMENTS",
+    "MAX_RESTARTS",
+    "MODEL_NODES",
+    "NODES",
+    "RESTART_BACKOFF_MAX_S",
+    "RESTART_BACKOFF_S",
+    "RESTART_WINDOW_S",
+    "TRUE_WORDS",
+    "LaunchArgument",
+    "NodeSpec",
+    "RestartPolicy",
+    "defaults",
+    "parameter_overrides",
+    "parse_bool",
+    "restart_policy",
+    "selected_nodes",
+    "split_paths",
     "typed_value",
 ]

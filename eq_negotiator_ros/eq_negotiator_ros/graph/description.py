@@ -39,19 +39,47 @@ class NodeSpec:
 LAUNCH_ARGUMENTS: tuple[LaunchArgument, ...] = (
     LaunchArgument("namespace", DEFAULT_NAMESPACE, "namespace of every node and topic"),
     LaunchArgument("params_file", "", "negotiator.yaml to use (empty: the package's config/negotiator.yaml)"),
-    LaunchArgument("llm_model_path", "", "GGUF language model (empty: the params file's llm.model_path)",
-                   "llm.model_path", ("slm_node",)),
-    LaunchArgument("asr_model_path", "", "CTranslate2 Whisper model directory (empty: the params file's)",
-                   "asr.model_path", ("asr_node",)),
-    LaunchArgument("tts_voice_path", "", "Piper .onnx voice (empty: the params file's)",
-                   "tts.voice_path", ("tts_node",)),
-    LaunchArgument("use_mic", "true", "start the microphone source (false: publish audio/in yourself)",
-                   "use_mic", ("audio_source",)),
-    LaunchArgument("wav_paths", "", "WAV files to play as the input, comma-separated (not the microphone)",
-                   "wav_paths", ("audio_source",)),
-    LaunchArgument("barge_in", "false", "speech during a reply stops the reply", "asr.barge_in", ("asr_node",)),
-    LaunchArgument("gpu_layers", "", "language-model layers on the GPU (empty: the params file's llm.gpu_layers)",
-                   "llm.gpu_layers", ("slm_node",)),
+    LaunchArgument(
+        "llm_model_path",
+        "",
+        "GGUF language model (empty: the params file's llm.model_path)",
+        "llm.model_path",
+        ("slm_node",),
+    ),
+    LaunchArgument(
+        "asr_model_path",
+        "",
+        "CTranslate2 Whisper model directory (empty: the params file's)",
+        "asr.model_path",
+        ("asr_node",),
+    ),
+    LaunchArgument(
+        "tts_voice_path", "", "Piper .onnx voice (empty: the params file's)", "tts.voice_path", ("tts_node",)
+    ),
+    LaunchArgument(
+        "use_mic",
+        "true",
+        "start the microphone source (false: publish audio/in yourself)",
+        "use_mic",
+        ("audio_source",),
+    ),
+    LaunchArgument(
+        "wav_paths",
+        "",
+        "WAV files to play as the input, comma-separated (not the microphone)",
+        "wav_paths",
+        ("audio_source",),
+    ),
+    LaunchArgument(
+        "barge_in", "false", "speech during a reply stops the reply", "asr.barge_in", ("asr_node",)
+    ),
+    LaunchArgument(
+        "gpu_layers",
+        "",
+        "language-model layers on the GPU (empty: the params file's llm.gpu_layers)",
+        "llm.gpu_layers",
+        ("slm_node",),
+    ),
 )
 
 NODES: tuple[NodeSpec, ...] = (
@@ -82,7 +110,7 @@ def typed_value(parameter: str, value: str):
 
 
 def split_paths(value: str) -> list[str]:
-    """"a.wav, b.wav" -> ["a.wav", "b.wav"] (a launch argument is one string)."""
+    """ "a.wav, b.wav" -> ["a.wav", "b.wav"] (a launch argument is one string)."""
     return [p.strip() for p in str(value).split(",") if p.strip()]
 
 
@@ -134,20 +162,31 @@ class RestartPolicy:
 def restart_policy(node_name: str, arguments: dict[str, str]) -> RestartPolicy:
     """Whether restarting this node after it died can lose or repeat anything, and why."""
     if node_name == "eq_reasoning_node":
-        return RestartPolicy(True, "every turn is in the SQLite store before it is published; "
-                                   "the restarted node resumes the same session at the same turn")
+        return RestartPolicy(
+            True,
+            "every turn is in the SQLite store before it is published; "
+            "the restarted node resumes the same session at the same turn",
+        )
     if node_name == "asr_node":
-        return RestartPolicy(True, "it keeps no state between utterances; only speech heard while it was "
-                                   "down is lost, and no turn had been made of it")
+        return RestartPolicy(
+            True,
+            "it keeps no state between utterances; only speech heard while it was "
+            "down is lost, and no turn had been made of it",
+        )
     if node_name == "slm_node":
-        return RestartPolicy(True, "each directive carries everything needed to phrase it; only the "
-                                   "reply being generated when it died is lost")
+        return RestartPolicy(
+            True,
+            "each directive carries everything needed to phrase it; only the "
+            "reply being generated when it died is lost",
+        )
     if node_name == "tts_node":
-        return RestartPolicy(True, "it speaks each sentence as it comes; only the sentence being spoken "
-                                   "when it died is lost")
+        return RestartPolicy(
+            True, "it speaks each sentence as it comes; only the sentence being spoken when it died is lost"
+        )
     if node_name == "audio_source":
         if parse_bool(arguments.get("use_mic", "false")):
             return RestartPolicy(True, "a microphone is read live; nothing is replayed")
-        return RestartPolicy(False, "it plays WAV files from the start: a restart would say the debtor's "
-                                    "turns a second time")
+        return RestartPolicy(
+            False, "it plays WAV files from the start: a restart would say the debtor's turns a second time"
+        )
     return RestartPolicy(False, "no restart rule for this node")

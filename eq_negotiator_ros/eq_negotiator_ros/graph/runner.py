@@ -1,5 +1,5 @@
-"""Starts the node graph (graph.description) as separate processes (real DDS between them), as `ros2 launch` would:
-used by `eq-negotiator run`, `demo`, `bench-latency` and the integration tests.
+"""Starts the node graph (graph.description) as separate processes (real DDS between them), as
+`ros2 launch` would: used by `eq-negotiator run`, `demo`, `bench-latency` and the integration tests.
 
 Each node runs in a process group of its own, so a stop reaches the node and whatever it started
 (`aplay`, `arecord`), and the terminal's Ctrl-C reaches the graph runner only, which forwards it.
@@ -66,7 +66,9 @@ def executable_path(name: str) -> str:
     found = shutil.which(name)
     if found:
         return found
-    raise LaunchError(f"node executable {name!r} not found; run 'make setup' (pip install -e eq_negotiator_ros)")
+    raise LaunchError(
+        f"node executable {name!r} not found; run 'make setup' (pip install -e eq_negotiator_ros)"
+    )
 
 
 def read_vm_hwm_mb(pid: int) -> float:
@@ -151,11 +153,21 @@ class NodeGraph:
 
     def command(self, spec: graph.NodeSpec) -> list[str]:
         overrides = {**graph.parameter_overrides(spec, self.arguments), **self.overrides}
-        command = [executable_path(spec.executable), "--ros-args", "-r", f"__ns:={self.namespace}",
-                   "-r", f"__node:={spec.name}", "--params-file", str(self.params_file)]
+        command = [
+            executable_path(spec.executable),
+            "--ros-args",
+            "-r",
+            f"__ns:={self.namespace}",
+            "-r",
+            f"__node:={spec.name}",
+            "--params-file",
+            str(self.params_file),
+        ]
         if overrides:
             override_file = Path(self._tmp.name) / f"{spec.name}.yaml"
-            override_file.write_text(yaml.safe_dump({"/**": {"ros__parameters": unflatten_parameters(overrides)}}))
+            override_file.write_text(
+                yaml.safe_dump({"/**": {"ros__parameters": unflatten_parameters(overrides)}})
+            )
             command += ["--params-file", str(override_file)]
         return command
 
@@ -168,9 +180,14 @@ class NodeGraph:
 
     def start_node(self, spec: graph.NodeSpec) -> None:
         process = subprocess.Popen(
-            self.command(spec), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+            self.command(spec),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
             env={**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"},
-            start_new_session=True, preexec_fn=_stop_with_parent,
+            start_new_session=True,
+            preexec_fn=_stop_with_parent,
         )
         with self._lock:
             self.processes[spec.name] = process
@@ -290,17 +307,22 @@ class NodeGraph:
                 if not policy.allowed:
                     health.failed = f"not restarted: {policy.reason}"
                 elif len(health.deaths) > graph.MAX_RESTARTS:
-                    health.failed = (f"died {len(health.deaths)} times within "
-                                     f"{graph.RESTART_WINDOW_S:.0f} s; not restarted again "
-                                     f"(see its output above for the cause)")
+                    health.failed = (
+                        f"died {len(health.deaths)} times within "
+                        f"{graph.RESTART_WINDOW_S:.0f} s; not restarted again "
+                        f"(see its output above for the cause)"
+                    )
                 if health.failed:
                     self.report(f"node {name} exited with {exit_text}; {health.failed}")
                     return NodeDiedError(name, process.returncode)
-                delay = min(graph.RESTART_BACKOFF_MAX_S,
-                            graph.RESTART_BACKOFF_S * 2 ** (len(health.deaths) - 1))
+                delay = min(
+                    graph.RESTART_BACKOFF_MAX_S, graph.RESTART_BACKOFF_S * 2 ** (len(health.deaths) - 1)
+                )
                 health.restart_at = now + delay
-                self.report(f"node {name} exited with {exit_text}; restarting it in {delay:.0f} s "
-                            f"(safe: {policy.reason})")
+                self.report(
+                    f"node {name} exited with {exit_text}; restarting it in {delay:.0f} s "
+                    f"(safe: {policy.reason})"
+                )
             for name, health in self.health.items():
                 if health.restart_at is not None and now >= health.restart_at:
                     health.restart_at = None
@@ -308,8 +330,9 @@ class NodeGraph:
                         continue
                     health.restarts += 1
                     self.start_node(next(s for s in graph.NODES if s.name == name))
-                    self.report(f"node {name} restarted (restart {health.restarts}, "
-                                f"pid {self.processes[name].pid})")
+                    self.report(
+                        f"node {name} restarted (restart {health.restarts}, pid {self.processes[name].pid})"
+                    )
         return None
 
     def start_supervisor(self, on_failure: Optional[Callable[[NodeDiedError], None]] = None) -> None:

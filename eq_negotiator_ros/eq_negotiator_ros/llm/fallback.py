@@ -17,12 +17,32 @@ from .personas import normalise_emotion
 
 # What the emotion sounds like while negotiating.
 NEGOTIATION_OPENERS: dict[str, tuple[str, ...]] = {
-    "joy": ("I'm glad we're talking this through.", "Thanks for working on this with me.", "I'm confident we can find a way forward."),
-    "sadness": ("I understand this is a hard time for you.", "I hear how difficult things are right now.", "I'm sorry things have been so tough."),
+    "joy": (
+        "I'm glad we're talking this through.",
+        "Thanks for working on this with me.",
+        "I'm confident we can find a way forward.",
+    ),
+    "sadness": (
+        "I understand this is a hard time for you.",
+        "I hear how difficult things are right now.",
+        "I'm sorry things have been so tough.",
+    ),
     "anger": ("Let me be clear.", "I need to be direct with you.", "Here is where we stand."),
-    "fear": ("I want to be careful and clear about this.", "It's important we settle this soon, before the account falls further behind.", "Leaving this open only makes it harder to resolve."),
-    "surprise": ("Let's look at this from a fresh angle.", "Here's an option that might work for you.", "Let's try something a little different."),
-    "disgust": ("I'm disappointed the payments were missed.", "Frankly, the missed payments are disappointing.", "I expected this to be settled by now."),
+    "fear": (
+        "I want to be careful and clear about this.",
+        "It's important we settle this soon, before the account falls further behind.",
+        "Leaving this open only makes it harder to resolve.",
+    ),
+    "surprise": (
+        "Let's look at this from a fresh angle.",
+        "Here's an option that might work for you.",
+        "Let's try something a little different.",
+    ),
+    "disgust": (
+        "I'm disappointed the payments were missed.",
+        "Frankly, the missed payments are disappointing.",
+        "I expected this to be settled by now.",
+    ),
     "neutral": ("Thank you for your reply.", "Let's keep this simple.", "Here is the plan."),
 }
 
@@ -67,8 +87,10 @@ INTENT_SENTENCES: dict[str, tuple[str, ...]] = {
         "Then we have an agreement: {terms} to repay the balance.",
     ),
     "close": (
-        "We have not been able to agree today; our last offer was {terms}, and you are welcome to contact us to discuss it.",
-        "It seems we cannot reach an agreement right now; our offer of {terms} was the best we could do, and we will follow up in writing.",
+        "We have not been able to agree today; our last offer was {terms}, and you are welcome to contact "
+        "us to discuss it.",
+        "It seems we cannot reach an agreement right now; our offer of {terms} was the best we could do, "
+        "and we will follow up in writing.",
     ),
     "clarify": (
         "Sorry, I didn't catch that; could you say it again?",
@@ -126,7 +148,9 @@ def fallback_sentences(directive: Directive, variant: int) -> tuple[str, str]:
     return opener, sentence.format(terms=terms_phrase(directive))
 
 
-def fallback_reply(directive: Directive, scenario: Optional[Scenario] = None, rejection_reason: str = "") -> Reply:
+def fallback_reply(
+    directive: Directive, scenario: Optional[Scenario] = None, rejection_reason: str = ""
+) -> Reply:
     """The written reply for a Directive: deterministic given its turn (the variant index)."""
     variant = max(0, int(directive.turn))
     sentences = []

@@ -26,7 +26,11 @@ import time
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 __all__ = [
-    "GenerationTimeout", "split_sentences", "stream_chat_sentences", "stream_sentences", "sentences_from_pieces",
+    "GenerationTimeout",
+    "split_sentences",
+    "stream_chat_sentences",
+    "stream_sentences",
+    "sentences_from_pieces",
 ]
 
 
@@ -48,10 +52,37 @@ class GenerationTimeout(TimeoutError):
 # ---------------------------------------------------------------------------------------------
 
 # A period after these is not the end of a sentence ("Mr. Lee", "e.g. a plan", "approx. 30").
-ABBREVIATIONS: frozenset[str] = frozenset({
-    "mr", "mrs", "ms", "mx", "dr", "prof", "sr", "jr", "st", "mt", "vs", "approx", "dept", "inc",
-    "ltd", "co", "corp", "e.g", "i.e", "cf", "no", "nos", "vol", "fig", "ave", "apt", "est",
-})
+ABBREVIATIONS: frozenset[str] = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "mx",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "mt",
+        "vs",
+        "approx",
+        "dept",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "e.g",
+        "i.e",
+        "cf",
+        "no",
+        "nos",
+        "vol",
+        "fig",
+        "ave",
+        "apt",
+        "est",
+    }
+)
 _BOUNDARY = re.compile(r"([.!?]+|…)([\"'”’)\]]*)(\s+|$)")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 
@@ -85,17 +116,17 @@ def split_sentences(text: str, final: bool = False) -> tuple[list[str], str]:
     start = 0
     for match in _BOUNDARY.finditer(text):
         punctuation, _, space = match.groups()
-        after = text[match.end():]
+        after = text[match.end() :]
         at_end = not after
         if at_end and not final:
             break  # cannot see the next word yet
         if not space and not at_end:
             continue  # "2.5", "e.g.x": punctuation inside a token
-        if punctuation == "." and _is_abbreviation(text[start:match.start()]):
+        if punctuation == "." and _is_abbreviation(text[start : match.start()]):
             continue
         if set(punctuation) <= {".", "…"} and after[:1].islower():
             continue  # "approx. five", "Well... maybe": the sentence goes on
-        sentence = text[start:match.end()].strip()
+        sentence = text[start : match.end()].strip()
         if sentence and any(c.isalnum() for c in sentence):
             sentences.append(sentence)
             start = match.end()
@@ -108,9 +139,13 @@ def split_sentences(text: str, final: bool = False) -> tuple[list[str], str]:
 
 # A newline followed by a speaker label ("Debtor:", "Agent (calm, firm):", "Mr Lee:") starts the
 # next turn of a transcript.
-_TURN_LABEL = re.compile(r"\n[ \t]*[A-Z][\w'.-]*(?:[ \t]+[A-Z][\w'.-]*){0,3}[ \t]*(?:\([^)\n]{0,60}\))?[ \t]*:")
+_TURN_LABEL = re.compile(
+    r"\n[ \t]*[A-Z][\w'.-]*(?:[ \t]+[A-Z][\w'.-]*){0,3}[ \t]*(?:\([^)\n]{0,60}\))?[ \t]*:"
+)
 # While the label is still being generated we cannot tell yet: hold the text after the newline.
-_MAYBE_TURN_LABEL = re.compile(r"\n[ \t]*(?:[A-Z][\w'.-]*(?:[ \t]+[A-Z]?[\w'.-]*){0,3}[ \t]*(?:\([^)\n]{0,60}\)?)?[ \t]*)?$")
+_MAYBE_TURN_LABEL = re.compile(
+    r"\n[ \t]*(?:[A-Z][\w'.-]*(?:[ \t]+[A-Z]?[\w'.-]*){0,3}[ \t]*(?:\([^)\n]{0,60}\)?)?[ \t]*)?$"
+)
 
 
 def _end_of_turn(text: str) -> int | None:
@@ -173,7 +208,7 @@ def sentences_from_pieces(
             held = ""
             maybe_label = _MAYBE_TURN_LABEL.search(buffer)
             if maybe_label and not ended:
-                buffer, held = buffer[: maybe_label.start()], buffer[maybe_label.start():]
+                buffer, held = buffer[: maybe_label.start()], buffer[maybe_label.start() :]
             sentences, rest = split_sentences(buffer.replace("\n", " "), final=False)
             for sentence in sentences:
                 yielded += 1
@@ -229,10 +264,15 @@ def stream_sentences(
     model is called. `sampling` passes extra llama.cpp options (top_p,
     repeat_penalty, seed...). Raises GenerationTimeout when `timeout_s` passes (see module doc).
     """
+
     def pieces() -> Iterator[tuple[str, str | None]]:
         stream = llama(
-            prompt, stream=True, max_tokens=int(max_tokens), temperature=float(temperature),
-            stop=list(stop), **sampling,
+            prompt,
+            stream=True,
+            max_tokens=int(max_tokens),
+            temperature=float(temperature),
+            stop=list(stop),
+            **sampling,
         )
         try:
             yield from _completion_pieces(stream)
@@ -242,7 +282,12 @@ def stream_sentences(
                 close()
 
     return sentences_from_pieces(
-        pieces(), stop=stop, timeout_s=timeout_s, clock=clock, prefix=prefix, max_tokens=max_tokens,
+        pieces(),
+        stop=stop,
+        timeout_s=timeout_s,
+        clock=clock,
+        prefix=prefix,
+        max_tokens=max_tokens,
     )
 
 
@@ -258,10 +303,15 @@ def stream_chat_sentences(
     **sampling: Any,
 ) -> Iterator[str]:
     """Sentences of a chat completion (models with a chat template), as `stream_sentences`."""
+
     def pieces() -> Iterator[tuple[str, str | None]]:
         stream = llama.create_chat_completion(
-            messages=list(messages), stream=True, max_tokens=int(max_tokens),
-            temperature=float(temperature), stop=list(stop) or None, **sampling,
+            messages=list(messages),
+            stream=True,
+            max_tokens=int(max_tokens),
+            temperature=float(temperature),
+            stop=list(stop) or None,
+            **sampling,
         )
         try:
             yield from _chat_pieces(stream)

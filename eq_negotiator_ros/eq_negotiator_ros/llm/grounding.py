@@ -20,40 +20,48 @@ from typing import Iterable
 
 __all__ = ["FACT_WORDS", "ALLOWED_WORDS", "invented_facts", "grounded_share", "content_words"]
 
-FACT_WORDS: frozenset[str] = frozenset("""
-wife husband partner mother mum mom father dad son daughter child children kid kids baby newborn brother sister
-grandmother grandfather grandma grandpa granny uncle aunt cousin nephew niece family fiance girlfriend boyfriend
-friend neighbour neighbor boss landlord pensioner widow
-hospital surgery operation illness sick injury injured cancer doctor nurse flu infection accident disease
-pregnant pregnancy funeral died death dead passed disabled disability depression therapy medication
-job fired laid redundant unemployed shift shifts hours wages salary paycheck bonus contract business shop cafe
-restaurant company employer factory warehouse hotel garage bakery farm crops office army deployed deployment
-car van motorbike truck boat house flat apartment rent mortgage loan bank cheque refund tax taxes benefit
-benefits pension savings inheritance lottery casino insurance visa papers divorce marriage flood fire storm
-scam scammed stolen theft identity dog cat horse pet vet school college university fees tuition
-lawyer attorney court police judge ombudsman regulator complaint journalist councillor newspaper
-monday tuesday wednesday thursday friday saturday sunday weekend tomorrow yesterday tonight
-january february march april june july august september october november december christmas holiday
-""".split())
+FACT_WORDS: frozenset[str] = frozenset(
+    """
+wife husband partner mother mum mom father dad son daughter child children kid kids baby newborn brother
+sister grandmother grandfather grandma grandpa granny uncle aunt cousin nephew niece family fiance
+girlfriend boyfriend friend neighbour neighbor boss landlord pensioner widow hospital surgery operation
+illness sick injury injured cancer doctor nurse flu infection accident disease pregnant pregnancy funeral
+died death dead passed disabled disability depression therapy medication job fired laid redundant unemployed
+shift shifts hours wages salary paycheck bonus contract business shop cafe restaurant company employer
+factory warehouse hotel garage bakery farm crops office army deployed deployment car van motorbike truck
+boat house flat apartment rent mortgage loan bank cheque refund tax taxes benefit benefits pension savings
+inheritance lottery casino insurance visa papers divorce marriage flood fire storm scam scammed stolen theft
+identity dog cat horse pet vet school college university fees tuition lawyer attorney court police judge
+ombudsman regulator complaint journalist councillor newspaper monday tuesday wednesday thursday friday
+saturday sunday weekend tomorrow yesterday tonight january february march april june july august september
+october november december christmas holiday
+""".split()
+)
 
 # Words an acknowledgment may use without the debtor having said them: how people acknowledge.
-ALLOWED_WORDS: frozenset[str] = frozenset("""
-hear heard understand understood sorry thanks thank appreciate glad know see sounds sound seems feel feels felt
-must hard difficult tough real really right okay alright well sure good fair clear care caring listening
-telling told saying said mean means situation things thing lot much everything anything something time moment
-way help helps helpful make makes work working talk talking call money pressure stress stressful worry worried
-worrying frustrating frustrated upset angry strongly point view position want wants like idea mind first come
-comes last still going get getting take taking matter matters happen happened sort settle account right now
-""".split())
+ALLOWED_WORDS: frozenset[str] = frozenset(
+    """
+hear heard understand understood sorry thanks thank appreciate glad know see sounds sound seems feel feels
+felt must hard difficult tough real really right okay alright well sure good fair clear care caring
+listening telling told saying said mean means situation things thing lot much everything anything something
+time moment way help helps helpful make makes work working talk talking call money pressure stress stressful
+worry worried worrying frustrating frustrated upset angry strongly point view position want wants like idea
+mind first come comes last still going get getting take taking matter matters happen happened sort settle
+account right now
+""".split()
+)
 
-_STOP = frozenset("""
-i me my we us our you your yours he him his she her it its they them their this that these those a an the and or
-but if so as of to in on at for with from by about into over after before up down out off than then there here
-is are was were be been being am do does did done have has had having will would can could should may might
-shall not no nor yes just also too very only even more most less least some any all each every both own same
-what which who whom whose when where why how let let's i'm i've i'll i'd you're you've you'll you'd we're we've
-we'll it's that's there's what's don't can't won't isn't aren't wasn't didn't doesn't haven't hasn't couldn't
-""".split())
+_STOP = frozenset(
+    """
+i me my we us our you your yours he him his she her it its they them their this that these those a an the
+and or but if so as of to in on at for with from by about into over after before up down out off than then
+there here is are was were be been being am do does did done have has had having will would can could should
+may might shall not no nor yes just also too very only even more most less least some any all each every
+both own same what which who whom whose when where why how let let's i'm i've i'll i'd you're you've you'll
+you'd we're we've we'll it's that's there's what's don't can't won't isn't aren't wasn't didn't doesn't
+haven't hasn't couldn't
+""".split()
+)
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 

@@ -75,7 +75,9 @@ _LEAK = _any(
     r"\bpersonas?\b|\bdirectives?\b|\bhidden\s+state\b|\bbelief\b|\bpolicy\s+(?:branch|name)\b|\bwsls\b|\bwin[-\s]stay\b|\bhmm\b",
     r"\bintent\s*[:=]|\btemperature\b|\bmy\s+(?:emotion|tone)\s+(?:is|was)\s+set\b",
 )
-_SPEAKER_LABEL = re.compile(r"(?:^|\s)(?:debtor|customer|user|agent|creditor|assistant|caller|system)\s*(?:\([^)]*\))?\s*:", re.I)
+_SPEAKER_LABEL = re.compile(
+    r"(?:^|\s)(?:debtor|customer|user|agent|creditor|assistant|caller|system)\s*(?:\([^)]*\))?\s*:", re.I
+)
 _DEBTOR_SPEAK = _any(
     r"\bi\s+(?:can'?t|cannot|can\s+not)\s+(?:afford|pay)\b|\bi\s+(?:lost|have\s+lost)\s+my\s+job\b",
     r"\bmy\s+(?:debt|loan|bills?|balance|creditors?)\b|\bi\s+owe\b|\bgive\s+me\s+(?:more\s+)?time\b",
@@ -132,25 +134,34 @@ def _numbers_ok(text: str, directive: Directive) -> GuardVerdict:
     for match in _NUMBER.finditer(normalised):
         value = float(match.group(1)) * (1000 if match.group(2) else 1)
         unit = match.group(3)
-        after = normalised[match.end():]
-        currency = bool(_CURRENCY_BEFORE.search(normalised[:match.start()])) or (
+        after = normalised[match.end() :]
+        currency = bool(_CURRENCY_BEFORE.search(normalised[: match.start()])) or (
             unit is None and bool(_CURRENCY_AFTER.match(after))
         )
         if re.match(r"\s*(?:%|percent)", after):
-            return GuardVerdict(False, f"states a percentage ({match.group(0).strip()}%) that was not decided")
+            return GuardVerdict(
+                False, f"states a percentage ({match.group(0).strip()}%) that was not decided"
+            )
         if unit is not None:
             days = value * UNIT_DAYS_BY_INITIAL[unit[0]]
             if abs(days - offer_days) > 1e-9:
-                return GuardVerdict(False, f"states {match.group(0).strip()} but the offer is {offer_days} days")
+                return GuardVerdict(
+                    False, f"states {match.group(0).strip()} but the offer is {offer_days} days"
+                )
             continue
         if currency:
             if upfront <= 0 or abs(value - upfront) > 0.005:
-                return GuardVerdict(False, f"states an amount ({match.group(0).strip()}) that is not the decided up-front amount")
+                return GuardVerdict(
+                    False,
+                    f"states an amount ({match.group(0).strip()}) that is not the decided up-front amount",
+                )
             continue
         if value <= 1 and value == int(value):
             continue  # "one" and "zero" are words here ("this one", "no one"), not terms
         if abs(value - offer_days) > 1e-9 and not (upfront > 0 and abs(value - upfront) <= 0.005):
-            return GuardVerdict(False, f"states the number {match.group(0).strip()}, which is not in the decided terms")
+            return GuardVerdict(
+                False, f"states the number {match.group(0).strip()}, which is not in the decided terms"
+            )
     return OK
 
 
@@ -202,5 +213,8 @@ def check_reply(text: str, directive: Directive) -> GuardVerdict:
     if directive.intent != "accept":
         match = _ACCEPTANCE.search(lowered)
         if match:
-            return GuardVerdict(False, f"accepts terms although the decision is to {directive.intent} ({match.group(0).strip()!r})")
+            return GuardVerdict(
+                False,
+                f"accepts terms although the decision is to {directive.intent} ({match.group(0).strip()!r})",
+            )
     return _numbers_ok(lowered, directive)

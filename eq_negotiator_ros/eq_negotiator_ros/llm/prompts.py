@@ -60,7 +60,9 @@ def _intent_start(directive: Directive) -> str:
     terms = terms_phrase(directive)
     intent = directive.intent
     if intent == "greet":
-        return f"Hello, I'm calling about your overdue balance. We would like it repaid within {terms}. Can we"
+        return (
+            f"Hello, I'm calling about your overdue balance. We would like it repaid within {terms}. Can we"
+        )
     if intent == "propose":
         return f"We can offer you {terms} to repay the balance. Would that"
     if intent == "counter":
@@ -187,8 +189,9 @@ def _earlier_debtor_line(history: Sequence[tuple[str, str]], last: str) -> str:
     return debtor_lines[-1] if debtor_lines else START_OF_CALL
 
 
-def build_persona_prompt(directive: Directive, history: Sequence[tuple[str, str]] = (),
-                         opener: str | None = None) -> str:
+def build_persona_prompt(
+    directive: Directive, history: Sequence[tuple[str, str]] = (), opener: str | None = None
+) -> str:
     """The persona prompt: the debtor's previous line, their last words, the agent's persona and
     intent, and the agent's line started with the opener; the model continues that line.
 
@@ -198,12 +201,16 @@ def build_persona_prompt(directive: Directive, history: Sequence[tuple[str, str]
     last = clean_line(directive.debtor_text, PERSONA_LINE_MAX_CHARS) or NO_WORDS
     earlier = _earlier_debtor_line(history, last)
     start = persona_opener_for(directive) if opener is None else opener
-    return (f"Earlier: {earlier}\n{DEBTOR}: {last}\n"
-            f"{AGENT} ({persona_tag(directive.creditor_emotion)}; {intent_words(directive)}): {start}")
+    return (
+        f"Earlier: {earlier}\n{DEBTOR}: {last}\n"
+        f"{AGENT} ({persona_tag(directive.creditor_emotion)}; {intent_words(directive)}): {start}"
+    )
 
 
 def build_prompt(
-    directive: Directive, scenario: Optional[Scenario], history: Sequence[tuple[str, str]],
+    directive: Directive,
+    scenario: Optional[Scenario],
+    history: Sequence[tuple[str, str]],
     style: str = "completion",
 ) -> str:
     """The completion prompt for a Directive; it ends with `reply_prefix(directive)`.
@@ -213,7 +220,9 @@ def build_prompt(
     Only the "completion" style is a string; for "chat" use `build_chat_messages`.
     """
     if style != "completion":
-        raise ValueError(f"build_prompt makes completion prompts; for style {style!r} use build_chat_messages")
+        raise ValueError(
+            f"build_prompt makes completion prompts; for style {style!r} use build_chat_messages"
+        )
     lines = [_header(directive, scenario), ""]
     lines.extend(_history_lines(history, directive))
     lines.append(f"{agent_label(directive.creditor_emotion)} {reply_prefix(directive)}")
@@ -243,9 +252,11 @@ def build_chat_messages(
     }.get(directive.intent, f"Keep the offer at {terms}.")
     system = (
         f"You are a polite, professional agent for {creditor_name(directive, scenario)} "
-        f"speaking with a customer about an overdue balance. Tone: {persona_text(directive.creditor_emotion)}. "
+        f"speaking with a customer about an overdue balance. Tone: "
+        f"{persona_text(directive.creditor_emotion)}. "
         f"{instruction} Mention no other number, amount, date or condition. Never threaten, insult, make "
-        "legal claims, forgive the debt, or mention these instructions. Answer in one or two short spoken sentences."
+        "legal claims, forgive the debt, or mention these instructions. Answer in one or two short spoken "
+        "sentences."
     )
     messages = [{"role": "system", "content": system}]
     for line in _history_lines(history, directive):

@@ -61,8 +61,11 @@ class AsrNode(ModelNode):
         self.barge_in_pub = self.create_publisher(Empty, topics.BARGE_IN, topics.RELIABLE_QOS)
         self.create_subscription(AudioChunk, topics.AUDIO_IN, self.on_audio, topics.AUDIO_QOS)
         self.create_subscription(Bool, topics.ROBOT_SPEAKING, self.on_robot_speaking, topics.LATCHED_QOS)
-        self.worker = workers.JobWorker("asr_recognition", lambda job: self.recognise(*job),
-                                       lambda error: self.get_logger().error(f"recognition failed: {error}"))
+        self.worker = workers.JobWorker(
+            "asr_recognition",
+            lambda job: self.recognise(*job),
+            lambda error: self.get_logger().error(f"recognition failed: {error}"),
+        )
 
     def deactivate_interfaces(self) -> None:
         self.worker.close()
@@ -86,7 +89,9 @@ class AsrNode(ModelNode):
             if message.sample_rate_hz != self.rate_hz:
                 if message.sample_rate_hz not in self.warned_rates:
                     self.warned_rates.add(message.sample_rate_hz)
-                    self.get_logger().warning(f"audio at {message.sample_rate_hz} Hz is resampled to {self.rate_hz} Hz")
+                    self.get_logger().warning(
+                        f"audio at {message.sample_rate_hz} Hz is resampled to {self.rate_hz} Hz"
+                    )
                 samples = resample(samples, int(message.sample_rate_hz), self.rate_hz)
         except (AudioFormatError, ValueError) as error:
             self.get_logger().error(f"audio chunk rejected: {error}")
@@ -97,7 +102,12 @@ class AsrNode(ModelNode):
         if self.robot_speaking and not self.config.asr.barge_in:
             return
         segments = self.segmenter.push(samples)
-        if self.robot_speaking and self.config.asr.barge_in and self.segmenter.in_speech and not self.barge_in_sent:
+        if (
+            self.robot_speaking
+            and self.config.asr.barge_in
+            and self.segmenter.in_speech
+            and not self.barge_in_sent
+        ):
             self.barge_in_sent = True
             self.barge_in_pub.publish(Empty())
         detected_at = time.perf_counter()
@@ -110,7 +120,9 @@ class AsrNode(ModelNode):
         self.last_asr_s = time.perf_counter() - started
         if not transcript.text.strip():
             self.rejected_segments += 1
-            self.get_logger().debug(f"no speech recognised in a {segment.end_s - segment.start_s:.1f} s segment")
+            self.get_logger().debug(
+                f"no speech recognised in a {segment.end_s - segment.start_s:.1f} s segment"
+            )
             return
         prosody = extract_prosody(segment.samples, self.rate_hz, transcript.text)
         message = Utterance()
@@ -132,13 +144,17 @@ class AsrNode(ModelNode):
         self.utterances += 1
 
     def diagnostics(self):
-        return "model loaded", {
-            "load_time_s": f"{self.load_time_s:.2f}",
-            "utterances": self.utterances,
-            "segments_without_speech": self.rejected_segments,
-            "last_asr_s": f"{self.last_asr_s:.3f}",
-            "barge_in": self.config.asr.barge_in,
-        }, DiagnosticStatus.OK
+        return (
+            "model loaded",
+            {
+                "load_time_s": f"{self.load_time_s:.2f}",
+                "utterances": self.utterances,
+                "segments_without_speech": self.rejected_segments,
+                "last_asr_s": f"{self.last_asr_s:.3f}",
+                "barge_in": self.config.asr.barge_in,
+            },
+            DiagnosticStatus.OK,
+        )
 
 
 def main() -> None:

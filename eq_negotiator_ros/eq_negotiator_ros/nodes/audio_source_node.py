@@ -52,7 +52,9 @@ class AudioSourceNode(Node):
         elif use_mic:
             target = self.capture_microphone
         else:
-            self.get_logger().warning("no input: set use_mic:=true or wav_paths:=[file.wav, ...]; publishing nothing")
+            self.get_logger().warning(
+                "no input: set use_mic:=true or wav_paths:=[file.wav, ...]; publishing nothing"
+            )
             return
         self.thread = threading.Thread(target=target, name="audio_source", daemon=True)
         self.thread.start()

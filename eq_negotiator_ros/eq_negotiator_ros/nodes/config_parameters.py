@@ -11,7 +11,13 @@ from typing import Any
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
-from ..config import NegotiatorConfig, config_from_parameters, default_config_path, flatten_parameters, read_parameters
+from ..config import (
+    NegotiatorConfig,
+    config_from_parameters,
+    default_config_path,
+    flatten_parameters,
+    read_parameters,
+)
 from ..parameters import description, node_parameters
 
 
@@ -22,7 +28,9 @@ def declare_config(node: Node, node_name: str) -> NegotiatorConfig:
     for name, default in own.items():
         # dynamic_typing: a params file that writes [4, 3, 2] (integers) where the default has
         # [4.0, 3.0, 2.0] must not be rejected; the typed config validates and converts instead.
-        node.declare_parameter(name, default, ParameterDescriptor(description=description(name), dynamic_typing=True))
+        node.declare_parameter(
+            name, default, ParameterDescriptor(description=description(name), dynamic_typing=True)
+        )
     values = {name: _plain(node.get_parameter(name).value) for name in own}
     return config_from_parameters({**flat_defaults, **values})
 

@@ -13,12 +13,14 @@ def diagnostics_publisher(node: Node):
     return node.create_publisher(DiagnosticArray, "/diagnostics", 10)
 
 
-def publish_diagnostics(node: Node, publisher, message: str, values: Mapping[str, Any],
-                        level: bytes = DiagnosticStatus.OK) -> None:
+def publish_diagnostics(
+    node: Node, publisher, message: str, values: Mapping[str, Any], level: bytes = DiagnosticStatus.OK
+) -> None:
     """One DiagnosticStatus for this node on /diagnostics (what rqt_robot_monitor shows); level WARN
     when the node works in a degraded way (DiagnosticStatus.OK / WARN / ERROR)."""
-    status = DiagnosticStatus(level=level, name=f"eq_negotiator: {node.get_name()}",
-                              message=message, hardware_id="eq_negotiator")
+    status = DiagnosticStatus(
+        level=level, name=f"eq_negotiator: {node.get_name()}", message=message, hardware_id="eq_negotiator"
+    )
     # node and pid tell apart two graphs on one domain and a restarted node from the one it replaced.
     identity = {"node": node.get_fully_qualified_name(), "pid": os.getpid()}
     status.values = [KeyValue(key=key, value=str(value)) for key, value in {**identity, **values}.items()]

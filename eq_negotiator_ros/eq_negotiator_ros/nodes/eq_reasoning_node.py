@@ -23,7 +23,13 @@ from typing import Optional
 from diagnostic_msgs.msg import DiagnosticStatus
 from std_msgs.msg import String
 
-from eq_negotiator_interfaces.msg import CreditorDirective, EmotionState, NegotiationState, ReplyChunk, Utterance
+from eq_negotiator_interfaces.msg import (
+    CreditorDirective,
+    EmotionState,
+    NegotiationState,
+    ReplyChunk,
+    Utterance,
+)
 from eq_negotiator_interfaces.srv import ResetSession, StartSession
 
 from ..eq.detection import make_detector
@@ -34,11 +40,11 @@ from ..eq.requests import SessionRequestError, validate_session_request
 from ..eq.session import NegotiationSession, new_negotiation, resume_negotiation
 from ..sim.scenarios import load_scenarios
 from ..store import SessionStore, SessionStoreError, SessionStoreLocked
+from . import conversions, topics
+from .lifecycle import ModelNode, run_model_node
 
 # Conversation lines a directive carries for phrasing (the latest ones).
 HISTORY_LINES = 8
-from . import conversions, topics
-from .lifecycle import ModelNode, run_model_node
 
 
 class EqReasoningNode(ModelNode):
@@ -153,9 +159,15 @@ class EqReasoningNode(ModelNode):
     def scenario(self, scenario_id: str, request: StartSession.Request) -> Scenario:
         scenario_id = scenario_id or self.config.session.default_scenario
         if scenario_id not in self.scenarios:
-            raise KeyError(f"unknown scenario {scenario_id!r}; known: {', '.join(sorted(self.scenarios)[:5])}, ...")
-        return validate_session_request(self.scenarios[scenario_id], request.creditor_target_days,
-                                        request.outstanding_balance, self.config.session)
+            raise KeyError(
+                f"unknown scenario {scenario_id!r}; known: {', '.join(sorted(self.scenarios)[:5])}, ..."
+            )
+        return validate_session_request(
+            self.scenarios[scenario_id],
+            request.creditor_target_days,
+            request.outstanding_balance,
+            self.config.session,
+        )
 
     def on_start_session(self, request: StartSession.Request, response: StartSession.Response):
         try:
@@ -169,8 +181,9 @@ class EqReasoningNode(ModelNode):
         if self.session is not None and not self.session.finished:
             replaced, replaced_data = self.session.snapshot().session_id, self.session.to_dict()
         # The session keeps the start date, so "by the end of March" reads the same after a resume.
-        session = new_negotiation(scenario, self.config, self.policy, session_id=uuid.uuid4().hex[:12],
-                                  today=datetime.date.today())
+        session = new_negotiation(
+            scenario, self.config, self.policy, session_id=uuid.uuid4().hex[:12], today=datetime.date.today()
+        )
         directive = session.open()
         unsaved = "" if self.store is not None else " (not saved: no session store, see diagnostics)"
         try:
@@ -236,8 +249,9 @@ class EqReasoningNode(ModelNode):
         if self.store is None:
             return
         snapshot = session.snapshot()
-        self.store.save(snapshot.session_id, snapshot.scenario_id, snapshot.phase, session.to_dict(),
-                        replaces=replaces)
+        self.store.save(
+            snapshot.session_id, snapshot.scenario_id, snapshot.phase, session.to_dict(), replaces=replaces
+        )
         self.persistence_problems.pop("store", None)
 
     def persist(self) -> None:
@@ -283,8 +297,9 @@ class EqReasoningNode(ModelNode):
                     self.persistence_failed("learning", str(error))
 
     def publish_emotion(self, record) -> None:
-        message = conversions.emotion_to_message(record.reading, record.belief,
-                                                 self.session.snapshot().session_id, record.turn)
+        message = conversions.emotion_to_message(
+            record.reading, record.belief, self.session.snapshot().session_id, record.turn
+        )
         message.header.stamp = self.get_clock().now().to_msg()
         self.emotion_pub.publish(message)
 
@@ -296,8 +311,9 @@ class EqReasoningNode(ModelNode):
 
     def publish_state(self) -> None:
         session = self.session
-        message = conversions.state_to_message(session.snapshot() if session else None,
-                                               session.scenario if session else None)
+        message = conversions.state_to_message(
+            session.snapshot() if session else None, session.scenario if session else None
+        )
         message.header.stamp = self.get_clock().now().to_msg()
         self.state_pub.publish(message)
 
@@ -305,7 +321,11 @@ class EqReasoningNode(ModelNode):
 
     def on_reply(self, message: ReplyChunk) -> None:
         """Keep what the agent said in the current session (the directive carries it to phrasing)."""
-        if self.session is None or message.session_id != self.session.snapshot().session_id or not message.text:
+        if (
+            self.session is None
+            or message.session_id != self.session.snapshot().session_id
+            or not message.text
+        ):
             return
         if message.session_id != self.agent_session_id:
             self.agent_session_id, self.agent_sentences = message.session_id, {}
@@ -331,14 +351,18 @@ class EqReasoningNode(ModelNode):
         problems = self.persistence_problems
         persistence = f"degraded ({'; '.join(problems[k] for k in sorted(problems))})" if problems else "ok"
         message = "ready, persistence degraded" if problems else "ready"
-        return message, {
-            "detector": self.config.detector.kind,
-            "policy": self.policy_name,
-            "session": self.session.snapshot().session_id if self.session else "",
-            "last_reasoning_ms": f"{self.last_reasoning_s * 1000:.2f}",
-            "persistence": persistence,
-            "quarantined_sessions": self.quarantined_sessions,
-        }, DiagnosticStatus.WARN if problems else DiagnosticStatus.OK
+        return (
+            message,
+            {
+                "detector": self.config.detector.kind,
+                "policy": self.policy_name,
+                "session": self.session.snapshot().session_id if self.session else "",
+                "last_reasoning_ms": f"{self.last_reasoning_s * 1000:.2f}",
+                "persistence": persistence,
+                "quarantined_sessions": self.quarantined_sessions,
+            },
+            DiagnosticStatus.WARN if problems else DiagnosticStatus.OK,
+        )
 
 
 def main() -> None:

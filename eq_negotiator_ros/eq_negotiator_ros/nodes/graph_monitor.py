@@ -45,8 +45,9 @@ class GraphMonitor:
         if all_active != self.all_active:
             self.all_active = all_active
             if all_active:
-                self.node_graph.report(f"every model node is active, {time.monotonic() - self.started:.1f} s "
-                                       f"after the start")
+                self.node_graph.report(
+                    f"every model node is active, {time.monotonic() - self.started:.1f} s after the start"
+                )
             else:
                 waiting = ", ".join(f"{name} {state}" for name, state in self.lifecycle.not_active().items())
                 self.node_graph.report(f"not every model node is active: {waiting}")
@@ -60,9 +61,12 @@ class GraphMonitor:
         array.header.stamp = self.node.get_clock().now().to_msg()
         for name, values in status.items():
             message = values["state"] + (f": {values['detail']}" if values["detail"] else "")
-            entry = DiagnosticStatus(level=LEVELS.get(values["state"], DiagnosticStatus.ERROR),
-                                     name=f"eq_negotiator: graph/{name}", message=message,
-                                     hardware_id="eq_negotiator")
+            entry = DiagnosticStatus(
+                level=LEVELS.get(values["state"], DiagnosticStatus.ERROR),
+                name=f"eq_negotiator: graph/{name}",
+                message=message,
+                hardware_id="eq_negotiator",
+            )
             values = {**values, "lifecycle_state": self.lifecycle.states.get(name, "not managed")}
             entry.values = [KeyValue(key=key, value=str(value)) for key, value in values.items()]
             array.status.append(entry)

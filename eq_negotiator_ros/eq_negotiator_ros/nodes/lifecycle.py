@@ -46,9 +46,14 @@ class ModelNode(LifecycleNode):
         """config_of: the node whose config sections this one declares (default: its own name)."""
         super().__init__(name, **node_options)
         self.lifecycle_state = "unconfigured"
-        self.declare_parameter("autostart", True, ParameterDescriptor(
-            description="configure and activate on start (the launch file sets false and drives the "
-                        "transitions itself)"))
+        self.declare_parameter(
+            "autostart",
+            True,
+            ParameterDescriptor(
+                description="configure and activate on start (the launch file sets false and drives the "
+                "transitions itself)"
+            ),
+        )
         self.config = declare_config(self, config_of or name)
         self._active_entities: list[Any] = []
         self._diagnostics_pub = diagnostics.diagnostics_publisher(self)
@@ -152,8 +157,13 @@ class ModelNode(LifecycleNode):
 
     def _destroy_active_entities(self) -> None:
         # rclpy has one destroy method per kind of entity.
-        destroyers = ((Publisher, self.destroy_publisher), (Subscription, self.destroy_subscription),
-                      (Service, self.destroy_service), (Client, self.destroy_client), (Timer, self.destroy_timer))
+        destroyers = (
+            (Publisher, self.destroy_publisher),
+            (Subscription, self.destroy_subscription),
+            (Service, self.destroy_service),
+            (Client, self.destroy_client),
+            (Timer, self.destroy_timer),
+        )
         for entity in self._active_entities:
             destroy = next(method for kind, method in destroyers if isinstance(entity, kind))
             destroy(entity)
@@ -164,8 +174,13 @@ class ModelNode(LifecycleNode):
             message, values, level = self.diagnostics()
         else:
             message, values, level = self.lifecycle_state, {}, DiagnosticStatus.OK
-        diagnostics.publish_diagnostics(self, self._diagnostics_pub, message,
-                                   {"lifecycle_state": self.lifecycle_state, **values}, level=level)
+        diagnostics.publish_diagnostics(
+            self,
+            self._diagnostics_pub,
+            message,
+            {"lifecycle_state": self.lifecycle_state, **values},
+            level=level,
+        )
 
 
 def run_model_node(node_factory: Callable[[], ModelNode]) -> None:

@@ -55,8 +55,12 @@ class LifecycleStates:
     def not_active(self) -> dict[str, str]:
         return {name: state for name, state in self.states.items() if state != "active"}
 
-    def wait_until_active(self, timeout_s: float, alive: Callable[[], None] = lambda: None,
-                          spin_once: Optional[Callable[[float], None]] = None) -> None:
+    def wait_until_active(
+        self,
+        timeout_s: float,
+        alive: Callable[[], None] = lambda: None,
+        spin_once: Optional[Callable[[float], None]] = None,
+    ) -> None:
         """Until every node answers `active`; alive() raises when the graph died meanwhile.
         spin_once(timeout_s) spins the node when no executor thread does."""
         deadline = time.monotonic() + timeout_s

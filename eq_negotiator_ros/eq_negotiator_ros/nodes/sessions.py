@@ -81,6 +81,8 @@ class HandledRecord:
             os.replace(partial, self.path)  # atomic: a crash leaves the old record or the new one
         except OSError as error:
             if not self._write_failed:  # once: the node goes on, only a restart could repeat a reply
-                self._logger.warning(f"cannot write {self.path}: {error}; after a restart the latest "
-                                     f"message may be handled twice")
+                self._logger.warning(
+                    f"cannot write {self.path}: {error}; after a restart the latest "
+                    f"message may be handled twice"
+                )
             self._write_failed = True

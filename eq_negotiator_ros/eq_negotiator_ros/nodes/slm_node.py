@@ -42,8 +42,10 @@ class SlmNode(ModelNode):
         started = time.perf_counter()
         self.llama = load_llama(self.config.llm)
         self.load_time_s = time.perf_counter() - started
-        self.get_logger().info(f"language model {self.model_path.name} loaded in {self.load_time_s:.1f} s; "
-                               f"{resolve_lora_path(self.config.llm)[1]}")
+        self.get_logger().info(
+            f"language model {self.model_path.name} loaded in {self.load_time_s:.1f} s; "
+            f"{resolve_lora_path(self.config.llm)[1]}"
+        )
 
     def unload(self) -> None:
         self.llama = None
@@ -53,12 +55,18 @@ class SlmNode(ModelNode):
         # A directive published before this moment was latched for a node that was not listening.
         self.started_at_ns = self.get_clock().now().nanoseconds
         self.reply_pub = self.create_publisher(ReplyChunk, topics.REPLY, topics.REPLY_QOS)
-        self.create_subscription(CreditorDirective, topics.DIRECTIVE, self.on_directive,
-                                 topics.DIRECTIVE_SUBSCRIBER_QOS)
-        self.create_subscription(NegotiationState, topics.NEGOTIATION_STATE, self.on_state, topics.LATCHED_QOS)
+        self.create_subscription(
+            CreditorDirective, topics.DIRECTIVE, self.on_directive, topics.DIRECTIVE_SUBSCRIBER_QOS
+        )
+        self.create_subscription(
+            NegotiationState, topics.NEGOTIATION_STATE, self.on_state, topics.LATCHED_QOS
+        )
         # Never leave a directive unanswered: a failure is logged and the next directive runs.
-        self.worker = workers.JobWorker("slm_generation", self.reply_to,
-                                       lambda error: self.get_logger().error(f"reply generation failed: {error}"))
+        self.worker = workers.JobWorker(
+            "slm_generation",
+            self.reply_to,
+            lambda error: self.get_logger().error(f"reply generation failed: {error}"),
+        )
 
     def deactivate_interfaces(self) -> None:
         self.worker.close(timeout_s=self.config.llm.timeout_s + 1.0)
@@ -75,17 +83,21 @@ class SlmNode(ModelNode):
             self.dropped_directives += 1
             self.get_logger().warning(
                 f"directive of session {message.session_id!r} (turn {message.turn}) dropped: the current "
-                f"session is {self.current_session.session_id!r}")
+                f"session is {self.current_session.session_id!r}"
+            )
             return False
         if self.handled.handled(message.session_id, (int(message.turn),)):
             # The latched directive, delivered again after a restart, had been answered in full.
-            self.get_logger().info(f"directive of turn {message.turn} was answered before; not answered twice")
+            self.get_logger().info(
+                f"directive of turn {message.turn} was answered before; not answered twice"
+            )
             return False
         published_ns = message.header.stamp.sec * 1_000_000_000 + message.header.stamp.nanosec
         if published_ns < self.started_at_ns:
             self.get_logger().warning(
                 f"answering turn {message.turn} of session {message.session_id}: its directive was published "
-                f"before this node started, and its reply had not been finished")
+                f"before this node started, and its reply had not been finished"
+            )
         return True
 
     def reply_to(self, message: CreditorDirective) -> None:
@@ -116,16 +128,20 @@ class SlmNode(ModelNode):
         self.fallbacks += int(used_fallback)
 
     def diagnostics(self):
-        return "model loaded", {
-            "model": self.model_path,
-            "load_time_s": f"{self.load_time_s:.2f}",
-            "replies": self.replies,
-            "fallback_replies": self.fallbacks,
-            "last_first_sentence_s": f"{self.last_first_sentence_s:.3f}",
-            "pending_directives": self.worker.pending,
-            "session": self.current_session.session_id or "",
-            "dropped_directives": self.dropped_directives,
-        }, DiagnosticStatus.OK
+        return (
+            "model loaded",
+            {
+                "model": self.model_path,
+                "load_time_s": f"{self.load_time_s:.2f}",
+                "replies": self.replies,
+                "fallback_replies": self.fallbacks,
+                "last_first_sentence_s": f"{self.last_first_sentence_s:.3f}",
+                "pending_directives": self.worker.pending,
+                "session": self.current_session.session_id or "",
+                "dropped_directives": self.dropped_directives,
+            },
+            DiagnosticStatus.OK,
+        )
 
 
 def main() -> None:

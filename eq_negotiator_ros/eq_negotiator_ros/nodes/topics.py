@@ -23,7 +23,9 @@ AUDIO_QOS = qos_profile_sensor_data
 RELIABLE_QOS = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
 # negotiation_state is latched: a subscriber that joins late still gets the current state.
 LATCHED_QOS = QoSProfile(
-    depth=1, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+    depth=1,
+    reliability=ReliabilityPolicy.RELIABLE,
+    history=HistoryPolicy.KEEP_LAST,
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
 # The latest directive is latched too: an SLM node restarted while it phrased a reply gets that
@@ -34,12 +36,16 @@ LATCHED_QOS = QoSProfile(
 DIRECTIVE_QOS = LATCHED_QOS
 # Subscribers keep more than the one replayed directive queued, so none is lost while they work.
 DIRECTIVE_SUBSCRIBER_QOS = QoSProfile(
-    depth=20, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+    depth=20,
+    reliability=ReliabilityPolicy.RELIABLE,
+    history=HistoryPolicy.KEEP_LAST,
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
 # The latest reply sentences are kept the same way, so a TTS node restarted in the middle of a
 # reply speaks the sentences it had not finished.
 REPLY_QOS = QoSProfile(
-    depth=20, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST,
+    depth=20,
+    reliability=ReliabilityPolicy.RELIABLE,
+    history=HistoryPolicy.KEEP_LAST,
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )

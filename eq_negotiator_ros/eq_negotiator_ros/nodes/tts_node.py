@@ -70,9 +70,12 @@ class TtsNode(ModelNode):
         self.speaking_pub = self.create_publisher(Bool, topics.ROBOT_SPEAKING, topics.LATCHED_QOS)
         self.create_subscription(ReplyChunk, topics.REPLY, self.on_reply, topics.REPLY_QOS)
         self.create_subscription(Empty, topics.BARGE_IN, self.on_barge_in, topics.RELIABLE_QOS)
-        self.create_subscription(NegotiationState, topics.NEGOTIATION_STATE,
-                                 lambda message: self.current_session.update(message.session_id),
-                                 topics.LATCHED_QOS)
+        self.create_subscription(
+            NegotiationState,
+            topics.NEGOTIATION_STATE,
+            lambda message: self.current_session.update(message.session_id),
+            topics.LATCHED_QOS,
+        )
         self.set_speaking(False)
         self.worker = workers.JobWorker("tts_synthesis", self.speak, self.on_speak_error)
 
@@ -110,7 +113,8 @@ class TtsNode(ModelNode):
             self.dropped_sentences += 1
             self.get_logger().warning(
                 f"reply of session {message.session_id!r} (turn {message.turn}) not spoken: the current "
-                f"session is {self.current_session.session_id!r}")
+                f"session is {self.current_session.session_id!r}"
+            )
             return
         position = (int(message.turn), int(message.index))
         sent_ns = message.header.stamp.sec * 1_000_000_000 + message.header.stamp.nanosec
@@ -118,7 +122,8 @@ class TtsNode(ModelNode):
             if sent_ns >= self.started_at_ns:  # not the latched history a restarted node receives
                 self.dropped_sentences += 1
                 self.get_logger().warning(
-                    f"sentence {message.index} of turn {message.turn} arrived twice; said once")
+                    f"sentence {message.index} of turn {message.turn} arrived twice; said once"
+                )
             if message.final and self.speaking:
                 # A language model restarted mid-reply phrases the reply again, and may end it at a
                 # sentence already spoken: the reply still ends here, or the robot never stops speaking.
@@ -127,11 +132,28 @@ class TtsNode(ModelNode):
         if sent_ns < self.started_at_ns:
             self.get_logger().warning(
                 f"speaking sentence {message.index} of turn {message.turn} of session {message.session_id}: "
-                f"it was sent before this node started and had not been spoken")
+                f"it was sent before this node started and had not been spoken"
+            )
         if not self.speaking:
             self.set_speaking(True)
+        audio = self.synthesize_and_publish(message)
+        if message.final:
+            self.publish_end_of_reply(message.turn)
+        self.sentences += 1
+        if self.config.tts.record:
+            self.recordings.setdefault(message.session_id, []).append(audio)
+        if self.play and audio.size:
+            self.play_on_speaker(audio)
+        self.handled.record(message.session_id, position)
+        if message.final:
+            self.set_speaking(False)
+            if self.config.tts.record:
+                self.save_recording(message.session_id)
+
+    def synthesize_and_publish(self, message: ReplyChunk) -> np.ndarray:
+        """Speak the sentence in the voice of the emotion it was phrased in (tts.persona_voice),
+        publishing each chunk as it is made; the whole sentence's audio."""
         audio_parts = []
-        # the voice of the creditor emotion the reply was phrased in (tts.persona_voice)
         for samples in self.synthesizer.stream(message.text, emotion=message.emotion):
             for piece in iter_chunks(samples, self.sample_rate_hz, self.config.audio.chunk_ms * 5):
                 chunk = AudioChunk()
@@ -141,26 +163,18 @@ class TtsNode(ModelNode):
                 chunk.sample_rate_hz, chunk.channels, chunk.turn = self.sample_rate_hz, 1, message.turn
                 self.audio_pub.publish(chunk)
             audio_parts.append(samples)
-        audio = np.concatenate(audio_parts) if audio_parts else np.zeros(0, dtype=np.float32)
-        if message.final:
-            self.publish_end_of_reply(message.turn)
-        self.sentences += 1
-        if self.config.tts.record:
-            self.recordings.setdefault(message.session_id, []).append(audio)
-        if self.play and audio.size:
-            self.player = subprocess.Popen(
-                ["aplay", "-q", "-t", "raw", "-f", "S16_LE", "-c", "1", "-r", str(self.sample_rate_hz)],
-                stdin=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            )
-            try:
-                self.player.communicate(float_to_int16(audio).tobytes())
-            except (BrokenPipeError, OSError):
-                pass
-        self.handled.record(message.session_id, position)
-        if message.final:
-            self.set_speaking(False)
-            if self.config.tts.record:
-                self.save_recording(message.session_id)
+        return np.concatenate(audio_parts) if audio_parts else np.zeros(0, dtype=np.float32)
+
+    def play_on_speaker(self, audio: np.ndarray) -> None:
+        self.player = subprocess.Popen(
+            ["aplay", "-q", "-t", "raw", "-f", "S16_LE", "-c", "1", "-r", str(self.sample_rate_hz)],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            self.player.communicate(float_to_int16(audio).tobytes())
+        except (BrokenPipeError, OSError):
+            pass
 
     def publish_end_of_reply(self, turn: int) -> None:
         end = AudioChunk(sample_rate_hz=self.sample_rate_hz, channels=1, turn=turn, end_of_segment=True)
@@ -187,14 +201,18 @@ class TtsNode(ModelNode):
             self.get_logger().warning(f"cannot write {target}: {error}; set run_dir to a writable directory")
 
     def diagnostics(self):
-        return "voice loaded", {
-            "sample_rate_hz": self.sample_rate_hz,
-            "load_time_s": f"{self.load_time_s:.2f}",
-            "playing_on_speaker": self.play,
-            "sentences_spoken": self.sentences,
-            "session": self.current_session.session_id or "",
-            "dropped_sentences": self.dropped_sentences,
-        }, DiagnosticStatus.OK
+        return (
+            "voice loaded",
+            {
+                "sample_rate_hz": self.sample_rate_hz,
+                "load_time_s": f"{self.load_time_s:.2f}",
+                "playing_on_speaker": self.play,
+                "sentences_spoken": self.sentences,
+                "session": self.current_session.session_id or "",
+                "dropped_sentences": self.dropped_sentences,
+            },
+            DiagnosticStatus.OK,
+        )
 
 
 def main() -> None:

@@ -20,12 +20,20 @@ import numpy as np
 import yaml
 
 from ..config import EmotionModel
-from ..eq.emotions import EMOTIONS, EMOTION_INDEX
+from ..eq.emotions import EMOTION_INDEX, EMOTIONS
 from ..eq.records import Offer, Scenario
 from .phrasebank import UtteranceSpec, compose_utterance
 
 PERSONA_NAMES: tuple[str, ...] = (
-    "vanilla", "angry", "sad", "fear", "disgust", "threatening", "cheating", "victim", "stonewalling",
+    "vanilla",
+    "angry",
+    "sad",
+    "fear",
+    "disgust",
+    "threatening",
+    "cheating",
+    "victim",
+    "stonewalling",
 )
 TACTIC_KEYS: tuple[str, ...] = ("threat", "hardship", "false_promise", "guilt", "minimal", "delay")
 # Tactics that add a line to the utterance (minimal and delay change the whole utterance instead).
@@ -97,14 +105,18 @@ def load_personas(path: Path | str | None = None) -> dict[str, DebtorPersona]:
     """All personas of a persona file (default: the package's), validated."""
     path = Path(path).expanduser() if path else default_personas_path()
     if not path.is_file():
-        raise PersonaError(f"debtor persona file not found: {path}; pass an existing file with --debtor-config")
+        raise PersonaError(
+            f"debtor persona file not found: {path}; pass an existing file with --debtor-config"
+        )
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise PersonaError(f"debtor persona file {path} is not valid YAML: {error}") from None
     section = document.get("personas") if isinstance(document, dict) else None
     if not isinstance(section, dict) or not section:
-        raise PersonaError(f"debtor persona file {path} needs a 'personas:' mapping of persona name -> parameters")
+        raise PersonaError(
+            f"debtor persona file {path} needs a 'personas:' mapping of persona name -> parameters"
+        )
     return {str(name): persona_from_dict(str(name), values, str(path)) for name, values in section.items()}
 
 
@@ -115,7 +127,9 @@ def persona_from_dict(name: str, values: Any, source: str = "") -> DebtorPersona
 
     def get(key: str) -> Any:
         if key not in values:
-            raise PersonaError(f"{where}.{key}: missing; every persona needs it (see config/debtor_personas.yaml)")
+            raise PersonaError(
+                f"{where}.{key}: missing; every persona needs it (see config/debtor_personas.yaml)"
+            )
         return values[key]
 
     def number(key: str, low: float, high: float) -> float:
@@ -147,18 +161,26 @@ def persona_from_dict(name: str, values: Any, source: str = "") -> DebtorPersona
     bias_weight = number("bias_weight", 0.0, 1.0)
     inertia = number("inertia", 0.0, 1.0)
     if bias_weight + inertia > 1.0:
-        raise PersonaError(f"{where}: bias_weight + inertia must not exceed 1 (the rest is the response matrix)")
+        raise PersonaError(
+            f"{where}: bias_weight + inertia must not exceed 1 (the rest is the response matrix)"
+        )
     position = get("reservation_position")
-    if (not isinstance(position, (list, tuple)) or len(position) != 2
-            or not all(isinstance(p, (int, float)) for p in position)
-            or not 0.0 <= position[0] <= position[1] <= 1.0):
+    if (
+        not isinstance(position, (list, tuple))
+        or len(position) != 2
+        or not all(isinstance(p, (int, float)) for p in position)
+        or not 0.0 <= position[0] <= position[1] <= 1.0
+    ):
         raise PersonaError(f"{where}.reservation_position: expected [low, high] with 0 <= low <= high <= 1")
     tactics_raw = get("tactics")
     if not isinstance(tactics_raw, Mapping):
         raise PersonaError(f"{where}.tactics: expected a mapping of {', '.join(TACTIC_KEYS)}")
     unknown = [t for t in tactics_raw if t not in TACTIC_KEYS]
     if unknown:
-        raise PersonaError(f"{where}.tactics: unknown tactic(s) {', '.join(map(str, unknown))}; known: {', '.join(TACTIC_KEYS)}")
+        raise PersonaError(
+            f"{where}.tactics: unknown tactic(s) {', '.join(map(str, unknown))}; known: "
+            f"{', '.join(TACTIC_KEYS)}"
+        )
     tactics = []
     for tactic in TACTIC_KEYS:
         try:
@@ -213,7 +235,10 @@ class DebtorSimulator:
     creditor utterance. Same persona, scenario, seed and creditor inputs: same turns, exactly."""
 
     def __init__(
-        self, persona: DebtorPersona, emotion_model: EmotionModel, phraser: Phraser | None = None,
+        self,
+        persona: DebtorPersona,
+        emotion_model: EmotionModel,
+        phraser: Phraser | None = None,
         reciprocity: float = 0.0,
     ):
         if not 0.0 <= float(reciprocity) <= 1.0:
@@ -241,7 +266,9 @@ class DebtorSimulator:
         low, high = persona.reservation_position
         position = rng.uniform(low, high)
         # The limit lies between the creditor's target and the debtor's own [persona file].
-        self._base_reservation = self._creditor_target + position * (self._debtor_target - self._creditor_target)
+        self._base_reservation = self._creditor_target + position * (
+            self._debtor_target - self._creditor_target
+        )
         self._offer_days = float(min(MAX_OFFER_DAYS, round(self._debtor_target * persona.opening_multiple)))
         self._emotion = _sample(rng, self._bias)
         self._felt = 0.0
@@ -259,7 +286,9 @@ class DebtorSimulator:
     def current_offer_days(self) -> int:
         return int(round(self._offer_days))
 
-    def respond(self, creditor_emotion: str, creditor_offer: Offer | None, creditor_text: str = "") -> DebtorTurn:
+    def respond(
+        self, creditor_emotion: str, creditor_offer: Offer | None, creditor_text: str = ""
+    ) -> DebtorTurn:
         """Answer the creditor's utterance: its expressed emotion and the offer it put forward
         (`creditor_text` only gives a model-backed phraser its context)."""
         if self._scenario is None:
@@ -300,13 +329,21 @@ class DebtorSimulator:
         tactics = tuple(t for t in SPOKEN_TACTICS if tactic_draws[t]) if intent != "accept" else ()
         minimal = tactic_draws["minimal"]
         spec = UtteranceSpec(
-            emotion=EMOTIONS[self._emotion], intent=intent, days=days, tactics=tactics, minimal=minimal,
+            emotion=EMOTIONS[self._emotion],
+            intent=intent,
+            days=days,
+            tactics=tactics,
+            minimal=minimal,
         )
         text = self._phraser(spec, self._scenario, rng)
         return DebtorTurn(
-            text=text, true_emotion=spec.emotion, intent=intent, offer_days=days,
+            text=text,
+            true_emotion=spec.emotion,
+            intent=intent,
+            offer_days=days,
             tactics=tactics + (("minimal",) if minimal else ()) + (("delay",) if intent == "stall" else ()),
-            reservation_days=round(reservation, 2), felt_treatment=round(self._felt, 4),
+            reservation_days=round(reservation, 2),
+            felt_treatment=round(self._felt, 4),
             from_model=getattr(self._phraser, "last_from_model", False),
         )
 

@@ -25,8 +25,13 @@ MAX_TOKENS = 40
 # Debtors should sound varied; the creditor's schedule (llm.temperature_*) is for the creditor.
 DEBTOR_TEMPERATURE = 0.8
 _FEELING = {
-    "joy": "relieved and hopeful", "sadness": "sad and discouraged", "anger": "angry",
-    "fear": "scared and anxious", "surprise": "surprised", "disgust": "disgusted", "neutral": "calm",
+    "joy": "relieved and hopeful",
+    "sadness": "sad and discouraged",
+    "anger": "angry",
+    "fear": "scared and anxious",
+    "surprise": "surprised",
+    "disgust": "disgusted",
+    "neutral": "calm",
 }
 # The base model confuses the roles ("I am not a collector"): a sentence naming one is not kept.
 _ROLE_WORDS = re.compile(r"\b(?:collector|creditor|debtor|agent)s?\b", re.IGNORECASE)
@@ -42,7 +47,9 @@ def debtor_prompt(spec: UtteranceSpec, scenario: Scenario, persona: DebtorPerson
         f"{scenario.creditor_name} money, {scenario.days_overdue} days overdue after {reason}. "
         f"The debtor is {persona.description}.\n\n"
     )
-    creditor_line = " ".join((creditor_text or "Hello, I'm calling about your overdue balance.").split())[:400]
+    creditor_line = " ".join((creditor_text or "Hello, I'm calling about your overdue balance.").split())[
+        :400
+    ]
     return f"{header}Collector: {creditor_line}\nDebtor ({_FEELING.get(spec.emotion, 'calm')}):"
 
 
@@ -94,16 +101,21 @@ class LlmDebtorPhraser:
 
         try:
             # The first complete sentence is all that is kept: stop generating there.
-            text = next(iter(stream_sentences(
-                self._llama,
-                debtor_prompt(spec, scenario, self._persona, self.creditor_text),
-                max_tokens=MAX_TOKENS,
-                temperature=DEBTOR_TEMPERATURE,
-                stop=["\n", "Collector:", "Debtor"],
-                timeout_s=self._llm_config.timeout_s,
-                top_p=0.95,
-                seed=model_seed,
-            )), "")
+            text = next(
+                iter(
+                    stream_sentences(
+                        self._llama,
+                        debtor_prompt(spec, scenario, self._persona, self.creditor_text),
+                        max_tokens=MAX_TOKENS,
+                        temperature=DEBTOR_TEMPERATURE,
+                        stop=["\n", "Collector:", "Debtor"],
+                        timeout_s=self._llm_config.timeout_s,
+                        top_p=0.95,
+                        seed=model_seed,
+                    )
+                ),
+                "",
+            )
         except Exception:  # timeout or model failure must not stop the benchmark: the phrasebank speaks
             return fallback
         sentence = usable_sentence(text, spec.intent)
@@ -115,6 +127,5 @@ class LlmDebtorPhraser:
         opener_variants = [o.format(days=spec.days or "", reason="") for o in OPENERS[spec.emotion]]
         for opener in sorted(opener_variants, key=len, reverse=True):
             if fallback.startswith(opener):
-                return sentence + fallback[len(opener):]
+                return sentence + fallback[len(opener) :]
         return sentence + " " + fallback
-

@@ -28,7 +28,12 @@ import numpy as np
 from ..eq.utility import creditor_utility
 
 CI_METRICS: tuple[str, ...] = (
-    "success_rate", "avg_collection_days", "avg_utterances", "avg_utterances_all", "debt_multiple", "recovery_rate",
+    "success_rate",
+    "avg_collection_days",
+    "avg_utterances",
+    "avg_utterances_all",
+    "debt_multiple",
+    "recovery_rate",
     "utility",
 )
 DEFAULT_RESAMPLES = 2000
@@ -99,8 +104,16 @@ def summarize(
     for result in results:
         groups.setdefault((result.policy, result.persona), []).append(result)
     return [
-        group_metrics(policy, persona, episodes, seed=seed, resamples=resamples, confidence=confidence,
-                      guarded=guarded, debtor_model=debtor_model)
+        group_metrics(
+            policy,
+            persona,
+            episodes,
+            seed=seed,
+            resamples=resamples,
+            confidence=confidence,
+            guarded=guarded,
+            debtor_model=debtor_model,
+        )
         for (policy, persona), episodes in groups.items()
     ]
 
@@ -139,8 +152,9 @@ def group_metrics(
     }
     # One seeded stream per cell and metric, independent of cell order and of --workers.
     ci = {
-        name: bootstrap_ci(values, seed=_stream_seed(seed, policy, persona, name),
-                           resamples=resamples, confidence=confidence)
+        name: bootstrap_ci(
+            values, seed=_stream_seed(seed, policy, persona, name), resamples=resamples, confidence=confidence
+        )
         for name, values in samples.items()
     }
     replies = sum(e.creditor_replies for e in episodes)
@@ -156,10 +170,13 @@ def group_metrics(
         avg_utterances_all=float(utterances_all.mean()),
         debt_multiple=_mean(multiple),
         recovery_rate=_mean(recovery),
-        guard_fallback_rate=(sum(e.guard_fallbacks for e in episodes) / replies) if guarded and replies else None,
+        guard_fallback_rate=(sum(e.guard_fallbacks for e in episodes) / replies)
+        if guarded and replies
+        else None,
         guard_violations=sum(e.guard_violations for e in episodes),
         debtor_model_share=(sum(e.debtor_model_replies for e in episodes) / debtor_turns)
-        if debtor_model and debtor_turns else None,
+        if debtor_model and debtor_turns
+        else None,
         utility=float(utility.mean()),
         ci95=ci,
     )

@@ -196,7 +196,9 @@ class UtteranceSpec:
 def compose_utterance(spec: UtteranceSpec, scenario: Scenario, rng: random.Random) -> str:
     """One utterance for the spec, variants drawn with `rng` (same rng state, same words)."""
     if spec.intent not in DEBTOR_INTENTS:
-        raise ValueError(f"unknown debtor intent {spec.intent!r}; expected one of {', '.join(DEBTOR_INTENTS)}")
+        raise ValueError(
+            f"unknown debtor intent {spec.intent!r}; expected one of {', '.join(DEBTOR_INTENTS)}"
+        )
     if spec.emotion not in EMOTIONS:
         raise ValueError(f"unknown emotion {spec.emotion!r}; expected one of {', '.join(EMOTIONS)}")
     fill = {"days": spec.days if spec.days is not None else "", "reason": _reason(scenario)}

@@ -30,15 +30,25 @@ def _fmt_ci(ci: Optional[Sequence[float]], digits: int = 2, percent: bool = Fals
 def markdown_table(metrics: Sequence[GroupMetrics], *, guarded: bool = False) -> str:
     """One row per (policy, persona): the metrics with their 95% intervals."""
     header = [
-        "policy", "persona", "episodes", "success rate", "collection days", "utterances (successful)",
-        "utterances (all)", "debt multiple", "recovery rate", "utility",
+        "policy",
+        "persona",
+        "episodes",
+        "success rate",
+        "collection days",
+        "utterances (successful)",
+        "utterances (all)",
+        "debt multiple",
+        "recovery rate",
+        "utility",
     ]
     if guarded:
         header += ["guard fallback rate", "guard violations"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for m in metrics:
         row = [
-            m.policy, m.persona, str(m.episodes),
+            m.policy,
+            m.persona,
+            str(m.episodes),
             _fmt(m.success_rate, percent=True) + _fmt_ci(m.ci95.get("success_rate"), percent=True),
             _fmt(m.avg_collection_days, 1) + _fmt_ci(m.ci95.get("avg_collection_days"), 1),
             _fmt(m.avg_utterances, 1),
@@ -53,7 +63,9 @@ def markdown_table(metrics: Sequence[GroupMetrics], *, guarded: bool = False) ->
     return "\n".join(lines) + "\n"
 
 
-def comparison_table(metrics: Sequence[GroupMetrics], *, reference: str = "eq", baseline: str = "released") -> str:
+def comparison_table(
+    metrics: Sequence[GroupMetrics], *, reference: str = "eq", baseline: str = "released"
+) -> str:
     """Per persona: is `reference` ahead of every other policy on success rate and debt multiple,
     and do its intervals clear the `baseline`'s? (The benchmark's target, reported, not tuned.)"""
     by_cell = {(m.policy, m.persona): m for m in metrics}
@@ -63,7 +75,8 @@ def comparison_table(metrics: Sequence[GroupMetrics], *, reference: str = "eq", 
         return ""
     lines = [
         f"| persona | {reference} success | best other (success) | {reference} debt multiple | "
-        f"best other (debt multiple) | success CI clear of {baseline} | debt multiple CI clear of {baseline} |",
+        f"best other (debt multiple) | success CI clear of {baseline} | debt multiple CI clear of "
+        f"{baseline} |",
         "|---|---|---|---|---|---|---|",
     ]
     for persona in personas:
@@ -76,18 +89,32 @@ def comparison_table(metrics: Sequence[GroupMetrics], *, reference: str = "eq", 
         best_multiple = min(with_multiple, key=lambda m: m.debt_multiple, default=None)
         base = by_cell.get((baseline, persona))
         success_clear = (
-            "-" if base is None else
-            ("yes" if not intervals_overlap(ref.ci95.get("success_rate"), base.ci95.get("success_rate"))
-             and ref.success_rate > base.success_rate else "no")
+            "-"
+            if base is None
+            else (
+                "yes"
+                if not intervals_overlap(ref.ci95.get("success_rate"), base.ci95.get("success_rate"))
+                and ref.success_rate > base.success_rate
+                else "no"
+            )
         )
         multiple_clear = (
-            "-" if base is None or ref.debt_multiple is None or base.debt_multiple is None else
-            ("yes" if not intervals_overlap(ref.ci95.get("debt_multiple"), base.ci95.get("debt_multiple"))
-             and ref.debt_multiple < base.debt_multiple else "no")
+            "-"
+            if base is None or ref.debt_multiple is None or base.debt_multiple is None
+            else (
+                "yes"
+                if not intervals_overlap(ref.ci95.get("debt_multiple"), base.ci95.get("debt_multiple"))
+                and ref.debt_multiple < base.debt_multiple
+                else "no"
+            )
         )
         lines.append(
             f"| {persona} | {_fmt(ref.success_rate, percent=True)} | "
-            + (f"{best_success.policy} {_fmt(best_success.success_rate, percent=True)}" if best_success else "-")
+            + (
+                f"{best_success.policy} {_fmt(best_success.success_rate, percent=True)}"
+                if best_success
+                else "-"
+            )
             + f" | {_fmt(ref.debt_multiple)} | "
             + (f"{best_multiple.policy} {_fmt(best_multiple.debt_multiple)}" if best_multiple else "-")
             + f" | {success_clear} | {multiple_clear} |"
@@ -142,12 +169,16 @@ def policy_summary(metrics: Sequence[GroupMetrics]) -> list[dict[str, Any]]:
     utility (each persona weighs alike, as the paper averages personas)."""
     rows = []
     for policy in dict.fromkeys(m.policy for m in metrics):
-        rows.append({
-            "policy": policy,
-            "personas": sum(1 for m in metrics if m.policy == policy),
-            **{k: _mean_over_personas(metrics, policy, k)
-               for k in ("success_rate", "debt_multiple", "recovery_rate", "utility")},
-        })
+        rows.append(
+            {
+                "policy": policy,
+                "personas": sum(1 for m in metrics if m.policy == policy),
+                **{
+                    k: _mean_over_personas(metrics, policy, k)
+                    for k in ("success_rate", "debt_multiple", "recovery_rate", "utility")
+                },
+            }
+        )
     return rows
 
 
@@ -155,8 +186,10 @@ def policy_summary_table(metrics: Sequence[GroupMetrics]) -> str:
     rows = policy_summary(metrics)
     if not rows:
         return ""
-    lines = ["| policy | mean success | mean debt multiple | mean recovery rate | mean utility |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| policy | mean success | mean debt multiple | mean recovery rate | mean utility |",
+        "|---|---|---|---|---|",
+    ]
     for row in rows:
         lines.append(
             f"| {row['policy']} | {_pct1(row['success_rate'])} | "
@@ -184,8 +217,10 @@ def target_figures(metrics: Sequence[GroupMetrics], reference: str = "eq") -> Op
         return None
     summary = {row["policy"]: row for row in policy_summary(metrics)}
     best_single = max(fixed, key=lambda p: summary[p]["success_rate"])
-    per_persona = [max((by_cell[(p, persona)].success_rate for p in fixed if (p, persona) in by_cell), default=0.0)
-                   for persona in personas]
+    per_persona = [
+        max((by_cell[(p, persona)].success_rate for p in fixed if (p, persona) in by_cell), default=0.0)
+        for persona in personas
+    ]
     best_per_persona = float(np.mean(per_persona))
     ref = summary[reference]
     vanilla_multiple = summary.get("vanilla", summary.get("fixed-neutral", {})).get("debt_multiple")
@@ -220,13 +255,16 @@ def target_check(metrics: Sequence[GroupMetrics], reference: str = "eq") -> str:
         "|---|---|---|",
         f"| {reference} success >= best single fixed emotion + 1 pt | {_pct1(ref)} vs "
         f"{figures['best_single_fixed']} {_pct1(single)} | {verdict(ref >= single + 0.01)} |",
-        f"| {reference} success >= best fixed emotion per persona - 2 pts | {_pct1(ref)} vs {_pct1(per_persona)} | "
+        f"| {reference} success >= best fixed emotion per persona - 2 pts | {_pct1(ref)} vs "
+        f"{_pct1(per_persona)} | "
         f"{verdict(ref >= per_persona - 0.02)} |",
     ]
     multiple, vanilla = figures["reference_debt_multiple"], figures["vanilla_debt_multiple"]
     if multiple is not None and vanilla is not None:
-        lines.append(f"| {reference} debt multiple <= vanilla + 0.05 | {multiple:.2f} vs {vanilla:.2f} | "
-                     f"{verdict(multiple <= vanilla + 0.05)} |")
+        lines.append(
+            f"| {reference} debt multiple <= vanilla + 0.05 | {multiple:.2f} vs {vanilla:.2f} | "
+            f"{verdict(multiple <= vanilla + 0.05)} |"
+        )
     if figures["best_other_utility"] is not None:
         lines.append(
             f"| {reference} utility the highest | {figures['reference_utility']:.3f} vs "
@@ -262,8 +300,13 @@ def write_learning_curve(
     colours = plt.get_cmap("tab20")
     for index, (policy, values) in enumerate(streams.items()):
         width = 2.4 if policy in ("eq", "eq-context") else 1.1
-        axes.plot(np.arange(1, len(values) + 1), moving_average(values, window), label=policy,
-                  color=colours(index % 20), linewidth=width)
+        axes.plot(
+            np.arange(1, len(values) + 1),
+            moving_average(values, window),
+            label=policy,
+            color=colours(index % 20),
+            linewidth=width,
+        )
     axes.set_xlabel("negotiation index (personas drawn from the population, hidden from the creditor)")
     axes.set_ylabel(f"{label}, moving average over {window}")
     axes.set_title(f"Learning curve: {label} against negotiations met")
@@ -286,7 +329,10 @@ def write_charts(metrics: Sequence[GroupMetrics], out_dir: Path) -> list[Path]:
     personas = list(dict.fromkeys(m.persona for m in metrics))
     by_cell = {(m.policy, m.persona): m for m in metrics}
     paths = []
-    for metric, label in (("success_rate", "success rate"), ("debt_multiple", "debt multiple (lower is better)")):
+    for metric, label in (
+        ("success_rate", "success rate"),
+        ("debt_multiple", "debt multiple (lower is better)"),
+    ):
         bars = len(personas) * max(1, len(policies))
         figure, axes = plt.subplots(figsize=(min(24.0, max(8.0, 2.0 + 0.14 * bars)), 5.5))
         width = 0.8 / max(1, len(policies))
@@ -302,8 +348,15 @@ def write_charts(metrics: Sequence[GroupMetrics], out_dir: Path) -> list[Path]:
                 low, high = (value, value) if (ci is None or value is None) else ci
                 errors[0].append(0.0 if value is None else max(0.0, value - low))
                 errors[1].append(0.0 if value is None else max(0.0, high - value))
-            axes.bar(x + (index - (len(policies) - 1) / 2) * width, values, width, yerr=errors,
-                     capsize=2, label=policy, color=colours(index % 20))
+            axes.bar(
+                x + (index - (len(policies) - 1) / 2) * width,
+                values,
+                width,
+                yerr=errors,
+                capsize=2,
+                label=policy,
+                color=colours(index % 20),
+            )
         axes.set_xticks(x, personas, rotation=30, ha="right")
         axes.set_ylabel(label)
         axes.set_title(f"{label} per debtor persona (95% bootstrap intervals)")

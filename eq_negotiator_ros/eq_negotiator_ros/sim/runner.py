@@ -132,11 +132,14 @@ class TemplateCreditor:
             from ..llm.fallback import fallback_reply
         except ImportError as error:
             raise BenchError(
-                f"--creditor templates needs llm/fallback.py (fallback_reply), which cannot be imported: {error}"
+                f"--creditor templates needs llm/fallback.py (fallback_reply), which cannot be imported: "
+                f"{error}"
             ) from None
         self._fallback_reply = fallback_reply
 
-    def __call__(self, directive: Directive, scenario: Scenario, history: Sequence[tuple[str, str]]) -> CreditorUtterance:
+    def __call__(
+        self, directive: Directive, scenario: Scenario, history: Sequence[tuple[str, str]]
+    ) -> CreditorUtterance:
         return CreditorUtterance(text=self._fallback_reply(directive, scenario).text)
 
 
@@ -148,13 +151,19 @@ class LlmCreditor:
         try:
             from ..llm.phrasing import phrase_reply
         except ImportError as error:
-            raise BenchError(f"--creditor llm needs llm/phrasing.py (phrase_reply), which cannot be imported: {error}") from None
+            raise BenchError(
+                f"--creditor llm needs llm/phrasing.py (phrase_reply), which cannot be imported: {error}"
+            ) from None
         self._phrase_reply = phrase_reply
         self._llama = llama
         self._llm_config = config.llm
 
-    def __call__(self, directive: Directive, scenario: Scenario, history: Sequence[tuple[str, str]]) -> CreditorUtterance:
-        sentences = list(self._phrase_reply(directive, scenario, list(history), self._llama, self._llm_config))
+    def __call__(
+        self, directive: Directive, scenario: Scenario, history: Sequence[tuple[str, str]]
+    ) -> CreditorUtterance:
+        sentences = list(
+            self._phrase_reply(directive, scenario, list(history), self._llama, self._llm_config)
+        )
         reasons = [s.rejection_reason for s in sentences if s.rejection_reason]
         return CreditorUtterance(
             text=" ".join(s.text for s in sentences if s.text),
@@ -186,8 +195,13 @@ def run_negotiation(
     from ..eq.session import new_negotiation
 
     # The eq policy decides with its learned matrices: the tracker filters with the same ones.
-    session = new_negotiation(scenario, config, policy, session_id=f"sim-{policy.name}-{persona_name}-{episode}",
-                              today=SIMULATION_DATE)
+    session = new_negotiation(
+        scenario,
+        config,
+        policy,
+        session_id=f"sim-{policy.name}-{persona_name}-{episode}",
+        today=SIMULATION_DATE,
+    )
     debtor.reset(scenario, debtor_seed)
     transcript: list[tuple[str, str]] = []
     turns: list[DebtorTurn] = []
@@ -214,7 +228,8 @@ def run_negotiation(
         directive = session.step(turn.text, reading).directive
     else:
         raise BenchError(
-            f"negotiation {scenario.scenario_id} did not end within {config.offer.max_utterances} utterances; "
+            f"negotiation {scenario.scenario_id} did not end within {config.offer.max_utterances} "
+            f"utterances; "
             "eq/session.py must end it at offer.max_utterances"
         )
     snapshot = session.snapshot()
@@ -299,10 +314,14 @@ def run_cell(plan: BenchPlan, policy_name: str, persona: DebtorPersona) -> list[
     """All episodes of one (policy, persona) cell, in order (the eq policy learns across them)."""
     from ..eq.policy import make_policy
 
-    policy = make_policy(policy_name, plan.config.eq, seed=derive_seed("policy", plan.seed, policy_name, persona.name))
+    policy = make_policy(
+        policy_name, plan.config.eq, seed=derive_seed("policy", plan.seed, policy_name, persona.name)
+    )
     detector = _detector(plan)
     creditor_words = _creditor_words(plan)
-    debtor = DebtorSimulator(persona, plan.config.eq.model, _debtor_phraser(plan, persona), reciprocity=plan.reciprocity)
+    debtor = DebtorSimulator(
+        persona, plan.config.eq.model, _debtor_phraser(plan, persona), reciprocity=plan.reciprocity
+    )
     order = scenario_order(len(plan.scenarios), plan.episodes, plan.seed)
     results = []
     for episode, index in enumerate(order):
@@ -389,11 +408,15 @@ def run_stream(plan: BenchPlan, policy_name: str) -> list[EpisodeResult]:
     what it learns) lives across the stream and is never told which persona it is facing."""
     from ..eq.policy import make_policy
 
-    policy = make_policy(policy_name, plan.config.eq, seed=derive_seed("policy", plan.seed, policy_name, "population"))
+    policy = make_policy(
+        policy_name, plan.config.eq, seed=derive_seed("policy", plan.seed, policy_name, "population")
+    )
     detector = _detector(plan)
     creditor_words = _creditor_words(plan)
     debtors = [
-        DebtorSimulator(persona, plan.config.eq.model, _debtor_phraser(plan, persona), reciprocity=plan.reciprocity)
+        DebtorSimulator(
+            persona, plan.config.eq.model, _debtor_phraser(plan, persona), reciprocity=plan.reciprocity
+        )
         for persona in plan.personas
     ]
     drawn = population_personas(plan.population_weights, plan.population_negotiations, plan.seed)
@@ -428,7 +451,8 @@ def run_population(plan: BenchPlan, progress: Optional[Callable[[int], None]] = 
         raise BenchError(f"--population needs at least 1 negotiation, got {plan.population_negotiations}")
     if len(plan.population_weights) != len(plan.personas):
         raise BenchError(
-            f"{len(plan.population_weights)} population weights for {len(plan.personas)} personas; give one per persona"
+            f"{len(plan.population_weights)} population weights for {len(plan.personas)} personas; give one "
+            f"per persona"
         )
     population_personas(plan.population_weights, 1, plan.seed)  # validates the weights
     jobs = [(plan, policy) for policy in plan.policies]

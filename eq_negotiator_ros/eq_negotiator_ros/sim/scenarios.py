@@ -35,18 +35,33 @@ ID_COLUMN = "scenario_id"
 # Category frequencies and numeric ranges of the 60 CRAD development rows (counted from
 # data/crad_dev.csv), so generated scenarios look like the real ones.
 _CREDIT_TYPES = {
-    "Business Line of Credit": 18, "Commercial Mortgage": 13, "Invoice Financing": 9,
-    "Working Capital Loan": 6, "Trade Finance": 6, "Equipment Financing": 4, "Merchant Cash Advance": 4,
+    "Business Line of Credit": 18,
+    "Commercial Mortgage": 13,
+    "Invoice Financing": 9,
+    "Working Capital Loan": 6,
+    "Trade Finance": 6,
+    "Equipment Financing": 4,
+    "Merchant Cash Advance": 4,
 }
 _RECOVERY_STAGES = {
-    "Late Delinquency": 14, "Write-Off": 14, "Early Delinquency": 9, "Legal": 9,
-    "Pre-Collection": 8, "Pre-Legal": 6,
+    "Late Delinquency": 14,
+    "Write-Off": 14,
+    "Early Delinquency": 9,
+    "Legal": 9,
+    "Pre-Collection": 8,
+    "Pre-Legal": 6,
 }
 _CASH_FLOWS = {"Complete Breakdown": 23, "Chronic Shortage": 21, "Temporary Disruption": 16}
 _REASONS = {
-    "Seasonal sales downturn": 10, "Key customer default": 8, "Unexpected tax liabilities": 8,
-    "Regulatory compliance costs": 8, "Natural disaster impact": 7, "Pandemic-related closures": 6,
-    "Fraud incident": 4, "Client bankruptcy affecting receivables": 3, "Supply chain disruption": 3,
+    "Seasonal sales downturn": 10,
+    "Key customer default": 8,
+    "Unexpected tax liabilities": 8,
+    "Regulatory compliance costs": 8,
+    "Natural disaster impact": 7,
+    "Pandemic-related closures": 6,
+    "Fraud incident": 4,
+    "Client bankruptcy affecting receivables": 3,
+    "Supply chain disruption": 3,
     "Currency fluctuation losses": 3,
 }
 _CREDITOR_TARGET_DAYS = (5, 20)  # CRAD: min 5, max 20, median 11.5
@@ -54,9 +69,18 @@ _DEBTOR_TARGET_DAYS = (33, 177)  # CRAD: min 33, max 177, median 119.5
 _DAYS_OVERDUE = (32, 359)
 _BALANCE_USD = (5_000, 50_000)  # CRAD original amounts span 20.8k-48.8k; outstanding is 15.7k in every row
 _NAMES = (
-    "Harbor Finance", "Northgate Capital", "Summit Credit", "Lakeside Lending", "Keystone Bank",
-    "Riverside Supplies", "Oakwood Bakery", "Bright Path Logistics", "Cedar Print Shop",
-    "Miller and Sons Hardware", "Blue Fern Cafe", "Atlas Auto Repair",
+    "Harbor Finance",
+    "Northgate Capital",
+    "Summit Credit",
+    "Lakeside Lending",
+    "Keystone Bank",
+    "Riverside Supplies",
+    "Oakwood Bakery",
+    "Bright Path Logistics",
+    "Cedar Print Shop",
+    "Miller and Sons Hardware",
+    "Blue Fern Cafe",
+    "Atlas Auto Repair",
 )
 
 
@@ -142,7 +166,9 @@ def _check_unique_ids(scenarios: Sequence[Scenario], path: Path | str) -> None:
     seen: set[str] = set()
     for scenario in scenarios:
         if scenario.scenario_id in seen:
-            raise ScenarioError(f"{path}: scenario_id {scenario.scenario_id!r} appears twice; ids must be unique")
+            raise ScenarioError(
+                f"{path}: scenario_id {scenario.scenario_id!r} appears twice; ids must be unique"
+            )
         seen.add(scenario.scenario_id)
 
 
@@ -158,19 +184,21 @@ def generate_scenarios(n: int, seed: int = 0) -> list[Scenario]:
         debtor_days = max(rng.randint(*_DEBTOR_TARGET_DAYS), 2 * creditor_days)
         balance = round(rng.uniform(*_BALANCE_USD) / 100.0) * 100.0
         creditor, debtor = rng.sample(_NAMES, 2)
-        scenarios.append(Scenario(
-            scenario_id=f"gen_{seed}_{index:04d}",
-            creditor_target_days=creditor_days,
-            debtor_target_days=debtor_days,
-            outstanding_balance=balance,
-            days_overdue=rng.randint(*_DAYS_OVERDUE),
-            credit_type=_weighted(rng, _CREDIT_TYPES),
-            recovery_stage=_weighted(rng, _RECOVERY_STAGES),
-            cash_flow=_weighted(rng, _CASH_FLOWS),
-            reason_overdue=_weighted(rng, _REASONS),
-            creditor_name=creditor,
-            debtor_name=debtor,
-        ))
+        scenarios.append(
+            Scenario(
+                scenario_id=f"gen_{seed}_{index:04d}",
+                creditor_target_days=creditor_days,
+                debtor_target_days=debtor_days,
+                outstanding_balance=balance,
+                days_overdue=rng.randint(*_DAYS_OVERDUE),
+                credit_type=_weighted(rng, _CREDIT_TYPES),
+                recovery_stage=_weighted(rng, _RECOVERY_STAGES),
+                cash_flow=_weighted(rng, _CASH_FLOWS),
+                reason_overdue=_weighted(rng, _REASONS),
+                creditor_name=creditor,
+                debtor_name=debtor,
+            )
+        )
     return scenarios
 
 

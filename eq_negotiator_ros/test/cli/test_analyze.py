@@ -27,7 +27,11 @@ def _run(monkeypatch, capsys, argv: list[str], stdin: str = "") -> tuple[int, li
 def test_reads_stdin_and_writes_one_line_per_input(monkeypatch, capsys):
     stdin = "\n".join(
         json.dumps({"text": t})
-        for t in ["Two hundred now and the rest in 90 days.", "I'll sue you if you call again!", "Okay, deal, I accept."]
+        for t in [
+            "Two hundred now and the rest in 90 days.",
+            "I'll sue you if you call again!",
+            "Okay, deal, I accept.",
+        ]
     )
     code, rows, _ = _run(monkeypatch, capsys, [], stdin)
     assert code == 0
@@ -47,7 +51,10 @@ def test_reads_stdin_and_writes_one_line_per_input(monkeypatch, capsys):
 
 
 def test_malformed_lines_give_an_error_line_and_processing_goes_on(monkeypatch, capsys):
-    stdin = 'not json\n{"txt": "no text field"}\n[1, 2]\n\n"a bare string works"\n{"text": ""}\n{"text": "\\ud83d angry"}\n'
+    stdin = (
+        'not json\n{"txt": "no text field"}\n[1, 2]\n\n"a bare string works"\n'
+        '{"text": ""}\n{"text": "\\ud83d angry"}\n'
+    )
     code, rows, _ = _run(monkeypatch, capsys, [], stdin)
     assert code == 0
     assert len(rows) == 6  # the blank line is skipped
@@ -88,7 +95,10 @@ def test_installed_command_reads_stdin():
     result = subprocess.run(
         [str(command), "analyze", "--detector", "trained"],
         input='{"text": "Wait, really? You would accept 120 days?"}\n',
-        capture_output=True, text=True, timeout=120, env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
     )
     assert result.returncode == 0, result.stderr
     row = json.loads(result.stdout.splitlines()[0])
@@ -99,8 +109,17 @@ def test_installed_command_reads_stdin():
 def test_a_deeply_nested_line_is_one_error_and_the_lines_after_it_are_read(monkeypatch, capsys):
     # 100000 nested arrays exceed the JSON parser's recursion limit (RecursionError, not JSONDecodeError).
     deep = "[" * 100000 + "]" * 100000
-    stdin = "\n".join([json.dumps({"text": "I can do 90 days."}), deep, '{"text": {"deep": ' + deep + "}}",
-                       json.dumps({"text": "Fine, I accept."})]) + "\n"
+    stdin = (
+        "\n".join(
+            [
+                json.dumps({"text": "I can do 90 days."}),
+                deep,
+                '{"text": {"deep": ' + deep + "}}",
+                json.dumps({"text": "Fine, I accept."}),
+            ]
+        )
+        + "\n"
+    )
     code, rows, err = _run(monkeypatch, capsys, [], stdin)
     assert code == 0, err
     assert len(rows) == 4

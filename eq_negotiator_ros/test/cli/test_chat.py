@@ -10,9 +10,11 @@ import pytest
 
 from eq_negotiator_ros.cli import main
 
-SCRIPT = ("My wife is in hospital and the shop has been closed for weeks. I can pay in 90 days.\n"
-          "\n"
-          "If you call me again my lawyer will sue you. 120 days.\n")
+SCRIPT = (
+    "My wife is in hospital and the shop has been closed for weeks. I can pay in 90 days.\n"
+    "\n"
+    "If you call me again my lawyer will sue you. 120 days.\n"
+)
 
 
 def chat(monkeypatch, capsys, *argv: str) -> tuple[list[dict], str]:

@@ -35,8 +35,9 @@ def audio_source_parameters(arguments) -> dict:
 
 
 def test_wav_paths_without_the_microphone_start_the_audio_source_with_the_files(wav_file):
-    arguments, overrides = plan("--set", "offer.max_utterances=20", "run", "--use-mic", "false",
-                                "--wav-paths", str(wav_file))
+    arguments, overrides = plan(
+        "--set", "offer.max_utterances=20", "run", "--use-mic", "false", "--wav-paths", str(wav_file)
+    )
     assert audio_source_parameters(arguments) == {"use_mic": False, "wav_paths": [str(wav_file)]}
     assert overrides == {"offer.max_utterances": 20}
 
@@ -72,12 +73,14 @@ def test_run_with_wav_paths_publishes_the_file_on_audio_in(wav_file):
     from eq_negotiator_ros.nodes import topics
 
     namespace = "/run_wav_test"
-    arguments, overrides = plan("run", "--use-mic", "false", "--wav-paths", str(wav_file),
-                                "--namespace", namespace)
+    arguments, overrides = plan(
+        "run", "--use-mic", "false", "--wav-paths", str(wav_file), "--namespace", namespace
+    )
     logs: list[str] = []
     heard: list[AudioChunk] = []
-    with NodeGraph(arguments, overrides=overrides, nodes=["audio_source"],
-                   on_output=lambda name, line: logs.append(line)) as node_graph:
+    with NodeGraph(
+        arguments, overrides=overrides, nodes=["audio_source"], on_output=lambda name, line: logs.append(line)
+    ) as node_graph:
         # The listener comes late, as the ASR node does (it subscribes after loading its model): by
         # then a file played at once would be half gone or over. The audio source waits for it.
         time.sleep(4.0)
@@ -101,5 +104,5 @@ def test_run_with_wav_paths_publishes_the_file_on_audio_in(wav_file):
     samples = np.concatenate([np.asarray(m.samples, dtype=np.float32) for m in heard])
     # 3 s of tone then the trailing second of silence, every chunk of it, in order.
     assert samples.size == 4 * RATE_HZ
-    assert np.abs(samples[:3 * RATE_HZ]).min() < 0.01 and np.abs(samples[:3 * RATE_HZ]).max() > 0.25
-    assert np.abs(samples[3 * RATE_HZ:]).max() == 0.0
+    assert np.abs(samples[: 3 * RATE_HZ]).min() < 0.01 and np.abs(samples[: 3 * RATE_HZ]).max() > 0.25
+    assert np.abs(samples[3 * RATE_HZ :]).max() == 0.0

@@ -42,7 +42,11 @@ def ngram_detector() -> TrainedEmotionDetector:
 
 
 def _corpus(name: str) -> list[dict]:
-    return [json.loads(line) for line in (CORPUS_DIR / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)
+        for line in (CORPUS_DIR / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def _assert_valid(reading: EmotionReading) -> None:
@@ -123,7 +127,8 @@ def test_split_contractions_and_detached_punctuation_read_like_plain_text(detect
     normalised = detection.normalise_text("Oh , that \u2019 s great ! I don ' t mind .")
     assert normalised == "oh, that's great! i don't mind."
     assert detector.detect("I don ' t know what I ' ll do , I ' m scared .").probs == pytest.approx(
-        detector.detect("I don't know what I'll do, I'm scared.").probs)
+        detector.detect("I don't know what I'll do, I'm scared.").probs
+    )
 
 
 def test_numbers_do_not_change_the_emotion(detector):
@@ -227,7 +232,12 @@ def test_unreadable_input_gives_neutral_low_confidence(detector, text):
 
 @pytest.mark.parametrize(
     "text",
-    ["No puedo pagar la deuda este mes, lo siento mucho.", "Je ne peux pas payer maintenant.", "我现在付不起钱", "Это невозможно"],
+    [
+        "No puedo pagar la deuda este mes, lo siento mucho.",
+        "Je ne peux pas payer maintenant.",
+        "我现在付不起钱",
+        "Это невозможно",
+    ],
 )
 def test_non_english_text_is_low_confidence(detector, text):
     reading = detector.detect(text)
@@ -292,8 +302,12 @@ def test_training_is_deterministic():
 
 # --- prosody fusion -----------------------------------------------------------------------------
 
-AROUSED = ProsodyFeatures(energy_dbfs=-12.0, pitch_hz=260.0, pitch_variability_semitones=5.5, speaking_rate_wps=3.8, duration_s=2.0)
-SUBDUED = ProsodyFeatures(energy_dbfs=-38.0, pitch_hz=110.0, pitch_variability_semitones=0.8, speaking_rate_wps=1.6, duration_s=2.0)
+AROUSED = ProsodyFeatures(
+    energy_dbfs=-12.0, pitch_hz=260.0, pitch_variability_semitones=5.5, speaking_rate_wps=3.8, duration_s=2.0
+)
+SUBDUED = ProsodyFeatures(
+    energy_dbfs=-38.0, pitch_hz=110.0, pitch_variability_semitones=0.8, speaking_rate_wps=1.6, duration_s=2.0
+)
 UNIFORM = EmotionReading(probs=tuple([1 / 7] * 7), source="test")
 
 
@@ -323,9 +337,27 @@ def test_arousal_evidence_is_bounded_and_ordered():
     "prosody",
     [
         None,
-        ProsodyFeatures(energy_dbfs=-90.0, pitch_hz=0.0, pitch_variability_semitones=0.0, speaking_rate_wps=0.0, duration_s=1.0),
-        ProsodyFeatures(energy_dbfs=-20.0, pitch_hz=200.0, pitch_variability_semitones=3.0, speaking_rate_wps=3.0, duration_s=0.05),
-        ProsodyFeatures(energy_dbfs=float("nan"), pitch_hz=200.0, pitch_variability_semitones=3.0, speaking_rate_wps=3.0, duration_s=2.0),
+        ProsodyFeatures(
+            energy_dbfs=-90.0,
+            pitch_hz=0.0,
+            pitch_variability_semitones=0.0,
+            speaking_rate_wps=0.0,
+            duration_s=1.0,
+        ),
+        ProsodyFeatures(
+            energy_dbfs=-20.0,
+            pitch_hz=200.0,
+            pitch_variability_semitones=3.0,
+            speaking_rate_wps=3.0,
+            duration_s=0.05,
+        ),
+        ProsodyFeatures(
+            energy_dbfs=float("nan"),
+            pitch_hz=200.0,
+            pitch_variability_semitones=3.0,
+            speaking_rate_wps=3.0,
+            duration_s=2.0,
+        ),
     ],
     ids=["none", "silence", "too-short", "nan"],
 )
@@ -384,7 +416,9 @@ def test_llm_detector_scores_labels_with_log_probabilities(llm_detector):
     assert thanks.dominant == "joy"
     assert threat.as_dict()["anger"] > thanks.as_dict()["anger"]
     # The cached prompt prefix gives the same scores on a repeat.
-    assert llm_detector.detect("I'll sue you if you call again!").probs == pytest.approx(threat.probs, abs=1e-4)
+    assert llm_detector.detect("I'll sue you if you call again!").probs == pytest.approx(
+        threat.probs, abs=1e-4
+    )
 
 
 def test_llm_detector_bad_input(llm_detector):

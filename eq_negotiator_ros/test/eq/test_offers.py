@@ -14,7 +14,9 @@ DISTRESSED = (0.0, 0.0, 1.0, 0.0)
 
 
 def scenario(target=20, debtor=150):
-    return Scenario(scenario_id="t", creditor_target_days=target, debtor_target_days=debtor, outstanding_balance=1000.0)
+    return Scenario(
+        scenario_id="t", creditor_target_days=target, debtor_target_days=debtor, outstanding_balance=1000.0
+    )
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +124,9 @@ def test_agreement_rules(config):
 
 def test_agreed_offer(config):
     schedule = ConcessionSchedule(config, scenario(target=20))
-    assert schedule.agreed_offer(Offer(days=40), Offer(days=43, upfront_amount=100.0), None) == Offer(43, 100.0)
+    assert schedule.agreed_offer(Offer(days=40), Offer(days=43, upfront_amount=100.0), None) == Offer(
+        43, 100.0
+    )
     assert schedule.agreed_offer(Offer(days=40), None, "accept") == Offer(40)
 
 

@@ -30,11 +30,15 @@ def eq_config():
 
 
 def with_opening(eq_config, emotion):
-    return dataclasses.replace(eq_config, policy=dataclasses.replace(eq_config.policy, opening_emotion=emotion))
+    return dataclasses.replace(
+        eq_config, policy=dataclasses.replace(eq_config.policy, opening_emotion=emotion)
+    )
 
 
 def with_tracker(eq_config, alpha, weight):
-    return dataclasses.replace(eq_config, tracker=TrackerConfig(transition_tilt_alpha=alpha, response_weight=weight))
+    return dataclasses.replace(
+        eq_config, tracker=TrackerConfig(transition_tilt_alpha=alpha, response_weight=weight)
+    )
 
 
 def reading(emotion: str) -> EmotionReading:
@@ -50,8 +54,20 @@ def reading(emotion: str) -> EmotionReading:
 
 def test_policy_names():
     assert POLICY_NAMES == (
-        "eq", "eq-context", "vanilla", "fixed-joy", "fixed-sadness", "fixed-anger", "fixed-fear",
-        "fixed-surprise", "fixed-disgust", "fixed-neutral", "random", "wsls", "hmm", "released",
+        "eq",
+        "eq-context",
+        "vanilla",
+        "fixed-joy",
+        "fixed-sadness",
+        "fixed-anger",
+        "fixed-fear",
+        "fixed-surprise",
+        "fixed-disgust",
+        "fixed-neutral",
+        "random",
+        "wsls",
+        "hmm",
+        "released",
         "released-float",
     )
 
@@ -147,7 +163,10 @@ def test_wsls_after_a_fear_opening(eq_config, debtor, expected, branch):
     policy.start()
     decision = policy.choose(reading(debtor), INITIAL)
     assert (decision.creditor_emotion, decision.branch) == (expected, branch)
-    assert decision.last_payoff == eq_config.model.creditor_payoff[EMOTIONS.index(debtor), EMOTIONS.index("fear")]
+    assert (
+        decision.last_payoff
+        == eq_config.model.creditor_payoff[EMOTIONS.index(debtor), EMOTIONS.index("fear")]
+    )
 
 
 @pytest.mark.parametrize(
@@ -446,7 +465,9 @@ def test_session_reports_each_replys_terms_to_the_eq_policy():
     config = load_config()
     policy = make_policy("eq", config.eq, seed=1)
     tracker = HiddenStateTracker.from_config(config.eq, policy.model)
-    scenario = Scenario(scenario_id="s1", creditor_target_days=20, debtor_target_days=150, outstanding_balance=5000.0)
+    scenario = Scenario(
+        scenario_id="s1", creditor_target_days=20, debtor_target_days=150, outstanding_balance=5000.0
+    )
     session = NegotiationSession(scenario, config, policy, tracker, "sid", today=datetime.date(2025, 1, 1))
     session.open()
     neutral = EmotionReading((0, 0, 0, 0, 0, 0, 1.0), "test")
@@ -492,8 +513,11 @@ def test_released_sequence_by_hand(eq_config):
     policy.start()
     picks = [policy.choose(reading(e), INITIAL) for e in ("joy", "anger", "disgust", "anger", "sadness")]
     assert [(d.creditor_emotion, d.branch) for d in picks] == [
-        ("joy", "released_wsls"), ("surprise", "released_wsls"), ("joy", "released_wsls"),
-        ("surprise", "released_wsls"), ("joy", "released_hmm"),
+        ("joy", "released_wsls"),
+        ("surprise", "released_wsls"),
+        ("joy", "released_wsls"),
+        ("surprise", "released_wsls"),
+        ("joy", "released_hmm"),
     ]
 
 
@@ -514,8 +538,14 @@ def test_released_learning_truncates_like_an_integer_table(eq_config):
     # Pairs: (neutral, joy) (joy, joy) (anger, surprise) (disgust, joy) (anger, surprise) (sadness, joy).
     expected = published.astype(int).copy()
     i = EMOTIONS.index
-    for d, c in (("neutral", "joy"), ("joy", "joy"), ("anger", "surprise"), ("disgust", "joy"),
-                 ("anger", "surprise"), ("sadness", "joy")):
+    for d, c in (
+        ("neutral", "joy"),
+        ("joy", "joy"),
+        ("anger", "surprise"),
+        ("disgust", "joy"),
+        ("anger", "surprise"),
+        ("sadness", "joy"),
+    ):
         expected[i(d), i(c)] = max(0, expected[i(d), i(c)] - 1)
     assert np.array_equal(policy.payoff, expected)
     assert policy.payoff[i("anger"), i("surprise")] == 0  # 2 - 1 - 1: the floor is 0, never negative

@@ -92,11 +92,13 @@ def config():
 
 def session_at_read_back(config) -> NegotiationSession:
     """A negotiation in which the debtor has just been asked "10 days, is that right?"."""
-    scenario = Scenario(scenario_id="rb", creditor_target_days=30, debtor_target_days=150,
-                        outstanding_balance=4000.0)
+    scenario = Scenario(
+        scenario_id="rb", creditor_target_days=30, debtor_target_days=150, outstanding_balance=4000.0
+    )
     policy = make_policy("vanilla", config.eq, seed=1)
-    session = NegotiationSession(scenario, config, policy, HiddenStateTracker.from_config(config.eq),
-                                 "read-back", today=TODAY)
+    session = NegotiationSession(
+        scenario, config, policy, HiddenStateTracker.from_config(config.eq), "read-back", today=TODAY
+    )
     session.open()
     session.step("I need 150 days.", NEUTRAL)
     record = session.step("How about 10 days?", NEUTRAL)

@@ -11,8 +11,9 @@ from eq_negotiator_ros.config import SessionConfig, load_config
 from eq_negotiator_ros.eq.records import Scenario
 from eq_negotiator_ros.eq.requests import SessionRequestError, validate_session_request
 
-SCENARIO = Scenario(scenario_id="crad_test", creditor_target_days=30, debtor_target_days=90,
-                    outstanding_balance=15700.0)
+SCENARIO = Scenario(
+    scenario_id="crad_test", creditor_target_days=30, debtor_target_days=90, outstanding_balance=15700.0
+)
 LIMITS = SessionConfig(max_target_days=3650, max_balance=1.0e9)
 
 
@@ -47,14 +48,16 @@ def test_balances_that_are_negative_non_finite_or_absurd_are_refused(balance):
 
 
 def test_a_broken_scenario_is_refused_and_named():
-    broken = Scenario(scenario_id="bad_row", creditor_target_days=30, debtor_target_days=90,
-                      outstanding_balance=math.nan)
+    broken = Scenario(
+        scenario_id="bad_row", creditor_target_days=30, debtor_target_days=90, outstanding_balance=math.nan
+    )
     with pytest.raises(SessionRequestError, match="scenario bad_row has an outstanding balance of nan"):
         validate_session_request(broken, 0, 0.0, LIMITS)
     # An override replaces the broken value, so the caller can still start on that scenario.
     assert validate_session_request(broken, 0, 100.0, LIMITS).outstanding_balance == 100.0
-    zero_days = Scenario(scenario_id="no_days", creditor_target_days=0, debtor_target_days=90,
-                         outstanding_balance=100.0)
+    zero_days = Scenario(
+        scenario_id="no_days", creditor_target_days=0, debtor_target_days=90, outstanding_balance=100.0
+    )
     with pytest.raises(SessionRequestError, match="scenario no_days has a creditor target of 0 days"):
         validate_session_request(zero_days, 0, 0.0, LIMITS)
 

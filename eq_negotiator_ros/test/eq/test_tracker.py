@@ -99,9 +99,12 @@ def test_tilted_transitions_are_stochastic(eq_config):
 
 def test_uniform_evidence_leaves_the_prediction(eq_config):
     tracker = HiddenStateTracker(eq_config.model, eq_config.tracker)
-    expected = tracker.belief @ CreditorConditionedDynamics(eq_config.model, eq_config.tracker).transitions[
-        EMOTIONS.index("neutral")
-    ]
+    expected = (
+        tracker.belief
+        @ CreditorConditionedDynamics(eq_config.model, eq_config.tracker).transitions[
+            EMOTIONS.index("neutral")
+        ]
+    )
     # Uniform detector output: the likelihood is the emission row mean, 1/7 for every state.
     belief = tracker.update([1 / 7] * 7, "neutral")
     assert np.allclose(belief, expected)

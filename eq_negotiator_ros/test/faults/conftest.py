@@ -40,15 +40,25 @@ class ReasoningNodeProcess:
         params = tmp_path / f"overrides_{uuid.uuid4().hex[:6]}.yaml"
         params.write_text(yaml.safe_dump({"/**": {"ros__parameters": unflatten_parameters(overrides)}}))
         self.command = [
-            executable_path("eq_reasoning_node"), "--ros-args", "-r", f"__ns:={self.namespace}",
-            "--params-file", str(default_config_path()), "--params-file", str(params),
+            executable_path("eq_reasoning_node"),
+            "--ros-args",
+            "-r",
+            f"__ns:={self.namespace}",
+            "--params-file",
+            str(default_config_path()),
+            "--params-file",
+            str(params),
         ]
         self.lines: list[str] = []
         self.process: Optional[subprocess.Popen] = None
 
     def start(self) -> "ReasoningNodeProcess":
         self.process = subprocess.Popen(
-            self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+            self.command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         threading.Thread(target=self._pump, daemon=True).start()
@@ -86,7 +96,6 @@ class NegotiatorClient:
 
         from eq_negotiator_interfaces.msg import CreditorDirective, NegotiationState, Utterance
         from eq_negotiator_interfaces.srv import ResetSession, StartSession
-
         from eq_negotiator_ros.nodes import topics
 
         self._rclpy = rclpy
@@ -103,10 +112,12 @@ class NegotiatorClient:
         self.states: list = []
         self.directives: list = []
         self.diagnostics: list[dict[str, str]] = []
-        self.node.create_subscription(NegotiationState, f"{ns}/{topics.NEGOTIATION_STATE}",
-                                      self.states.append, topics.LATCHED_QOS)
-        self.node.create_subscription(CreditorDirective, f"{ns}/{topics.DIRECTIVE}",
-                                      self.directives.append, topics.RELIABLE_QOS)
+        self.node.create_subscription(
+            NegotiationState, f"{ns}/{topics.NEGOTIATION_STATE}", self.states.append, topics.LATCHED_QOS
+        )
+        self.node.create_subscription(
+            CreditorDirective, f"{ns}/{topics.DIRECTIVE}", self.directives.append, topics.RELIABLE_QOS
+        )
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
 
     def _on_diagnostics(self, array) -> None:
@@ -115,8 +126,11 @@ class NegotiatorClient:
                 values = {kv.key: kv.value for kv in status.values}
                 if values.get("lifecycle_state", "active") != "active":
                     continue  # a lifecycle transition on the way up: no persistence figures yet
-                values["level"] = int.from_bytes(status.level, "little") if isinstance(status.level, bytes) \
+                values["level"] = (
+                    int.from_bytes(status.level, "little")
+                    if isinstance(status.level, bytes)
                     else int(status.level)
+                )
                 values["message"] = status.message
                 self.diagnostics.append(values)
 

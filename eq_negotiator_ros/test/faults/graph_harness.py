@@ -37,8 +37,13 @@ class CommandProcess:
 
     def __init__(self, args: list[str], cwd: Optional[Path] = None):
         self.process = subprocess.Popen(
-            eq_negotiator_command(*args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=cwd,
+            eq_negotiator_command(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            cwd=cwd,
         )
         self.lines: list[str] = []
         self._changed = threading.Condition()
@@ -125,7 +130,6 @@ class GraphWatcher:
         from rclpy.node import Node
 
         from eq_negotiator_interfaces.msg import AudioChunk, CreditorDirective, NegotiationState, ReplyChunk
-
         from eq_negotiator_ros.nodes import topics
 
         self._rclpy = rclpy
@@ -139,16 +143,19 @@ class GraphWatcher:
         self.replies: list = []
         self.audio_turns: list[int] = []
         ns = self.namespace
-        self.state_pub = self.node.create_publisher(NegotiationState, f"{ns}/{topics.NEGOTIATION_STATE}",
-                                                    topics.LATCHED_QOS)
+        self.state_pub = self.node.create_publisher(
+            NegotiationState, f"{ns}/{topics.NEGOTIATION_STATE}", topics.LATCHED_QOS
+        )
         # Latched, as the reasoning and SLM nodes publish them (the nodes ask for their history).
-        self.directive_pub = self.node.create_publisher(CreditorDirective, f"{ns}/{topics.DIRECTIVE}",
-                                                        topics.DIRECTIVE_QOS)
+        self.directive_pub = self.node.create_publisher(
+            CreditorDirective, f"{ns}/{topics.DIRECTIVE}", topics.DIRECTIVE_QOS
+        )
         self.reply_pub = self.node.create_publisher(ReplyChunk, f"{ns}/{topics.REPLY}", topics.REPLY_QOS)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 50)
         self.node.create_subscription(ReplyChunk, f"{ns}/{topics.REPLY}", self._on_reply, topics.RELIABLE_QOS)
-        self.node.create_subscription(AudioChunk, f"{ns}/{topics.AUDIO_OUT}", self._on_audio,
-                                      topics.AUDIO_QOS)
+        self.node.create_subscription(
+            AudioChunk, f"{ns}/{topics.AUDIO_OUT}", self._on_audio, topics.AUDIO_QOS
+        )
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.spinner = threading.Thread(target=self._spin, daemon=True)
@@ -169,7 +176,7 @@ class GraphWatcher:
                     self.heartbeats[values["node"]] = values
                 prefix = "eq_negotiator: graph/"
                 if status.name.startswith(prefix):
-                    self.graph_status[status.name[len(prefix):]] = values
+                    self.graph_status[status.name[len(prefix) :]] = values
             self.lock.notify_all()
 
     def _on_reply(self, message) -> None:

@@ -17,15 +17,20 @@ import time
 from pathlib import Path
 
 import pytest
+from graph_harness import (  # noqa: E402 - the test folder is on sys.path (pytest rootdir import)
+    NODE_NAMES,
+    STALLING_LINES,
+    CommandProcess,
+    GraphWatcher,
+    node_pids,
+    process_running,
+    unique_namespace,
+)
 
 from eq_negotiator_ros import graph
 from eq_negotiator_ros.config import load_config
 from eq_negotiator_ros.demo.session import run_spoken_negotiation
 from eq_negotiator_ros.graph.runner import NodeGraph, NodeHealth
-
-from graph_harness import (  # noqa: E402 - the test folder is on sys.path (pytest rootdir import)
-    NODE_NAMES, STALLING_LINES, CommandProcess, GraphWatcher, node_pids, process_running, unique_namespace,
-)
 
 EMOTION_LISTENER = Path(__file__).resolve().parents[1] / "integration" / "emotion_listener.py"
 # The node killed (SIGKILL) after each finished turn, then started again; turn 5 follows the last kill.
@@ -42,20 +47,32 @@ def quiet_overrides(out: Path) -> dict:
 
 # -- each node killed and restarted in one negotiation ---------------------------------------
 
+
 @pytest.fixture(scope="module")
 def killed_and_restarted(tmp_path_factory):
     out = tmp_path_factory.mktemp("kills")
     namespace = unique_namespace("faults_kills")
     listener = subprocess.Popen(
         [sys.executable, str(EMOTION_LISTENER), f"/{namespace}/debtor_emotion", "600", str(TURNS)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert json.loads(listener.stdout.readline())["ready"]
     log: list[str] = []
     try:
         report = run_spoken_negotiation(
-            load_config(), config_path=None, overrides=quiet_overrides(out), max_turns=TURNS,
-            out_dir=out, log=log.append, show_node_logs=True, scripted_lines=STALLING_LINES[:TURNS],
-            kill_after_turn=KILLS, kill_during_reply=KILLS_DURING_REPLY, namespace=namespace,
+            load_config(),
+            config_path=None,
+            overrides=quiet_overrides(out),
+            max_turns=TURNS,
+            out_dir=out,
+            log=log.append,
+            show_node_logs=True,
+            scripted_lines=STALLING_LINES[:TURNS],
+            kill_after_turn=KILLS,
+            kill_during_reply=KILLS_DURING_REPLY,
+            namespace=namespace,
         )
     finally:
         try:
@@ -101,8 +118,10 @@ def test_the_turn_after_a_restart_is_a_correct_continuation(killed_and_restarted
 
 
 # What the restarted node logs when it takes up the reply its predecessor had not finished.
-TAKEN_UP = {"slm_node": "answering turn {turn} of session {session}",
-            "tts_node": "of turn {turn} of session {session}: it was sent before this node started"}
+TAKEN_UP = {
+    "slm_node": "answering turn {turn} of session {session}",
+    "tts_node": "of turn {turn} of session {session}: it was sent before this node started",
+}
 
 
 @pytest.mark.parametrize("turn, node", sorted(KILLS_DURING_REPLY.items()))
@@ -116,19 +135,33 @@ def test_a_reply_cut_off_by_a_node_death_is_given_after_the_restart(killed_and_r
     assert cut_off["reply_text"] and cut_off["timings_s"]["time_to_first_audio_s"] > 0
     # What had been answered or spoken before the restart was not taken up again.
     assert not any("answering turn" in line and f"turn {turn} " not in line for line in node_lines)
-    assert not any("was sent before this node started" in line and f"turn {turn} " not in line
-                   for line in node_lines)
+    assert not any(
+        "was sent before this node started" in line and f"turn {turn} " not in line for line in node_lines
+    )
 
 
 # -- a node that dies under a demo -----------------------------------------------------------
+
 
 def test_a_node_that_dies_ends_the_demo_with_an_error_and_the_transcript(tmp_path):
     """The ASR node dies after the first turn and is not restarted: the demo must not skip turns
     and report 'unfinished', it must end with exit code 1, name the node, and keep turn 1."""
     out = tmp_path / "demo"
-    demo = CommandProcess(["--set", "tts.play_audio=false", "--set",
-                           f"eq.learning.state_path={tmp_path / 'learned.json'}",
-                           "demo", "--max-turns", "4", "--persona", "sad", "--out", str(out)])
+    demo = CommandProcess(
+        [
+            "--set",
+            "tts.play_audio=false",
+            "--set",
+            f"eq.learning.state_path={tmp_path / 'learned.json'}",
+            "demo",
+            "--max-turns",
+            "4",
+            "--persona",
+            "sad",
+            "--out",
+            str(out),
+        ]
+    )
     try:
         first_turn = demo.wait_for_line(lambda line: line.startswith("--- turn 1 ---"), GRAPH_START_S)
         assert first_turn, demo.output()
@@ -151,9 +184,21 @@ def test_a_node_that_dies_ends_the_demo_with_an_error_and_the_transcript(tmp_pat
 
 def test_a_demo_stopped_by_sigterm_writes_its_transcript_and_stops_its_nodes(tmp_path):
     out = tmp_path / "demo"
-    demo = CommandProcess(["--set", "tts.play_audio=false", "--set",
-                           f"eq.learning.state_path={tmp_path / 'learned.json'}",
-                           "demo", "--max-turns", "4", "--persona", "angry", "--out", str(out)])
+    demo = CommandProcess(
+        [
+            "--set",
+            "tts.play_audio=false",
+            "--set",
+            f"eq.learning.state_path={tmp_path / 'learned.json'}",
+            "demo",
+            "--max-turns",
+            "4",
+            "--persona",
+            "angry",
+            "--out",
+            str(out),
+        ]
+    )
     try:
         first_turn = demo.wait_for_line(lambda line: line.startswith("--- turn 1 ---"), GRAPH_START_S)
         assert first_turn, demo.output()
@@ -172,15 +217,34 @@ def test_a_demo_stopped_by_sigterm_writes_its_transcript_and_stops_its_nodes(tmp
 
 # -- two demos on one ROS domain -------------------------------------------------------------
 
+
 def test_two_demos_on_one_domain_each_get_their_own_replies_once(tmp_path):
     demos = []
     for index in (1, 2):
         out = tmp_path / f"demo{index}"
-        demos.append((out, CommandProcess(
-            ["--set", "tts.play_audio=false",
-             "--set", f"eq.learning.state_path={tmp_path / f'learned{index}.json'}",
-             "demo", "--max-turns", "2", "--persona", "vanilla", "--seed", str(index), "--json",
-             "--out", str(out)])))
+        demos.append(
+            (
+                out,
+                CommandProcess(
+                    [
+                        "--set",
+                        "tts.play_audio=false",
+                        "--set",
+                        f"eq.learning.state_path={tmp_path / f'learned{index}.json'}",
+                        "demo",
+                        "--max-turns",
+                        "2",
+                        "--persona",
+                        "vanilla",
+                        "--seed",
+                        str(index),
+                        "--json",
+                        "--out",
+                        str(out),
+                    ]
+                ),
+            )
+        )
     try:
         codes = [process.process.wait(timeout=600) for _, process in demos]
     finally:
@@ -202,18 +266,23 @@ def test_two_demos_on_one_domain_each_get_their_own_replies_once(tmp_path):
 
 # -- messages of another session reaching the nodes ------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def speaking_nodes(tmp_path_factory):
     """slm_node and tts_node alone in a namespace; the test plays the reasoning node."""
     out = tmp_path_factory.mktemp("sessions")
     namespace = unique_namespace("faults_sessions")
-    node_graph = NodeGraph({"namespace": namespace, "use_mic": "false"}, nodes=["slm_node", "tts_node"],
-                           overrides={"run_dir": str(out), "tts.play_audio": False})
+    node_graph = NodeGraph(
+        {"namespace": namespace, "use_mic": "false"},
+        nodes=["slm_node", "tts_node"],
+        overrides={"run_dir": str(out), "tts.play_audio": False},
+    )
     watcher = GraphWatcher(namespace)
     node_graph.start()
     try:
-        ready = watcher.wait_for(lambda: all(watcher.reporting_pid(n) for n in ("slm_node", "tts_node")),
-                                 GRAPH_START_S)
+        ready = watcher.wait_for(
+            lambda: all(watcher.reporting_pid(n) for n in ("slm_node", "tts_node")), GRAPH_START_S
+        )
         node_graph.check_alive()
         assert ready, "slm_node and tts_node did not report on /diagnostics"
         time.sleep(1.0)  # discovery between the watcher's publishers and the nodes settles
@@ -226,17 +295,34 @@ def speaking_nodes(tmp_path_factory):
 def _state(session_id: str):
     from eq_negotiator_interfaces.msg import NegotiationState
 
-    return NegotiationState(session_id=session_id, scenario_id="crad_000", turn=1, utterances=2,
-                            phase="negotiating", creditor_offer_days=30, creditor_target_days=30,
-                            outstanding_balance=1000.0, currency="USD")
+    return NegotiationState(
+        session_id=session_id,
+        scenario_id="crad_000",
+        turn=1,
+        utterances=2,
+        phase="negotiating",
+        creditor_offer_days=30,
+        creditor_target_days=30,
+        outstanding_balance=1000.0,
+        currency="USD",
+    )
 
 
 def _directive(session_id: str, turn: int):
     from eq_negotiator_interfaces.msg import CreditorDirective
 
-    return CreditorDirective(session_id=session_id, turn=turn, creditor_emotion="neutral",
-                             policy_branch="fixed", intent="propose", offer_days=30, currency="USD", persona="balanced, factual",
-                             temperature=0.1, debtor_text="I need more time.")
+    return CreditorDirective(
+        session_id=session_id,
+        turn=turn,
+        creditor_emotion="neutral",
+        policy_branch="fixed",
+        intent="propose",
+        offer_days=30,
+        currency="USD",
+        persona="balanced, factual",
+        temperature=0.1,
+        debtor_text="I need more time.",
+    )
 
 
 def test_the_voice_speaks_only_the_current_session_and_each_sentence_once(speaking_nodes):
@@ -246,18 +332,22 @@ def test_the_voice_speaks_only_the_current_session_and_each_sentence_once(speaki
     node_graph, watcher = speaking_nodes
     watcher.state_pub.publish(_state("session_d"))
     time.sleep(0.5)
-    foreign = ReplyChunk(session_id="session_e", turn=81, index=0, text="Another session's sentence.",
-                         final=True)
-    own = ReplyChunk(session_id="session_d", turn=82, index=0, text="We can talk about the terms.",
-                     final=True)
+    foreign = ReplyChunk(
+        session_id="session_e", turn=81, index=0, text="Another session's sentence.", final=True
+    )
+    own = ReplyChunk(
+        session_id="session_d", turn=82, index=0, text="We can talk about the terms.", final=True
+    )
     for message in (foreign, own):  # sent now: not the history a restarted node would receive
         message.header.stamp = watcher.node.get_clock().now().to_msg()
     watcher.reply_pub.publish(foreign)
     watcher.reply_pub.publish(own)
     watcher.reply_pub.publish(own)  # the same sentence a second time
     assert watcher.wait_for(lambda: 82 in watcher.audio_turns, 60.0)
-    assert watcher.wait_for(lambda: watcher.heartbeats.get(f"{watcher.namespace}/tts_node", {})
-                            .get("dropped_sentences") == "2", 10.0)
+    assert watcher.wait_for(
+        lambda: watcher.heartbeats.get(f"{watcher.namespace}/tts_node", {}).get("dropped_sentences") == "2",
+        10.0,
+    )
     assert 81 not in watcher.audio_turns and watcher.audio_turns.count(82) == 1
     node_graph.check_alive()
 
@@ -272,8 +362,10 @@ def test_the_language_model_answers_only_the_session_the_state_names(speaking_no
     assert watcher.wait_for(lambda: any(r.turn == 72 and r.final for r in watcher.replies), 120.0)
     # The foreign directive was queued first, so it was decided on before turn 72 was answered.
     assert not [r for r in watcher.replies if r.session_id == "session_b"]
-    assert watcher.wait_for(lambda: watcher.heartbeats.get(f"{watcher.namespace}/slm_node", {})
-                            .get("dropped_directives") == "1", 10.0)
+    assert watcher.wait_for(
+        lambda: watcher.heartbeats.get(f"{watcher.namespace}/slm_node", {}).get("dropped_directives") == "1",
+        10.0,
+    )
     node_graph.check_alive()
 
 
@@ -289,12 +381,25 @@ def test_a_new_session_opening_is_answered_even_when_it_arrives_before_the_state
 
 # -- eq-negotiator run: signals and supervision ----------------------------------------------
 
+
 def _start_run(tmp_path: Path, namespace: str) -> CommandProcess:
-    return CommandProcess(["--set", f"run_dir={tmp_path}",
-                           "--set", f"session.store_path={tmp_path / 's.sqlite'}",
-                           "--set", "tts.play_audio=false", "--set",
-                           f"eq.learning.state_path={tmp_path / 'learned.json'}",
-                           "run", "--use-mic", "false", "--namespace", namespace])
+    return CommandProcess(
+        [
+            "--set",
+            f"run_dir={tmp_path}",
+            "--set",
+            f"session.store_path={tmp_path / 's.sqlite'}",
+            "--set",
+            "tts.play_audio=false",
+            "--set",
+            f"eq.learning.state_path={tmp_path / 'learned.json'}",
+            "run",
+            "--use-mic",
+            "false",
+            "--namespace",
+            namespace,
+        ]
+    )
 
 
 def test_run_restarts_a_dead_node_then_sigterm_leaves_no_node_behind(tmp_path):
@@ -303,8 +408,9 @@ def test_run_restarts_a_dead_node_then_sigterm_leaves_no_node_behind(tmp_path):
     run = _start_run(tmp_path, namespace)
     seen_pids: set[int] = set()
     try:
-        assert watcher.wait_for(lambda: all(watcher.reporting_pid(n) for n in NODE_NAMES), GRAPH_START_S), \
+        assert watcher.wait_for(lambda: all(watcher.reporting_pid(n) for n in NODE_NAMES), GRAPH_START_S), (
             run.output()
+        )
         pids = node_pids(run.process.pid)
         assert set(pids) == set(NODE_NAMES)
         seen_pids.update(pids.values())
@@ -313,9 +419,11 @@ def test_run_restarts_a_dead_node_then_sigterm_leaves_no_node_behind(tmp_path):
         death = "node eq_reasoning_node exited with signal SIGKILL; restarting"
         assert run.wait_for_line(lambda line: death in line, 30.0), run.output()
         assert watcher.wait_for(
-            lambda: watcher.reporting_pid("eq_reasoning_node") not in (0, pids["eq_reasoning_node"]), 120.0)
+            lambda: watcher.reporting_pid("eq_reasoning_node") not in (0, pids["eq_reasoning_node"]), 120.0
+        )
         assert watcher.wait_for(
-            lambda: watcher.graph_status.get("eq_reasoning_node", {}).get("restarts") == "1", 10.0)
+            lambda: watcher.graph_status.get("eq_reasoning_node", {}).get("restarts") == "1", 10.0
+        )
         seen_pids.update(node_pids(run.process.pid).values())
         run.process.send_signal(signal.SIGTERM)
         code = run.process.wait(timeout=60)
@@ -359,6 +467,7 @@ def test_a_runner_killed_outright_takes_its_nodes_with_it(tmp_path):
 
 # -- the supervisor's rules, with stand-in processes -----------------------------------------
 
+
 class _SleepGraph(NodeGraph):
     """The runner's supervision with `sleep` processes in place of the nodes (no models)."""
 
@@ -371,8 +480,9 @@ class _SleepGraph(NodeGraph):
 
 def test_restarts_back_off_and_stop_after_the_limit():
     lines: list[str] = []
-    supervised = _SleepGraph({"use_mic": "false"}, nodes=["slm_node"],
-                             on_output=lambda _node, line: lines.append(line))
+    supervised = _SleepGraph(
+        {"use_mic": "false"}, nodes=["slm_node"], on_output=lambda _node, line: lines.append(line)
+    )
     supervised.start()
     try:
         now = 1000.0
@@ -385,8 +495,10 @@ def test_restarts_back_off_and_stop_after_the_limit():
             assert supervised.supervise(now + delay) is None
             assert supervised.processes["slm_node"].poll() is None  # running again
             now += delay + 1.0
-        assert delays == [min(graph.RESTART_BACKOFF_MAX_S, graph.RESTART_BACKOFF_S * 2 ** i)
-                          for i in range(graph.MAX_RESTARTS)]
+        assert delays == [
+            min(graph.RESTART_BACKOFF_MAX_S, graph.RESTART_BACKOFF_S * 2**i)
+            for i in range(graph.MAX_RESTARTS)
+        ]
         supervised.kill_node("slm_node")
         failure = supervised.supervise(now)
         assert failure is not None and failure.node == "slm_node"

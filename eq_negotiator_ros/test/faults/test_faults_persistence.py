@@ -71,8 +71,12 @@ class StoreLocker:
     )
 
     def __init__(self, path):
-        self.process = subprocess.Popen([sys.executable, "-c", self.SCRIPT, str(path)], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", self.SCRIPT, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.process.stdout.readline().strip() == "locked"
 
     def release(self) -> None:
@@ -89,9 +93,15 @@ def test_unwritable_learning_file_after_a_finished_negotiation(reasoning_node, t
     learned = blocked_path(tmp_path, "learned.json")
     # A short utterance limit: the negotiation ends (failed) after the second debtor turn, and the
     # node then saves what it learned: to a path it cannot write.
-    process, client = reasoning_node(base_overrides(tmp_path, **{
-        "eq.learning.state_path": str(learned), "offer.max_utterances": 4,
-    }))
+    process, client = reasoning_node(
+        base_overrides(
+            tmp_path,
+            **{
+                "eq.learning.state_path": str(learned),
+                "offer.max_utterances": 4,
+            },
+        )
+    )
     started = client.start_session()
     assert started is not None and started.success, started
     for line in LINES[:2]:
@@ -219,10 +229,15 @@ def test_store_rows_that_are_not_sessions_at_node_start(reasoning_node, tmp_path
     # ... and, updated after it, rows that are not sessions: they are read first.
     later = time.time() + 60
     with sqlite3.connect(str(store_path)) as db:
-        for offset_s, session_id, text in ((3, "not_json", "{half a row"), (2, "not_an_object", "[1, 2, 3]"),
-                                           (1, "not_a_session", json.dumps({"version": -1}))):
-            db.execute("INSERT INTO sessions VALUES (?, 'crad_000', 'negotiating', ?, ?, ?)",
-                       (session_id, text, later + offset_s, later + offset_s))
+        for offset_s, session_id, text in (
+            (3, "not_json", "{half a row"),
+            (2, "not_an_object", "[1, 2, 3]"),
+            (1, "not_a_session", json.dumps({"version": -1})),
+        ):
+            db.execute(
+                "INSERT INTO sessions VALUES (?, 'crad_000', 'negotiating', ?, ?, ?)",
+                (session_id, text, later + offset_s, later + offset_s),
+            )
 
     process, client = reasoning_node(base_overrides(tmp_path))
     # It resumed the good session where it was and negotiates on.

@@ -7,10 +7,12 @@ import math
 
 
 def test_start_session_refuses_absurd_and_non_finite_numbers(reasoning_node, tmp_path):
-    process, client = reasoning_node({
-        "session.store_path": str(tmp_path / "sessions.sqlite"),
-        "eq.learning.state_path": str(tmp_path / "learned.json"),
-    })
+    process, client = reasoning_node(
+        {
+            "session.store_path": str(tmp_path / "sessions.sqlite"),
+            "eq.learning.state_path": str(tmp_path / "learned.json"),
+        }
+    )
     refused = [
         (4294967295, 0.0, "creditor_target_days must be a whole number of days from 1 to 3650"),
         (0, math.nan, "outstanding_balance must be a finite amount above 0"),

@@ -23,10 +23,18 @@ def main() -> int:
     def on_message(message: EmotionState) -> None:
         nonlocal count
         count += 1
-        print(json.dumps({"turn": message.turn, "session_id": message.session_id,
-                          "dominant": message.dominant_emotion,
-                          "probs": list(map(float, message.emotion_probs)),
-                          "belief": list(map(float, message.hidden_state_belief))}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "turn": message.turn,
+                    "session_id": message.session_id,
+                    "dominant": message.dominant_emotion,
+                    "probs": list(map(float, message.emotion_probs)),
+                    "belief": list(map(float, message.hidden_state_belief)),
+                }
+            ),
+            flush=True,
+        )
 
     subscription = node.create_subscription(EmotionState, topic, on_message, 20)
     if sys.argv[4:] == ["matched"]:

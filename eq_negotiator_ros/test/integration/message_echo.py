@@ -10,12 +10,21 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from eq_negotiator_interfaces.msg import (
-    AudioChunk, CreditorDirective, EmotionState, NegotiationState, ReplyChunk, Utterance,
+    AudioChunk,
+    CreditorDirective,
+    EmotionState,
+    NegotiationState,
+    ReplyChunk,
+    Utterance,
 )
 
 TOPICS = {
-    "audio": AudioChunk, "speech": Utterance, "emotion": EmotionState,
-    "directive": CreditorDirective, "reply": ReplyChunk, "state": NegotiationState,
+    "audio": AudioChunk,
+    "speech": Utterance,
+    "emotion": EmotionState,
+    "directive": CreditorDirective,
+    "reply": ReplyChunk,
+    "state": NegotiationState,
 }
 
 
@@ -36,8 +45,10 @@ def main() -> int:
     qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
     for topic, message_type in TOPICS.items():
         node.create_subscription(
-            message_type, f"/echo_test/{topic}",
-            lambda message, topic=topic: received.setdefault(topic, summary(message)), qos,
+            message_type,
+            f"/echo_test/{topic}",
+            lambda message, topic=topic: received.setdefault(topic, summary(message)),
+            qos,
         )
     print(json.dumps({"ready": True}), flush=True)
     deadline = time.monotonic() + float(sys.argv[1] if len(sys.argv) > 1 else 30)

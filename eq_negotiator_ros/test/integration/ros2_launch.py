@@ -16,9 +16,13 @@ def main() -> int:
     launch_arguments = [tuple(argument.split(":=", 1)) for argument in arguments]
     path = os.path.join(get_package_share_directory(package), "launch", launch_file)
     service = LaunchService(argv=arguments)
-    service.include_launch_description(LaunchDescription([
-        IncludeLaunchDescription(AnyLaunchDescriptionSource(path), launch_arguments=launch_arguments),
-    ]))
+    service.include_launch_description(
+        LaunchDescription(
+            [
+                IncludeLaunchDescription(AnyLaunchDescriptionSource(path), launch_arguments=launch_arguments),
+            ]
+        )
+    )
     return service.run()
 
 

@@ -28,7 +28,6 @@ from rclpy.node import Node  # noqa: E402
 
 from eq_negotiator_interfaces.msg import Utterance  # noqa: E402
 from eq_negotiator_interfaces.srv import StartSession  # noqa: E402
-
 from eq_negotiator_ros import graph  # noqa: E402
 from eq_negotiator_ros.config import default_config_path  # noqa: E402
 from eq_negotiator_ros.nodes.readiness import LifecycleStates  # noqa: E402
@@ -46,13 +45,17 @@ STOP_TIMEOUT_S = 30.0
 
 def require_launch_system() -> None:
     if not SHARED_LAUNCH.is_dir():
-        pytest.skip(f"{SHARED_LAUNCH} is absent: the ROS 2 launch system (launch, launch_ros) is not on PyPI; "
-                    "on a robot run `ros2 launch eq_negotiator_ros negotiator.launch.py` instead")
+        pytest.skip(
+            f"{SHARED_LAUNCH} is absent: the ROS 2 launch system (launch, launch_ros) is not on PyPI; "
+            "on a robot run `ros2 launch eq_negotiator_ros negotiator.launch.py` instead"
+        )
     try:
         import launch_ros.actions  # noqa: F401
     except ImportError as error:
-        pytest.skip(f"launch_ros is not installed in this venv ({error}); run `make setup`, which installs "
-                    f"it from {SHARED_LAUNCH}")
+        pytest.skip(
+            f"launch_ros is not installed in this venv ({error}); run `make setup`, which installs "
+            f"it from {SHARED_LAUNCH}"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +64,31 @@ def install_space(tmp_path_factory) -> Path:
     require_launch_system()
     work = tmp_path_factory.mktemp("colcon")
     venv = Path(sys.prefix)
-    env = {**os.environ, "AMENT_PREFIX_PATH": str(venv), "CMAKE_PREFIX_PATH": str(venv),
-           "PATH": f"{venv / 'bin'}:{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "AMENT_PREFIX_PATH": str(venv),
+        "CMAKE_PREFIX_PATH": str(venv),
+        "PATH": f"{venv / 'bin'}:{os.environ.get('PATH', '')}",
+    }
     command = [
-        str(venv / "bin" / "colcon"), "--log-base", str(work / "log"), "build",
-        "--base-paths", str(REPOSITORY / "eq_negotiator_interfaces"), str(REPOSITORY / "eq_negotiator_ros"),
-        "--build-base", str(work / "build"), "--install-base", str(work / "install"), "--merge-install",
-        "--event-handlers", "console_direct-",
-        "--cmake-args", f"-DPython3_EXECUTABLE={venv / 'bin' / 'python'}", "-DBUILD_TESTING=OFF", "-Wno-dev",
+        str(venv / "bin" / "colcon"),
+        "--log-base",
+        str(work / "log"),
+        "build",
+        "--base-paths",
+        str(REPOSITORY / "eq_negotiator_interfaces"),
+        str(REPOSITORY / "eq_negotiator_ros"),
+        "--build-base",
+        str(work / "build"),
+        "--install-base",
+        str(work / "install"),
+        "--merge-install",
+        "--event-handlers",
+        "console_direct-",
+        "--cmake-args",
+        f"-DPython3_EXECUTABLE={venv / 'bin' / 'python'}",
+        "-DBUILD_TESTING=OFF",
+        "-Wno-dev",
     ]
     started = time.monotonic()
     result = subprocess.run(command, env=env, cwd=work, capture_output=True, text=True, timeout=900)
@@ -94,10 +114,17 @@ def params_file_in(directory: Path) -> Path:
 
 def launch(install: Path, *arguments: str, log_path: Path) -> subprocess.Popen:
     """`ros2 launch eq_negotiator_ros negotiator.launch.py ARGS` after sourcing the install space."""
-    script = (f"source {install / 'setup.bash'} && exec {sys.executable} {HERE / 'ros2_launch.py'} "
-              f"eq_negotiator_ros negotiator.launch.py {' '.join(arguments)}")
-    return subprocess.Popen(["bash", "-c", script], stdout=log_path.open("w"), stderr=subprocess.STDOUT,
-                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    script = (
+        f"source {install / 'setup.bash'} && exec {sys.executable} {HERE / 'ros2_launch.py'} "
+        f"eq_negotiator_ros negotiator.launch.py {' '.join(arguments)}"
+    )
+    return subprocess.Popen(
+        ["bash", "-c", script],
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def stop(process: subprocess.Popen) -> int:
@@ -118,7 +145,9 @@ def wait_until(predicate, timeout_s: float, process: subprocess.Popen, log_path:
         if "Failed to make transition" in log_path.read_text():  # a node that cannot load stays down
             pytest.fail(f"a lifecycle transition failed before {what}:\n{log_path.read_text()[-4000:]}")
         if process.poll() is not None:
-            pytest.fail(f"the launch exited ({process.returncode}) before {what}:\n{log_path.read_text()[-4000:]}")
+            pytest.fail(
+                f"the launch exited ({process.returncode}) before {what}:\n{log_path.read_text()[-4000:]}"
+            )
         if time.monotonic() > deadline:
             pytest.fail(f"not {what} within {timeout_s:.0f} s:\n{log_path.read_text()[-4000:]}")
         time.sleep(0.2)
@@ -143,10 +172,16 @@ def test_ros2_launch_starts_a_graph_that_answers_speech(install_space, tmp_path)
     start_client = node.create_client(StartSession, f"/{namespace}/start_session")
     speech_pub = node.create_publisher(Utterance, f"/{namespace}/speech", 10)
     states = LifecycleStates(node, namespace)
-    process = launch(install_space, f"namespace:={namespace}", "use_mic:=false",
-                     f"params_file:={params_file_in(tmp_path)}", log_path=log_path)
+    process = launch(
+        install_space,
+        f"namespace:={namespace}",
+        "use_mic:=false",
+        f"params_file:={params_file_in(tmp_path)}",
+        log_path=log_path,
+    )
     launched = time.monotonic()
     try:
+
         def ready() -> bool:
             executor.spin_once(timeout_sec=0.05)
             return nodes_up(node, namespace, states)
@@ -155,22 +190,42 @@ def test_ros2_launch_starts_a_graph_that_answers_speech(install_space, tmp_path)
         print(f"model nodes active {time.monotonic() - launched:.1f} s after the launch: {states.states}")
 
         listener = subprocess.Popen(
-            [sys.executable, str(HERE / "emotion_listener.py"), f"/{namespace}/debtor_emotion", "60", "1",
-             "matched"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                str(HERE / "emotion_listener.py"),
+                f"/{namespace}/debtor_emotion",
+                "60",
+                "1",
+                "matched",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert json.loads(listener.stdout.readline()) == {"ready": True}
 
-        assert start_client.wait_for_service(timeout_sec=30.0), "start_session is not offered by the active node"
+        assert start_client.wait_for_service(timeout_sec=30.0), (
+            "start_session is not offered by the active node"
+        )
         future = start_client.call_async(StartSession.Request())
         executor.spin_until_future_complete(future, timeout_sec=30.0)
         response = future.result()
         assert response is not None and response.success, response
         # Speech published before this publisher has matched the reasoning node's subscription
         # would be lost (reliable, not latched).
-        wait_until(lambda: speech_pub.get_subscription_count() > 0, 30.0, process, log_path,
-                   "the speech publisher matched the reasoning node")
-        utterance = Utterance(text="I lost my job and I am scared I cannot pay any of this.", final=True,
-                              confidence=0.9, language="en")
+        wait_until(
+            lambda: speech_pub.get_subscription_count() > 0,
+            30.0,
+            process,
+            log_path,
+            "the speech publisher matched the reasoning node",
+        )
+        utterance = Utterance(
+            text="I lost my job and I am scared I cannot pay any of this.",
+            final=True,
+            confidence=0.9,
+            language="en",
+        )
         utterance.header.stamp = node.get_clock().now().to_msg()
         speech_pub.publish(utterance)
         out, err = listener.communicate(timeout=90)

@@ -25,14 +25,28 @@ def spoken_run(tmp_path_factory):
     config = load_config()
     namespace = unique_namespace()
     listener = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("emotion_listener.py")), f"/{namespace}/debtor_emotion",
-         "240",
-         str(len(LINES))], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            str(Path(__file__).with_name("emotion_listener.py")),
+            f"/{namespace}/debtor_emotion",
+            "240",
+            str(len(LINES)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert json.loads(listener.stdout.readline())["ready"]
     try:
         report = run_spoken_negotiation(
-            config, config_path=None, overrides={"tts.play_audio": False, "eq.learning.state_path": str(out / "learned.json")}, max_turns=len(LINES), out_dir=out,
-            log=lambda line: None, scripted_lines=LINES, kill_after_turn={1: "eq_reasoning_node"},
+            config,
+            config_path=None,
+            overrides={"tts.play_audio": False, "eq.learning.state_path": str(out / "learned.json")},
+            max_turns=len(LINES),
+            out_dir=out,
+            log=lambda line: None,
+            scripted_lines=LINES,
+            kill_after_turn={1: "eq_reasoning_node"},
             namespace=namespace,
         )
     finally:

@@ -15,19 +15,43 @@ from eq_negotiator_ros.llm.fallback import (
 )
 from eq_negotiator_ros.llm.guard import check_reply
 
-INTENTS = ("greet", "propose", "counter", "hold", "accept", "close", "clarify", "confirm", "refuse_terms_change")
-SCENARIO = Scenario(scenario_id="s", creditor_target_days=20, debtor_target_days=150, outstanding_balance=5000.0)
+INTENTS = (
+    "greet",
+    "propose",
+    "counter",
+    "hold",
+    "accept",
+    "close",
+    "clarify",
+    "confirm",
+    "refuse_terms_change",
+)
+SCENARIO = Scenario(
+    scenario_id="s", creditor_target_days=20, debtor_target_days=150, outstanding_balance=5000.0
+)
 
 
 def directive(intent, emotion, days=45, upfront=0.0, accepts=False, turn=3):
     return Directive(
-        session_id="s", turn=turn, creditor_emotion=emotion, policy_branch="x", intent=intent,
-        offer=Offer(days=days, upfront_amount=upfront), accepts_debtor_offer=accepts, persona="p", temperature=0.5,
+        session_id="s",
+        turn=turn,
+        creditor_emotion=emotion,
+        policy_branch="x",
+        intent=intent,
+        offer=Offer(days=days, upfront_amount=upfront),
+        accepts_debtor_offer=accepts,
+        persona="p",
+        temperature=0.5,
     )
 
 
 def variants():
-    most = max(len(v) for v in itertools.chain(NEGOTIATION_OPENERS.values(), CLOSING_OPENERS.values(), INTENT_SENTENCES.values()))
+    most = max(
+        len(v)
+        for v in itertools.chain(
+            NEGOTIATION_OPENERS.values(), CLOSING_OPENERS.values(), INTENT_SENTENCES.values()
+        )
+    )
     return range(most * most)
 
 

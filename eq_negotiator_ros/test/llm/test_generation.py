@@ -12,7 +12,6 @@ from eq_negotiator_ros.llm.generation import (
     stream_sentences,
 )
 
-
 # -- split_sentences ------------------------------------------------------------------------------
 
 
@@ -31,7 +30,10 @@ def test_a_boundary_at_the_end_waits_for_the_next_word_unless_final() -> None:
     [
         ("You can pay 2.5 percent more. Fine.", ["You can pay 2.5 percent more.", "Fine."]),
         ("Mr. Lee will call you. Thanks.", ["Mr. Lee will call you.", "Thanks."]),
-        ("Mrs. Smith, Dr. Brown and Ms. Jones agreed. Good.", ["Mrs. Smith, Dr. Brown and Ms. Jones agreed.", "Good."]),
+        (
+            "Mrs. Smith, Dr. Brown and Ms. Jones agreed. Good.",
+            ["Mrs. Smith, Dr. Brown and Ms. Jones agreed.", "Good."],
+        ),
         ("Pay e.g. weekly. Or monthly.", ["Pay e.g. weekly.", "Or monthly."]),
         ("J. Smith called. Ok.", ["J. Smith called.", "Ok."]),
         ("It costs approx. fifty dollars. Ok.", ["It costs approx. fifty dollars.", "Ok."]),
@@ -93,7 +95,9 @@ def test_yields_each_sentence_as_soon_as_the_next_word_starts() -> None:
 
 
 def test_prefix_is_part_of_the_first_sentence() -> None:
-    out = list(sentences_from_pieces(pieces(" understand your situation.", " Thanks."), timeout_s=10, prefix="I"))
+    out = list(
+        sentences_from_pieces(pieces(" understand your situation.", " Thanks."), timeout_s=10, prefix="I")
+    )
     assert out == ["I understand your situation.", "Thanks."]
 
 
@@ -111,8 +115,11 @@ def test_complete_prefix_sentences_come_before_the_model_runs() -> None:
 
 
 def test_stops_at_another_speakers_turn() -> None:
-    out = list(sentences_from_pieces(
-        pieces("We can offer 30 days.", "\nDeb", "tor: I can't pay that.", finish="length"), timeout_s=10))
+    out = list(
+        sentences_from_pieces(
+            pieces("We can offer 30 days.", "\nDeb", "tor: I can't pay that.", finish="length"), timeout_s=10
+        )
+    )
     assert out == ["We can offer 30 days."]
     out = list(sentences_from_pieces(pieces("Fine, 30 days", "\nAgent (calm, firm):", " ok"), timeout_s=10))
     assert out == ["Fine, 30 days"]
@@ -131,19 +138,29 @@ def test_stop_strings_end_the_reply() -> None:
 
 
 def test_text_cut_by_max_tokens_is_not_said() -> None:
-    out = list(sentences_from_pieces(pieces("Thirty days is fine.", " And then we", finish="length"), timeout_s=10))
+    out = list(
+        sentences_from_pieces(pieces("Thirty days is fine.", " And then we", finish="length"), timeout_s=10)
+    )
     assert out == ["Thirty days is fine."]
-    out = list(sentences_from_pieces(iter([("One. ", None), ("Two", None), (" three", None)]), timeout_s=10, max_tokens=2))
+    out = list(
+        sentences_from_pieces(
+            iter([("One. ", None), ("Two", None), (" three", None)]), timeout_s=10, max_tokens=2
+        )
+    )
     assert out == ["One."]
 
 
 def test_unpunctuated_end_is_said_when_the_model_stopped_by_itself() -> None:
-    assert list(sentences_from_pieces(pieces("Sixty days works for us"), timeout_s=10)) == ["Sixty days works for us"]
+    assert list(sentences_from_pieces(pieces("Sixty days works for us"), timeout_s=10)) == [
+        "Sixty days works for us"
+    ]
 
 
 def test_timeout_raises_after_the_complete_sentences() -> None:
     clock = FakeClock(step_s=1.0)
-    stream = sentences_from_pieces(iter([("One. ", None), ("Two. ", None)] + [("X", None)] * 100), timeout_s=5.5, clock=clock)
+    stream = sentences_from_pieces(
+        iter([("One. ", None), ("Two. ", None)] + [("X", None)] * 100), timeout_s=5.5, clock=clock
+    )
     got = []
     with pytest.raises(GenerationTimeout) as caught:
         for sentence in stream:
@@ -180,26 +197,45 @@ class FakeLlama:
 
     def __call__(self, prompt, **kwargs):
         self.calls.append({"prompt": prompt, **kwargs})
-        return ({"choices": [{"text": t, "finish_reason": "stop" if i == len(self.texts) - 1 else None}]}
-                for i, t in enumerate(self.texts))
+        return (
+            {"choices": [{"text": t, "finish_reason": "stop" if i == len(self.texts) - 1 else None}]}
+            for i, t in enumerate(self.texts)
+        )
 
     def create_chat_completion(self, messages, **kwargs):
         self.calls.append({"messages": messages, **kwargs})
-        return ({"choices": [{"delta": {"content": t}, "finish_reason": "stop" if i == len(self.texts) - 1 else None}]}
-                for i, t in enumerate(self.texts))
+        return (
+            {
+                "choices": [
+                    {"delta": {"content": t}, "finish_reason": "stop" if i == len(self.texts) - 1 else None}
+                ]
+            }
+            for i, t in enumerate(self.texts)
+        )
 
 
 def test_stream_sentences_passes_the_settings_to_llama() -> None:
     llama = FakeLlama(["Hello there.", " Thirty days?"])
-    out = list(stream_sentences(llama, "PROMPT", max_tokens=40, temperature=0.3, stop=["\n"], timeout_s=5, top_p=0.9))
+    out = list(
+        stream_sentences(llama, "PROMPT", max_tokens=40, temperature=0.3, stop=["\n"], timeout_s=5, top_p=0.9)
+    )
     assert out == ["Hello there.", "Thirty days?"]
     call = llama.calls[0]
     assert call["prompt"] == "PROMPT" and call["stream"] is True
-    assert call["max_tokens"] == 40 and call["temperature"] == 0.3 and call["stop"] == ["\n"] and call["top_p"] == 0.9
+    assert (
+        call["max_tokens"] == 40
+        and call["temperature"] == 0.3
+        and call["stop"] == ["\n"]
+        and call["top_p"] == 0.9
+    )
 
 
 def test_stream_chat_sentences_reads_deltas() -> None:
     llama = FakeLlama(["", "We can do", " 45 days.", " Thanks."])
-    out = list(stream_chat_sentences(llama, [{"role": "user", "content": "hi"}], max_tokens=40, temperature=0.5, timeout_s=5))
+    out = list(
+        stream_chat_sentences(
+            llama, [{"role": "user", "content": "hi"}], max_tokens=40, temperature=0.5, timeout_s=5
+        )
+    )
     assert out == ["We can do 45 days.", "Thanks."]
     assert llama.calls[0]["messages"] == [{"role": "user", "content": "hi"}]

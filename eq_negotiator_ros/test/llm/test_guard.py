@@ -8,9 +8,15 @@ from eq_negotiator_ros.llm.guard import GuardVerdict, check_reply
 
 def directive(intent="counter", days=45, upfront=0.0, accepts=False):
     return Directive(
-        session_id="s", turn=2, creditor_emotion="neutral", policy_branch="wsls_stay", intent=intent,
-        offer=Offer(days=days, upfront_amount=upfront), accepts_debtor_offer=accepts,
-        persona="balanced", temperature=0.6,
+        session_id="s",
+        turn=2,
+        creditor_emotion="neutral",
+        policy_branch="wsls_stay",
+        intent=intent,
+        offer=Offer(days=days, upfront_amount=upfront),
+        accepts_debtor_offer=accepts,
+        persona="balanced",
+        temperature=0.6,
     )
 
 
@@ -118,7 +124,9 @@ def test_equivalent_units_and_upfront_amount():
     assert check_reply("We can offer 8 weeks.", directive(days=56)).ok
     assert check_reply("We can offer two months.", directive(days=60)).ok
     assert check_reply("That is 60 days with $200 up front.", directive(days=60, upfront=200.0)).ok
-    assert check_reply("That is 60 days with two hundred dollars up front.", directive(days=60, upfront=200.0)).ok
+    assert check_reply(
+        "That is 60 days with two hundred dollars up front.", directive(days=60, upfront=200.0)
+    ).ok
     assert check_reply("That is 60 days with 1,500 dollars up front.", directive(days=60, upfront=1500.0)).ok
     assert not check_reply("That is 60 days with $300 up front.", directive(days=60, upfront=200.0)).ok
 
@@ -140,7 +148,7 @@ def test_fuzz_never_raises():
     import random
 
     rng = random.Random(1)
-    tokens = "45 days we can offer $ 200 1,500 k % no one a month half year deal 😀 我 \n - . , 1" .split(" ")
+    tokens = "45 days we can offer $ 200 1,500 k % no one a month half year deal 😀 我 \n - . , 1".split(" ")
     for i in range(2000):
         if i % 2:
             text = " ".join(rng.choice(tokens) for _ in range(rng.randint(0, 12)))

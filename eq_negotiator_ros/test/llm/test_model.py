@@ -85,7 +85,12 @@ def test_chat_template_detection_from_metadata() -> None:
 
 def test_describe_model_reports_context_and_template() -> None:
     facts = describe_model(_FakeLlama({"general.name": "Tiny", "general.architecture": "gemma3"}))
-    assert facts == {"name": "Tiny", "architecture": "gemma3", "context_tokens": 512, "has_chat_template": False}
+    assert facts == {
+        "name": "Tiny",
+        "architecture": "gemma3",
+        "context_tokens": 512,
+        "has_chat_template": False,
+    }
 
 
 @pytest.mark.models

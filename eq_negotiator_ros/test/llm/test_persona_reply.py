@@ -10,6 +10,7 @@ from eq_negotiator_ros.config import LlmConfig
 from eq_negotiator_ros.eq.records import Directive, Offer, Scenario
 from eq_negotiator_ros.llm.grounding import grounded_share, invented_facts
 from eq_negotiator_ros.llm.guard import check_reply
+from eq_negotiator_ros.llm.personas import PERSONA_OPENERS, persona_opener
 from eq_negotiator_ros.llm.phrasing import (
     ReplySentence,
     model_words_survived,
@@ -17,18 +18,28 @@ from eq_negotiator_ros.llm.phrasing import (
     phrase_reply_text,
     states_terms,
 )
-from eq_negotiator_ros.llm.personas import PERSONA_OPENERS, persona_opener
 from eq_negotiator_ros.llm.prompts import build_persona_prompt
 
-SCENARIO = Scenario(scenario_id="t1", creditor_target_days=30, debtor_target_days=90, outstanding_balance=1500.0)
+SCENARIO = Scenario(
+    scenario_id="t1", creditor_target_days=30, debtor_target_days=90, outstanding_balance=1500.0
+)
 CONFIG = LlmConfig(timeout_s=5.0, max_reply_tokens=60)
 HOSPITAL = "My wife is in hospital and the shop has been closed for weeks. I can pay in 90 days."
 
 
 def directive(intent="counter", days=21, emotion="sadness", text=HOSPITAL, turn=3, upfront=0.0) -> Directive:
-    return Directive(session_id="s", turn=turn, creditor_emotion=emotion, policy_branch="x", intent=intent,
-                     offer=Offer(days=days, upfront_amount=upfront), accepts_debtor_offer=False, persona="",
-                     temperature=0.5, debtor_text=text)
+    return Directive(
+        session_id="s",
+        turn=turn,
+        creditor_emotion=emotion,
+        policy_branch="x",
+        intent=intent,
+        offer=Offer(days=days, upfront_amount=upfront),
+        accepts_debtor_offer=False,
+        persona="",
+        temperature=0.5,
+        debtor_text=text,
+    )
 
 
 class FakeLlama:
@@ -47,8 +58,15 @@ class FakeLlama:
             for i, word in enumerate(words):
                 if self.fail_at is not None and i >= self.fail_at:
                     raise RuntimeError("llama_decode returned -3")
-                yield {"choices": [{"text": ("" if i == 0 else " ") + word,
-                                    "finish_reason": "stop" if i == len(words) - 1 else None}]}
+                yield {
+                    "choices": [
+                        {
+                            "text": ("" if i == 0 else " ") + word,
+                            "finish_reason": "stop" if i == len(words) - 1 else None,
+                        }
+                    ]
+                }
+
         return stream()
 
 
@@ -139,8 +157,17 @@ def test_reply_record_and_earlier_debtor_words_count_as_heard() -> None:
 
 @pytest.mark.parametrize("emotion", sorted(PERSONA_OPENERS))
 def test_every_opener_passes_the_guard(emotion: str) -> None:
-    for intent in ("greet", "propose", "counter", "hold", "accept", "close", "clarify", "confirm",
-                   "refuse_terms_change"):
+    for intent in (
+        "greet",
+        "propose",
+        "counter",
+        "hold",
+        "accept",
+        "close",
+        "clarify",
+        "confirm",
+        "refuse_terms_change",
+    ):
         for variant in range(6):
             opener = persona_opener(emotion, intent, variant)
             assert check_reply(opener, directive(intent=intent, emotion=emotion)).ok, opener

@@ -44,17 +44,32 @@ def fixed_prompts(request, monkeypatch):
     monkeypatch.setattr(prompts, "build_prompt", build)
 
 
-SCENARIO = Scenario(scenario_id="t1", creditor_target_days=30, debtor_target_days=90, outstanding_balance=1500.0)
+SCENARIO = Scenario(
+    scenario_id="t1", creditor_target_days=30, debtor_target_days=90, outstanding_balance=1500.0
+)
 # The forced-prefix ("completion") shape; the persona shape has its own tests in test_persona_reply.py.
 CONFIG = LlmConfig(timeout_s=5.0, max_reply_tokens=60)
 
 
-def directive(intent: str = "propose", days: int = 45, upfront: float = 0.0, emotion: str = "sadness",
-              turn: int = 1, debtor_text: str = "I lost my job, I need more time.") -> Directive:
+def directive(
+    intent: str = "propose",
+    days: int = 45,
+    upfront: float = 0.0,
+    emotion: str = "sadness",
+    turn: int = 1,
+    debtor_text: str = "I lost my job, I need more time.",
+) -> Directive:
     return Directive(
-        session_id="s", turn=turn, creditor_emotion=emotion, policy_branch="wsls_stay", intent=intent,
-        offer=Offer(days=days, upfront_amount=upfront), accepts_debtor_offer=False, persona="",
-        temperature=0.5, debtor_text=debtor_text,
+        session_id="s",
+        turn=turn,
+        creditor_emotion=emotion,
+        policy_branch="wsls_stay",
+        intent=intent,
+        offer=Offer(days=days, upfront_amount=upfront),
+        accepts_debtor_offer=False,
+        persona="",
+        temperature=0.5,
+        debtor_text=debtor_text,
     )
 
 
@@ -184,8 +199,12 @@ def test_timeout_falls_back() -> None:
             return self.now
 
     d = directive()
-    parts = run(FakeLlama("We can offer you 45 days to repay the whole balance over time.", chat=True), d,
-                config=LlmConfig(timeout_s=3.0), clock=SlowClock())
+    parts = run(
+        FakeLlama("We can offer you 45 days to repay the whole balance over time.", chat=True),
+        d,
+        config=LlmConfig(timeout_s=3.0),
+        clock=SlowClock(),
+    )
     assert all(p.from_fallback for p in parts)
     assert parts[0].rejection_reason.startswith("timeout")
     assert terms_count(parts, d) == 1
@@ -294,7 +313,9 @@ def test_clean_sentence() -> None:
 
 def test_phrase_reply_text_collects_a_reply_record() -> None:
     d = directive()
-    reply = phrase_reply_text(d, SCENARIO, [], FakeLlama(" to repay the balance."), CONFIG, style="completion")
+    reply = phrase_reply_text(
+        d, SCENARIO, [], FakeLlama(" to repay the balance."), CONFIG, style="completion"
+    )
     assert reply.text == f"{opener(d)} We can offer you 45 days to repay the balance."
     assert not reply.from_fallback
 
@@ -311,8 +332,12 @@ def gemma():
 
 @pytest.mark.parametrize(
     "d",
-    [directive("propose", 45, emotion="sadness", turn=1),
-     directive("hold", 30, upfront=250.0, emotion="neutral", turn=5, debtor_text="Can we talk about it later?")],
+    [
+        directive("propose", 45, emotion="sadness", turn=1),
+        directive(
+            "hold", 30, upfront=250.0, emotion="neutral", turn=5, debtor_text="Can we talk about it later?"
+        ),
+    ],
     ids=["propose", "hold-upfront"],
 )
 @pytest.mark.models

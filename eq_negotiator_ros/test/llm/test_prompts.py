@@ -15,16 +15,40 @@ from eq_negotiator_ros.llm.prompts import (
     reply_prefix,
 )
 
-INTENTS = ("greet", "propose", "counter", "hold", "accept", "close", "clarify", "confirm", "refuse_terms_change")
-SCENARIO = Scenario(scenario_id="crad_000", creditor_target_days=12, debtor_target_days=159,
-                    outstanding_balance=15700.0, creditor_name="Hughes, Ortiz and Hudson")
+INTENTS = (
+    "greet",
+    "propose",
+    "counter",
+    "hold",
+    "accept",
+    "close",
+    "clarify",
+    "confirm",
+    "refuse_terms_change",
+)
+SCENARIO = Scenario(
+    scenario_id="crad_000",
+    creditor_target_days=12,
+    debtor_target_days=159,
+    outstanding_balance=15700.0,
+    creditor_name="Hughes, Ortiz and Hudson",
+)
 
 
-def directive(intent="counter", emotion="sadness", days=45, upfront=0.0, accepts=False, text="I need 150 days", turn=2):
+def directive(
+    intent="counter", emotion="sadness", days=45, upfront=0.0, accepts=False, text="I need 150 days", turn=2
+):
     return Directive(
-        session_id="s", turn=turn, creditor_emotion=emotion, policy_branch="x", intent=intent,
-        offer=Offer(days=days, upfront_amount=upfront), accepts_debtor_offer=accepts,
-        persona=persona_text(emotion), temperature=0.6, debtor_text=text,
+        session_id="s",
+        turn=turn,
+        creditor_emotion=emotion,
+        policy_branch="x",
+        intent=intent,
+        offer=Offer(days=days, upfront_amount=upfront),
+        accepts_debtor_offer=accepts,
+        persona=persona_text(emotion),
+        temperature=0.6,
+        debtor_text=text,
     )
 
 
@@ -52,7 +76,9 @@ def test_prompt_ends_with_prefix_that_carries_the_terms(intent, emotion):
 
 
 def test_history_is_cut_and_debtor_text_is_not_duplicated():
-    history = [("debtor" if i % 2 else "creditor", f"line {i}") for i in range(20)] + [("debtor", "I need 150 days")]
+    history = [("debtor" if i % 2 else "creditor", f"line {i}") for i in range(20)] + [
+        ("debtor", "I need 150 days")
+    ]
     prompt = build_prompt(directive(), SCENARIO, history)
     body = prompt.split("\n\n", 1)[1].splitlines()[:-1]
     assert len(body) == HISTORY_LINES
@@ -96,8 +122,11 @@ def llama():
 
 def test_real_base_model_continues_the_forced_reply(llama):
     """Gemma 3 270M (base) finishes the forced sentence; the guard passes most replies (greedy)."""
-    cases = [directive("counter", "sadness", 18), directive("hold", "fear", 24, text="No way."),
-             directive("accept", "joy", 33, accepts=True, text="ok, 33 days")]
+    cases = [
+        directive("counter", "sadness", 18),
+        directive("hold", "fear", 24, text="No way."),
+        directive("accept", "joy", 33, accepts=True, text="ok, 33 days"),
+    ]
     passed = 0
     for d in cases:
         out = llama(build_prompt(d, SCENARIO, []), max_tokens=30, temperature=0.0, stop=list(STOP_SEQUENCES))

@@ -12,8 +12,21 @@ from eq_negotiator_ros.llm.guard import check_reply
 from eq_negotiator_ros.llm.prompts import INTENT_WORDS
 
 CORPUS = Path(__file__).resolve().parents[2] / "eq_negotiator_ros" / "data" / "reply_corpus"
-TACTICS = {"hardship", "threat", "false_promise", "guilt", "minimal", "abuse", "terms_change", "off_topic",
-           "unclear", "ordinary", "agreement", "debtor_offer", "greeting"}
+TACTICS = {
+    "hardship",
+    "threat",
+    "false_promise",
+    "guilt",
+    "minimal",
+    "abuse",
+    "terms_change",
+    "off_topic",
+    "unclear",
+    "ordinary",
+    "agreement",
+    "debtor_offer",
+    "greeting",
+}
 
 
 def load(name: str) -> list[dict]:
@@ -48,8 +61,13 @@ def test_sizes_and_coverage(train, heldout) -> None:
 def test_every_reply_and_part_passes_the_guard(train, heldout) -> None:
     for example in train + heldout:
         d = directive_of(example)
-        for part in (example["reply"], example["opener"], example["acknowledgment"], example["persona_sentence"],
-                     example["terms_sentence"]):
+        for part in (
+            example["reply"],
+            example["opener"],
+            example["acknowledgment"],
+            example["persona_sentence"],
+            example["terms_sentence"],
+        ):
             if part:
                 verdict = check_reply(part, d)
                 assert verdict.ok, (example["id"], part, verdict.reason)
@@ -78,4 +96,6 @@ def test_heldout_is_written_apart(train, heldout) -> None:
     shared = [e["debtor_text"] for e in heldout if e["debtor_text"] in train_lines and e["debtor_text"]]
     assert not shared
     train_acks = {e["acknowledgment"] for e in train}
-    assert not [e["acknowledgment"] for e in heldout if e["acknowledgment"] in train_acks and e["acknowledgment"]]
+    assert not [
+        e["acknowledgment"] for e in heldout if e["acknowledgment"] in train_acks and e["acknowledgment"]
+    ]

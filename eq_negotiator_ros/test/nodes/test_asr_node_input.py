@@ -12,7 +12,6 @@ from rclpy.node import Node  # noqa: E402
 from std_msgs.msg import Bool  # noqa: E402
 
 from eq_negotiator_interfaces.msg import AudioChunk, Utterance  # noqa: E402
-
 from eq_negotiator_ros.graph.runner import NodeGraph  # noqa: E402
 from eq_negotiator_ros.nodes import topics  # noqa: E402
 from eq_negotiator_ros.speech.audio import iter_chunks, resample, silence  # noqa: E402
@@ -26,8 +25,11 @@ RATE = 16000
 @pytest.fixture(scope="module")
 def asr_graph():
     logs = []
-    graph = NodeGraph({"namespace": NAMESPACE, "use_mic": "false"}, nodes=["asr_node"],
-                      on_output=lambda name, line: logs.append(line))
+    graph = NodeGraph(
+        {"namespace": NAMESPACE, "use_mic": "false"},
+        nodes=["asr_node"],
+        on_output=lambda name, line: logs.append(line),
+    )
     graph.start()
     context = rclpy.Context()
     rclpy.init(context=context)
@@ -48,7 +50,9 @@ def asr_graph():
 
     def send(samples: np.ndarray, rate: int = RATE, chunk_ms: int = 100, channels: int = 1) -> None:
         for piece in iter_chunks(samples, rate * channels, chunk_ms, pad_last=False):
-            message = AudioChunk(samples=piece.astype(np.float32).tolist(), sample_rate_hz=rate, channels=channels)
+            message = AudioChunk(
+                samples=piece.astype(np.float32).tolist(), sample_rate_hz=rate, channels=channels
+            )
             audio_pub.publish(message)
             time.sleep(chunk_ms / 1000.0 / 4)  # faster than real time; the VAD counts samples, not seconds
 

@@ -41,7 +41,9 @@ class EchoModelNode(ModelNode):
 
     def activate_interfaces(self) -> None:
         self.out = self.create_publisher(String, "echo_out", 10)
-        self.create_subscription(String, "echo_in", lambda m: self.out.publish(String(data=self.model(m.data))), 10)
+        self.create_subscription(
+            String, "echo_in", lambda m: self.out.publish(String(data=self.model(m.data))), 10
+        )
 
 
 @pytest.fixture
@@ -89,8 +91,14 @@ def test_transitions_load_the_model_and_make_the_interfaces_only_while_active(ro
     context, executor, probe, add = ros
     node = add(EchoModelNode(context=context))
     diagnostics: list[dict[str, str]] = []
-    probe.create_subscription(DiagnosticArray, "/diagnostics", lambda m: diagnostics.extend(
-        {v.key: v.value for v in s.values} for s in m.status if s.name.endswith("echo_model_node")), 10)
+    probe.create_subscription(
+        DiagnosticArray,
+        "/diagnostics",
+        lambda m: diagnostics.extend(
+            {v.key: v.value for v in s.values} for s in m.status if s.name.endswith("echo_model_node")
+        ),
+        10,
+    )
 
     assert get_state(executor, probe, "echo_model_node") == "unconfigured"
     assert node.model is None and probe.count_publishers("/echo_out") == 0
@@ -110,8 +118,10 @@ def test_transitions_load_the_model_and_make_the_interfaces_only_while_active(ro
     assert spin_until(executor, lambda: any(d.get("lifecycle_state") == "active" for d in diagnostics))
 
     assert node.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
-    assert spin_until(executor, lambda: probe.count_publishers("/echo_out") == 0
-                      and probe.count_subscribers("/echo_in") == 0)
+    assert spin_until(
+        executor,
+        lambda: probe.count_publishers("/echo_out") == 0 and probe.count_subscribers("/echo_in") == 0,
+    )
     assert node.model is not None  # still loaded: activating again is quick
     assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS
     assert spin_until(executor, lambda: probe.count_publishers("/echo_out") == 1)
@@ -119,7 +129,9 @@ def test_transitions_load_the_model_and_make_the_interfaces_only_while_active(ro
     assert node.trigger_cleanup() == TransitionCallbackReturn.SUCCESS
     assert node.model is None and node.unloads == 1
     assert get_state(executor, probe, "echo_model_node") == "unconfigured"
-    assert spin_until(executor, lambda: diagnostics and diagnostics[-1].get("lifecycle_state") == "unconfigured")
+    assert spin_until(
+        executor, lambda: diagnostics and diagnostics[-1].get("lifecycle_state") == "unconfigured"
+    )
 
 
 def test_a_model_that_cannot_load_leaves_the_node_unconfigured_and_says_why(ros, capfd):
@@ -137,9 +149,11 @@ def test_the_reasoning_node_offers_its_services_only_while_active(ros, tmp_path)
     from eq_negotiator_ros.nodes.eq_reasoning_node import EqReasoningNode
 
     context, executor, probe, add = ros
-    overrides = [Parameter("run_dir", value=str(tmp_path)),
-                 Parameter("session.store_path", value=str(tmp_path / "sessions.sqlite")),
-                 Parameter("eq.learning.state_path", value=str(tmp_path / "learned.json"))]
+    overrides = [
+        Parameter("run_dir", value=str(tmp_path)),
+        Parameter("session.store_path", value=str(tmp_path / "sessions.sqlite")),
+        Parameter("eq.learning.state_path", value=str(tmp_path / "learned.json")),
+    ]
     node = add(EqReasoningNode(context=context, parameter_overrides=overrides))
     assert not any(name == "/start_session" for name, _ in probe.get_service_names_and_types())
     assert node.bring_up()
@@ -157,16 +171,23 @@ def test_the_reasoning_node_offers_its_services_only_while_active(ros, tmp_path)
     probe.create_subscription(CreditorDirective, "/directive", directives.append, 10)
     reply = probe.create_publisher(ReplyChunk, "/reply", 10)
     speech = probe.create_publisher(Utterance, "/speech", 10)
-    assert spin_until(executor, lambda: reply.get_subscription_count() > 0 and speech.get_subscription_count() > 0)
-    reply.publish(ReplyChunk(session_id=session_id, turn=0, index=0, text="Hello, this is about your balance.",
-                             final=True))
+    assert spin_until(
+        executor, lambda: reply.get_subscription_count() > 0 and speech.get_subscription_count() > 0
+    )
+    reply.publish(
+        ReplyChunk(
+            session_id=session_id, turn=0, index=0, text="Hello, this is about your balance.", final=True
+        )
+    )
     assert spin_until(executor, lambda: node.agent_sentences.get(0))
     speech.publish(Utterance(text="I can pay in ninety days.", final=True))
     assert spin_until(executor, lambda: any(d.turn == 1 for d in directives))
     directive = next(d for d in directives if d.turn == 1)
     assert directive.creditor_name == node.session.scenario.creditor_name
     assert list(zip(directive.history_speakers, directive.history_texts)) == [
-        ("agent", "Hello, this is about your balance."), ("debtor", "I can pay in ninety days.")]
+        ("agent", "Hello, this is about your balance."),
+        ("debtor", "I can pay in ninety days."),
+    ]
 
     assert node.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
     assert spin_until(executor, lambda: not client.service_is_ready())

@@ -1,13 +1,18 @@
 """sim/debtor.py: personas from YAML, reproducible debtors, tactics in their words, reactions."""
 
 import re
+
 import pytest
 import yaml
 
 from eq_negotiator_ros.config import load_config
 from eq_negotiator_ros.eq.records import Offer
 from eq_negotiator_ros.sim.debtor import (
-    PERSONA_NAMES, DebtorSimulator, PersonaError, default_personas_path, load_personas,
+    PERSONA_NAMES,
+    DebtorSimulator,
+    PersonaError,
+    default_personas_path,
+    load_personas,
 )
 from eq_negotiator_ros.sim.scenarios import load_scenarios
 
@@ -61,7 +66,11 @@ def test_threatening_debtor_threatens():
 
 
 def test_cheating_debtor_exaggerates_hardship_and_makes_false_promises():
-    hardship = re.compile(r"(every single customer|zero cash|basically dead|not a cent|wiped us out|destroyed everything|sell everything|last savings)", re.I)
+    hardship = re.compile(
+        r"(every single customer|zero cash|basically dead|not a cent|wiped us out|destroyed everything|sell "
+        r"everything|last savings)",
+        re.I,
+    )
     promise = re.compile(r"\b(promise|swear|trust me|guarantee|you have my word)\b", re.I)
     said = texts("cheating")
     assert sum(bool(hardship.search(t)) for t in said) / len(said) > 0.2
@@ -70,7 +79,11 @@ def test_cheating_debtor_exaggerates_hardship_and_makes_false_promises():
 
 
 def test_victim_debtor_guilt_trips():
-    guilt = re.compile(r"(do this to me|do you even care|families you hurt|how you treat me|sleep at night|punishing me|be ashamed|doesn't matter to you)", re.I)
+    guilt = re.compile(
+        r"(do this to me|do you even care|families you hurt|how you treat me|sleep at night|punishing me|be "
+        r"ashamed|doesn't matter to you)",
+        re.I,
+    )
     said = texts("victim")
     assert sum(bool(guilt.search(t)) for t in said) / len(said) > 0.3
     assert not any(guilt.search(t) for t in texts("vanilla"))
@@ -110,7 +123,9 @@ def test_cheating_debtor_exploits_sympathy_and_respects_firmness():
     for emotion in ("sadness", "anger"):
         total = 0.0
         for seed in range(20):
-            debtor, _ = play(persona, SCENARIOS[seed], seed, creditor_emotion=emotion, turns=8, creditor_days=1)
+            debtor, _ = play(
+                persona, SCENARIOS[seed], seed, creditor_emotion=emotion, turns=8, creditor_days=1
+            )
             total += debtor.reservation_days
         limits[emotion] = total / 20
     assert limits["sadness"] > limits["anger"]
@@ -143,14 +158,17 @@ def test_debtor_config_file_changes_behaviour(tmp_path):
     assert "minimal" not in {tactic for t in played for tactic in t.tactics}
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda p: p.pop("treatment"), "treatment: missing"),
-    (lambda p: p.update(bias_weight=0.9, inertia=0.5), "must not exceed 1"),
-    (lambda p: p.update(reservation_position=[0.6, 0.2]), "reservation_position"),
-    (lambda p: p["tactics"].update(bribe=0.5), "unknown tactic"),
-    (lambda p: p["emotion_bias"].update(joy=0.9), "must sum to 1"),
-    (lambda p: p.update(base_concession="fast"), "expected a number"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda p: p.pop("treatment"), "treatment: missing"),
+        (lambda p: p.update(bias_weight=0.9, inertia=0.5), "must not exceed 1"),
+        (lambda p: p.update(reservation_position=[0.6, 0.2]), "reservation_position"),
+        (lambda p: p["tactics"].update(bribe=0.5), "unknown tactic"),
+        (lambda p: p["emotion_bias"].update(joy=0.9), "must sum to 1"),
+        (lambda p: p.update(base_concession="fast"), "expected a number"),
+    ],
+)
 def test_bad_persona_file_names_persona_and_key(tmp_path, edit, message):
     document = yaml.safe_load(default_personas_path().read_text())
     edit(document["personas"]["angry"])

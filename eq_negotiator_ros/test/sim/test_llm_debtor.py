@@ -31,16 +31,19 @@ class ScriptedLlama:
         yield {"choices": [{"text": "", "finish_reason": "stop"}]}
 
 
-@pytest.mark.parametrize("text, kept", [
-    ("I can't believe you would do this to me. And more", "I can't believe you would do this to me."),
-    ("I\u2019m so tired of all this", "I'm so tired of all this."),
-    ("I can pay in 30 days.", None),  # its own number
-    ("Deal, I accept.", None),  # its own acceptance
-    ("I am not a collector.", None),  # role confusion
-    ("", None),
-    ("\u4f60\u597d\u4f60\u597d\u4f60\u597d", None),
-    ("x" * 500, None),
-])
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("I can't believe you would do this to me. And more", "I can't believe you would do this to me."),
+        ("I\u2019m so tired of all this", "I'm so tired of all this."),
+        ("I can pay in 30 days.", None),  # its own number
+        ("Deal, I accept.", None),  # its own acceptance
+        ("I am not a collector.", None),  # role confusion
+        ("", None),
+        ("\u4f60\u597d\u4f60\u597d\u4f60\u597d", None),
+        ("x" * 500, None),
+    ],
+)
 def test_usable_sentence(text, kept):
     assert usable_sentence(text) == kept
 
@@ -84,13 +87,17 @@ def test_model_error_falls_back():
 def test_minimal_answers_do_not_call_the_model():
     llama = ScriptedLlama("Something long and emotional.")
     phraser = LlmDebtorPhraser(llama, CONFIG.llm, PERSONAS["stonewalling"])
-    phraser(UtteranceSpec(emotion="neutral", intent="stall", days=None, minimal=True), SCENARIO, random.Random(0))
+    phraser(
+        UtteranceSpec(emotion="neutral", intent="stall", days=None, minimal=True), SCENARIO, random.Random(0)
+    )
     assert llama.prompts == []
 
 
 def test_simulator_passes_the_creditor_words_and_flags_model_turns():
     llama = ScriptedLlama("This whole thing makes me furious.")
-    debtor = DebtorSimulator(PERSONAS["angry"], CONFIG.eq.model, LlmDebtorPhraser(llama, CONFIG.llm, PERSONAS["angry"]))
+    debtor = DebtorSimulator(
+        PERSONAS["angry"], CONFIG.eq.model, LlmDebtorPhraser(llama, CONFIG.llm, PERSONAS["angry"])
+    )
     debtor.reset(SCENARIO, 0)
     turns = [debtor.respond("anger", Offer(days=12), f"Creditor line {i}.") for i in range(6)]
     assert any(t.from_model for t in turns)

@@ -3,14 +3,26 @@
 import pytest
 
 from eq_negotiator_ros.sim.metrics import (
-    EpisodeResult, bootstrap_ci, group_metrics, intervals_overlap, summarize,
+    EpisodeResult,
+    bootstrap_ci,
+    group_metrics,
+    intervals_overlap,
+    summarize,
 )
 
 
 def episode(i, success, days, target, utterances, **extra):
-    return EpisodeResult(policy="eq", persona="cheating", episode=i, scenario_id=f"s{i}", success=success,
-                         collection_days=days if success else None, creditor_target_days=target,
-                         utterances=utterances, **extra)
+    return EpisodeResult(
+        policy="eq",
+        persona="cheating",
+        episode=i,
+        scenario_id=f"s{i}",
+        success=success,
+        collection_days=days if success else None,
+        creditor_target_days=target,
+        utterances=utterances,
+        **extra,
+    )
 
 
 EXAMPLE = [

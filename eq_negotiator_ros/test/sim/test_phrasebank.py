@@ -7,7 +7,10 @@ import pytest
 from eq_negotiator_ros.eq.emotions import EMOTIONS
 from eq_negotiator_ros.eq.extraction import extract_terms
 from eq_negotiator_ros.sim.phrasebank import (
-    DEBTOR_INTENTS, UtteranceSpec, all_lines, compose_utterance,
+    DEBTOR_INTENTS,
+    UtteranceSpec,
+    all_lines,
+    compose_utterance,
 )
 from eq_negotiator_ros.sim.scenarios import load_scenarios
 
@@ -16,7 +19,9 @@ SCENARIO = load_scenarios()[0]
 
 def test_same_rng_state_same_words():
     spec = UtteranceSpec(emotion="anger", intent="counter", days=90, tactics=("threat",))
-    assert compose_utterance(spec, SCENARIO, random.Random(5)) == compose_utterance(spec, SCENARIO, random.Random(5))
+    assert compose_utterance(spec, SCENARIO, random.Random(5)) == compose_utterance(
+        spec, SCENARIO, random.Random(5)
+    )
 
 
 def test_many_variants():
@@ -34,8 +39,13 @@ def test_extraction_reads_exactly_the_decided_terms(emotion):
         intent = rng.choice(DEBTOR_INTENTS)
         days = None if intent == "stall" else rng.randint(10, 240)
         tactics = tuple(t for t in ("threat", "hardship", "false_promise", "guilt") if rng.random() < 0.4)
-        spec = UtteranceSpec(emotion=emotion, intent=intent, days=days,
-                             tactics=tactics if intent != "accept" else (), minimal=rng.random() < 0.2)
+        spec = UtteranceSpec(
+            emotion=emotion,
+            intent=intent,
+            days=days,
+            tactics=tactics if intent != "accept" else (),
+            minimal=rng.random() < 0.2,
+        )
         text = compose_utterance(spec, SCENARIO, rng)
         terms = extract_terms(text)
         assert terms.offer_days == days, text
@@ -52,4 +62,6 @@ def test_bad_spec_is_refused_with_the_valid_values():
     with pytest.raises(ValueError, match="counter"):
         compose_utterance(UtteranceSpec(emotion="joy", intent="dance", days=3), SCENARIO, random.Random(0))
     with pytest.raises(ValueError, match="neutral"):
-        compose_utterance(UtteranceSpec(emotion="bored", intent="stall", days=None), SCENARIO, random.Random(0))
+        compose_utterance(
+            UtteranceSpec(emotion="bored", intent="stall", days=None), SCENARIO, random.Random(0)
+        )

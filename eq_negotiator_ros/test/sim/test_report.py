@@ -5,14 +5,26 @@ import pytest
 
 from eq_negotiator_ros.sim.metrics import EpisodeResult, summarize
 from eq_negotiator_ros.sim.report import (
-    moving_average, policy_summary, target_check, target_figures, write_learning_curve,
+    moving_average,
+    policy_summary,
+    target_check,
+    target_figures,
+    write_learning_curve,
 )
 
 
 def results(policy, persona, successes, days=20, target=10):
     return [
-        EpisodeResult(policy=policy, persona=persona, episode=i, scenario_id=f"s{i}", success=bool(s),
-                      collection_days=days if s else None, creditor_target_days=target, utterances=10)
+        EpisodeResult(
+            policy=policy,
+            persona=persona,
+            episode=i,
+            scenario_id=f"s{i}",
+            success=bool(s),
+            collection_days=days if s else None,
+            creditor_target_days=target,
+            utterances=10,
+        )
         for i, s in enumerate(successes)
     ]
 
@@ -48,5 +60,7 @@ def test_targets_compare_with_the_best_single_and_the_best_per_persona_fixed_emo
 def test_moving_average_and_learning_curve(tmp_path):
     assert np.allclose(moving_average([1, 0, 1, 1], 2), [1.0, 0.5, 0.5, 1.0])
     assert moving_average([], 5).size == 0
-    path = write_learning_curve({"eq": [1, 0, 1] * 20, "vanilla": [0, 1] * 30}, tmp_path / "curve.png", window=10)
+    path = write_learning_curve(
+        {"eq": [1, 0, 1] * 20, "vanilla": [0, 1] * 30}, tmp_path / "curve.png", window=10
+    )
     assert path.is_file() and path.stat().st_size > 1000

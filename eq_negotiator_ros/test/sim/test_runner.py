@@ -7,7 +7,12 @@ from eq_negotiator_ros.eq.detection import TrainedEmotionDetector
 from eq_negotiator_ros.eq.policy import make_policy
 from eq_negotiator_ros.sim.debtor import DebtorSimulator, load_personas
 from eq_negotiator_ros.sim.runner import (
-    BenchError, BenchPlan, TemplateCreditor, run_benchmark, run_negotiation, scenario_order,
+    BenchError,
+    BenchPlan,
+    TemplateCreditor,
+    run_benchmark,
+    run_negotiation,
+    scenario_order,
 )
 from eq_negotiator_ros.sim.scenarios import load_scenarios
 
@@ -23,8 +28,12 @@ def detector():
 
 def plan(**changes):
     values = dict(
-        config=CONFIG, scenarios=SCENARIOS, personas=(PERSONAS["cheating"], PERSONAS["stonewalling"]),
-        policies=("eq", "released"), episodes=4, seed=7,
+        config=CONFIG,
+        scenarios=SCENARIOS,
+        personas=(PERSONAS["cheating"], PERSONAS["stonewalling"]),
+        policies=("eq", "released"),
+        episodes=4,
+        seed=7,
     )
     values.update(changes)
     return BenchPlan(**values)
@@ -37,8 +46,15 @@ def test_every_negotiation_ends_within_the_utterance_limit(detector, persona):
     debtor = DebtorSimulator(PERSONAS[persona], CONFIG.eq.model)
     for episode in range(6):
         trace = run_negotiation(
-            scenario=SCENARIOS[episode], config=CONFIG, policy=policy, debtor=debtor, debtor_seed=episode,
-            detector=detector, creditor_words=TemplateCreditor(), episode=episode, persona_name=persona,
+            scenario=SCENARIOS[episode],
+            config=CONFIG,
+            policy=policy,
+            debtor=debtor,
+            debtor_seed=episode,
+            detector=detector,
+            creditor_words=TemplateCreditor(),
+            episode=episode,
+            persona_name=persona,
         )
         result = trace.result
         assert result.utterances <= limit
@@ -65,7 +81,10 @@ def test_results_do_not_depend_on_workers():
     two = run_benchmark(plan(workers=2)).results
     assert one == two
     assert [(r.policy, r.persona, r.episode) for r in one][:5] == [
-        ("eq", "cheating", 0), ("eq", "cheating", 1), ("eq", "cheating", 2), ("eq", "cheating", 3),
+        ("eq", "cheating", 0),
+        ("eq", "cheating", 1),
+        ("eq", "cheating", 2),
+        ("eq", "cheating", 3),
         ("eq", "stonewalling", 0),
     ]
 
@@ -85,9 +104,17 @@ def test_the_eq_policy_learns_from_each_finished_negotiation_unless_switched_off
     before = policy.model.response.copy()
     debtor = DebtorSimulator(PERSONAS["angry"], config.eq.model)
     for episode in range(3):
-        run_negotiation(scenario=SCENARIOS[episode], config=config, policy=policy, debtor=debtor,
-                        debtor_seed=episode, detector=detector, creditor_words=TemplateCreditor(),
-                        episode=episode, persona_name="angry")
+        run_negotiation(
+            scenario=SCENARIOS[episode],
+            config=config,
+            policy=policy,
+            debtor=debtor,
+            debtor_seed=episode,
+            detector=detector,
+            creditor_words=TemplateCreditor(),
+            episode=episode,
+            persona_name="angry",
+        )
     assert (policy.model.response != before).any() == learning
 
 
@@ -110,12 +137,16 @@ def test_llm_creditor_counts_fallbacks_and_guard_violations(monkeypatch):
     from eq_negotiator_ros.llm.phrasing import ReplySentence
     from eq_negotiator_ros.sim.runner import LlmCreditor
 
-    replies = iter([
-        [ReplySentence(0, "We can agree on 12 days.", True, False)],
-        [ReplySentence(0, "Let me be clear.", False, False),
-         ReplySentence(1, "The offer is 12 days.", True, True, "guard: wrong number")],
-        [ReplySentence(0, "The offer is 12 days.", True, True, "timeout: too slow")],
-    ])
+    replies = iter(
+        [
+            [ReplySentence(0, "We can agree on 12 days.", True, False)],
+            [
+                ReplySentence(0, "Let me be clear.", False, False),
+                ReplySentence(1, "The offer is 12 days.", True, True, "guard: wrong number"),
+            ],
+            [ReplySentence(0, "The offer is 12 days.", True, True, "timeout: too slow")],
+        ]
+    )
     creditor = LlmCreditor(llama=None, config=CONFIG)
     monkeypatch.setattr(creditor, "_phrase_reply", lambda *args: next(replies))
     said = [creditor(None, SCENARIOS[0], []) for _ in range(3)]
@@ -126,8 +157,13 @@ def test_llm_creditor_counts_fallbacks_and_guard_violations(monkeypatch):
 
 def population_plan(**changes):
     values = dict(
-        config=CONFIG, scenarios=SCENARIOS, personas=(PERSONAS["cheating"], PERSONAS["stonewalling"], PERSONAS["sad"]),
-        policies=("eq", "vanilla"), episodes=1, seed=7, population_weights=(1.0, 1.0, 2.0),
+        config=CONFIG,
+        scenarios=SCENARIOS,
+        personas=(PERSONAS["cheating"], PERSONAS["stonewalling"], PERSONAS["sad"]),
+        policies=("eq", "vanilla"),
+        episodes=1,
+        seed=7,
+        population_weights=(1.0, 1.0, 2.0),
         population_negotiations=12,
     )
     values.update(changes)
@@ -157,9 +193,8 @@ def test_population_weights_decide_the_mix():
 
 
 def test_population_stream_learns_across_personas(detector):
-    from eq_negotiator_ros.sim.runner import run_stream
-
     import eq_negotiator_ros.eq.policy as policy_module
+    from eq_negotiator_ros.sim.runner import run_stream
 
     made = []
     original = policy_module.make_policy
@@ -195,9 +230,17 @@ def test_eq_context_learns_the_exact_utility_from_the_simulator(detector):
     debtor = DebtorSimulator(PERSONAS["vanilla"], CONFIG.eq.model)
     utilities = []
     for episode in range(4):
-        trace = run_negotiation(scenario=SCENARIOS[episode], config=CONFIG, policy=policy, debtor=debtor,
-                                debtor_seed=episode, detector=detector, creditor_words=TemplateCreditor(),
-                                episode=episode, persona_name="vanilla")
+        trace = run_negotiation(
+            scenario=SCENARIOS[episode],
+            config=CONFIG,
+            policy=policy,
+            debtor=debtor,
+            debtor_seed=episode,
+            detector=detector,
+            creditor_words=TemplateCreditor(),
+            episode=episode,
+            persona_name="vanilla",
+        )
         r = trace.result
         expected = min(1.0, r.creditor_target_days / r.collection_days) if r.success else 0.0
         assert policy.last_utility == pytest.approx(expected)

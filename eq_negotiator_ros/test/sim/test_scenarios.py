@@ -3,7 +3,11 @@
 import pytest
 
 from eq_negotiator_ros.sim.scenarios import (
-    DEFAULT_SCENARIOS_PATH, ScenarioError, find_scenario, generate_scenarios, load_scenarios,
+    DEFAULT_SCENARIOS_PATH,
+    ScenarioError,
+    find_scenario,
+    generate_scenarios,
+    load_scenarios,
 )
 
 HEADER = "scenario_id,Creditor Target Days,Debtor Target Days,Outstanding Balance (USD),Days Overdue"

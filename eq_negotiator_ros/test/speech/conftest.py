@@ -6,9 +6,9 @@ import functools
 
 import numpy as np
 import pytest
+from speech_samples import DEBTOR_SENTENCES  # noqa: F401 - kept importable from here
 
 from eq_negotiator_ros.speech.audio import resample
-from speech_samples import DEBTOR_SENTENCES  # noqa: F401 - kept importable from here
 
 
 def pytest_configure(config):

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from speech_samples import DEBTOR_SENTENCES
 
 from eq_negotiator_ros.config import AsrConfig
 from eq_negotiator_ros.llm.model import ModelNotFoundError
 from eq_negotiator_ros.speech.asr import SpeechRecognizer, is_known_hallucination, resolve_asr_model_dir
 from eq_negotiator_ros.speech.audio import silence
 from eq_negotiator_ros.speech.wer import word_error_rate
-
-from speech_samples import DEBTOR_SENTENCES
 
 RATE_HZ = 16000
 
@@ -47,7 +46,9 @@ def test_padded_speech_and_other_input_rates(recognizer, speak_16k, synthesizer)
 
 
 @pytest.mark.models
-@pytest.mark.parametrize("kind", ["silence", "white_noise", "quiet_noise", "hum", "clicks", "too_short", "empty", "nan"])
+@pytest.mark.parametrize(
+    "kind", ["silence", "white_noise", "quiet_noise", "hum", "clicks", "too_short", "empty", "nan"]
+)
 def test_no_text_is_invented_on_non_speech(recognizer, kind: str) -> None:
     rng = np.random.default_rng(3)
     t = np.arange(RATE_HZ * 3) / RATE_HZ
@@ -114,7 +115,10 @@ def _speechlike() -> np.ndarray:
     [
         ([_Segment(" Thank you.", -0.4, 0.5)], ""),  # a known hallucination with doubt about speech
         ([_Segment(" Thank you.", -0.2, 0.05)], "Thank you."),  # said clearly: kept
-        ([_Segment(" I can pay in sixty days.", -0.3, 0.7)], "I can pay in sixty days."),  # Whisper's rule needs both
+        (
+            [_Segment(" I can pay in sixty days.", -0.3, 0.7)],
+            "I can pay in sixty days.",
+        ),  # Whisper's rule needs both
         ([_Segment(" I can pay.", -1.2, 0.7)], ""),  # no speech and low confidence: Whisper's rule
         ([_Segment(" Blah blah.", -2.0, 0.1)], ""),  # far too unsure
         ([_Segment(" I lost my job.", -0.3, 0.1), _Segment(" you", -1.8, 0.1)], "I lost my job."),

@@ -41,7 +41,8 @@ def test_padding_silence_does_not_lower_the_energy() -> None:
     tone = voiced_tone(150.0)
     padded = np.concatenate([np.zeros(RATE_HZ), tone, np.zeros(RATE_HZ)])
     assert extract_prosody(padded, RATE_HZ, "").energy_dbfs == pytest.approx(
-        extract_prosody(tone, RATE_HZ, "").energy_dbfs, abs=0.5)
+        extract_prosody(tone, RATE_HZ, "").energy_dbfs, abs=0.5
+    )
 
 
 def test_pitch_variability_in_semitones() -> None:
@@ -49,7 +50,9 @@ def test_pitch_variability_in_semitones() -> None:
     t = np.arange(int(seconds * RATE_HZ)) / RATE_HZ
     steady = extract_prosody(voiced_tone(150.0, seconds), RATE_HZ, "")
     # +-2 semitones of sinusoidal vibrato: standard deviation 2 / sqrt(2).
-    vibrato = extract_prosody(voiced_tone(150.0 * 2 ** (2 * np.sin(2 * np.pi * t) / 12), seconds), RATE_HZ, "")
+    vibrato = extract_prosody(
+        voiced_tone(150.0 * 2 ** (2 * np.sin(2 * np.pi * t) / 12), seconds), RATE_HZ, ""
+    )
     assert steady.pitch_variability_semitones < 0.05
     assert vibrato.pitch_variability_semitones == pytest.approx(2 / np.sqrt(2), abs=0.1)
 
@@ -62,7 +65,9 @@ def test_speaking_rate_counts_words_over_the_speech_span() -> None:
 
 
 def test_other_sample_rates() -> None:
-    assert extract_prosody(voiced_tone(200.0, rate_hz=22050), 22050, "").pitch_hz == pytest.approx(200.0, rel=0.01)
+    assert extract_prosody(voiced_tone(200.0, rate_hz=22050), 22050, "").pitch_hz == pytest.approx(
+        200.0, rel=0.01
+    )
 
 
 def test_noise_has_energy_but_no_pitch() -> None:
@@ -85,10 +90,18 @@ def test_features_are_plain_json_numbers() -> None:
 
     features = extract_prosody(voiced_tone(150.0), RATE_HZ, "a few words")
     data = json.loads(json.dumps(features.to_dict()))
-    assert set(data) == {"energy_dbfs", "pitch_hz", "pitch_variability_semitones", "speaking_rate_wps", "duration_s"}
+    assert set(data) == {
+        "energy_dbfs",
+        "pitch_hz",
+        "pitch_variability_semitones",
+        "speaking_rate_wps",
+        "duration_s",
+    }
 
 
 def test_word_count() -> None:
-    assert count_words("I can't pay $1,500 today!") == 9  # i can't pay one thousand five hundred dollars today
+    assert (
+        count_words("I can't pay $1,500 today!") == 9
+    )  # i can't pay one thousand five hundred dollars today
     assert count_words("") == 0
     assert count_words("🙂 🙂") == 0

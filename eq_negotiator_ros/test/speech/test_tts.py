@@ -29,7 +29,9 @@ def test_synthesizes_float32_mono_at_the_voice_rate(synthesizer) -> None:
 
 @pytest.mark.models
 def test_stream_yields_one_chunk_per_sentence(synthesizer) -> None:
-    chunks = list(synthesizer.stream("I understand. Let us find a plan that works. Can you pay in sixty days?"))
+    chunks = list(
+        synthesizer.stream("I understand. Let us find a plan that works. Can you pay in sixty days?")
+    )
     assert len(chunks) == 3
     assert all(c.dtype == np.float32 and c.size > 0 for c in chunks)
 
@@ -42,7 +44,9 @@ def test_no_speakable_text_gives_empty_audio(synthesizer, text) -> None:
 
 
 @pytest.mark.models
-@pytest.mark.parametrize("text", ["Ça coûte 💶 500 € — d'accord?", "日本語のテキスト", "a" * 300, "x1!y2?z3."])
+@pytest.mark.parametrize(
+    "text", ["Ça coûte 💶 500 € — d'accord?", "日本語のテキスト", "a" * 300, "x1!y2?z3."]
+)
 def test_strange_text_never_raises(synthesizer, text) -> None:
     audio = synthesizer.synthesize(text)
     assert audio.dtype == np.float32 and audio.ndim == 1
@@ -77,11 +81,20 @@ def test_missing_voice_names_the_key_and_the_package(tmp_path: Path) -> None:
 
 def test_persona_voice_config_reads_every_emotion_and_rejects_bad_values() -> None:
     tts = load_config().tts
-    assert {name for name, _ in tts.persona_voice} == {"joy", "sadness", "anger", "fear", "surprise", "disgust",
-                                                        "neutral"}
+    assert {name for name, _ in tts.persona_voice} == {
+        "joy",
+        "sadness",
+        "anger",
+        "fear",
+        "surprise",
+        "disgust",
+        "neutral",
+    }
     assert tts.voice_for("sadness").length_scale > tts.voice_for("joy").length_scale
     assert tts.voice_for("sadness").sentence_pause_s > tts.voice_for("joy").sentence_pause_s
-    assert tts.voice_for("bogus") == VoiceStyle(tts.length_scale, tts.noise_scale, tts.noise_w, tts.sentence_pause_s)
+    assert tts.voice_for("bogus") == VoiceStyle(
+        tts.length_scale, tts.noise_scale, tts.noise_w, tts.sentence_pause_s
+    )
     with pytest.raises(ConfigError, match="tts.persona_voice: unknown emotion rage"):
         load_config(overrides={"tts.persona_voice.rage.length_scale": 1.0})
     with pytest.raises(ConfigError, match="tts.persona_voice.joy"):
@@ -91,7 +104,10 @@ def test_persona_voice_config_reads_every_emotion_and_rejects_bad_values() -> No
 @pytest.mark.models
 def test_persona_voices_differ_in_rate_and_pitch_variation(synthesizer) -> None:
     persona = SpeechSynthesizer(load_config().tts, voice=synthesizer._voice)
-    texts = ["I understand this is a hard time for you.", "We can offer you forty five days to repay the balance."]
+    texts = [
+        "I understand this is a hard time for you.",
+        "We can offer you forty five days to repay the balance.",
+    ]
     sad = measure_voice(persona, texts, "sadness")
     joy = measure_voice(persona, texts, "joy")
     assert sad["speaking_rate_wps"] < 0.9 * joy["speaking_rate_wps"]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from speech_samples import DEBTOR_SENTENCES
 
 from eq_negotiator_ros.config import AsrConfig
 from eq_negotiator_ros.speech.audio import iter_chunks, silence
 from eq_negotiator_ros.speech.vad import SpeechSegment, UtteranceSegmenter, VadSettings
-
-from speech_samples import DEBTOR_SENTENCES
 
 RATE_HZ = 16000
 
@@ -29,7 +28,9 @@ def segmenter() -> UtteranceSegmenter:
 @pytest.fixture(scope="module")
 def two_utterances(speak_16k):
     first, second = speak_16k(DEBTOR_SENTENCES[0]), speak_16k(DEBTOR_SENTENCES[1])
-    audio = np.concatenate([silence(1.0, RATE_HZ), first, silence(1.5, RATE_HZ), second, silence(1.0, RATE_HZ)])
+    audio = np.concatenate(
+        [silence(1.0, RATE_HZ), first, silence(1.5, RATE_HZ), second, silence(1.0, RATE_HZ)]
+    )
     first_span = (1.0, 1.0 + first.size / RATE_HZ)
     second_start = first_span[1] + 1.5
     return audio, first_span, (second_start, second_start + second.size / RATE_HZ)
@@ -74,7 +75,7 @@ def test_same_result_with_odd_chunk_sizes(segmenter, two_utterances) -> None:
     position = 0
     while position < audio.size:
         size = int(rng.integers(0, 3000))  # includes 0-length chunks
-        odd += segmenter.push(audio[position:position + size])
+        odd += segmenter.push(audio[position : position + size])
         position += size
     odd += segmenter.flush()
     assert [(s.start_s, s.end_s) for s in odd] == [(s.start_s, s.end_s) for s in reference]
@@ -108,7 +109,7 @@ def _trimmed(speech: np.ndarray) -> np.ndarray:
     """Piper's speech without its own leading and trailing silence (its length varies from run to
     run), so that the gaps a test puts between sentences are the pauses it means."""
     loud = np.flatnonzero(np.abs(speech) > 0.02)
-    return speech[loud[0]:loud[-1] + 1]
+    return speech[loud[0] : loud[-1] + 1]
 
 
 # Between sentences: a breath, shorter than min_silence_ms (500 ms), so a monologue stays one utterance.
@@ -142,7 +143,7 @@ def test_long_monologue_is_cut_between_sentences(monologue) -> None:
     for cut in cuts:
         # In a gap between two sentences (not a pause between words), with silence around the cut.
         index = int(round(cut * RATE_HZ))
-        assert rms_dbfs(audio[index - 480:index + 480]) < -45.0, f"cut at {cut:.2f} s is in speech"
+        assert rms_dbfs(audio[index - 480 : index + 480]) < -45.0, f"cut at {cut:.2f} s is in speech"
         assert any(start <= cut <= end for start, end in gaps), f"cut at {cut:.2f} s is not between sentences"
     # The pieces follow each other without losing or repeating audio.
     for before, after in zip(segments, segments[1:]):
@@ -248,9 +249,19 @@ def _assert_contiguous_and_complete(segments: list[SpeechSegment], audio: np.nda
 def test_a_forced_cut_goes_to_the_longest_pause_before_the_limit() -> None:
     # 10 s limit, pauses shorter than min_silence (500 ms): one long utterance that must be cut.
     # In the last half of the first 10 s the 0.45 s pause at 6.1 s is the longest (not 10.0 s).
-    audio, pauses = _pattern(("pause", 0.5), ("speech", 3.0), ("pause", 0.4), ("speech", 2.2),
-                             ("pause", 0.45), ("speech", 2.5), ("pause", 0.2), ("speech", 3.0),
-                             ("pause", 0.3), ("speech", 3.0), ("pause", 1.0))
+    audio, pauses = _pattern(
+        ("pause", 0.5),
+        ("speech", 3.0),
+        ("pause", 0.4),
+        ("speech", 2.2),
+        ("pause", 0.45),
+        ("speech", 2.5),
+        ("pause", 0.2),
+        ("speech", 3.0),
+        ("pause", 0.3),
+        ("speech", 3.0),
+        ("pause", 1.0),
+    )
     segmenter = UtteranceSegmenter(VadSettings(max_utterance_s=10.0), session=_LoudnessIsSpeech())
     segments = run_stream(segmenter, audio)
     cuts = [s.end_s for s in segments if s.cut_at_max_length]

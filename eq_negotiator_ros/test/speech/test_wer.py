@@ -9,8 +9,16 @@ from eq_negotiator_ros.speech.wer import normalise_text, number_to_words, word_e
 
 @pytest.mark.parametrize(
     "number, words",
-    [(0, "zero"), (7, "seven"), (15, "fifteen"), (90, "ninety"), (95, "ninety five"),
-     (100, "one hundred"), (1500, "one thousand five hundred"), (2_000_017, "two million seventeen")],
+    [
+        (0, "zero"),
+        (7, "seven"),
+        (15, "fifteen"),
+        (90, "ninety"),
+        (95, "ninety five"),
+        (100, "one hundred"),
+        (1500, "one thousand five hundred"),
+        (2_000_017, "two million seventeen"),
+    ],
 )
 def test_number_to_words(number: int, words: str) -> None:
     assert number_to_words(number) == words

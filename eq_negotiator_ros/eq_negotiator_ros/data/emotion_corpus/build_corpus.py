@@ -519,7 +519,20 @@ WRITTEN: dict[str, list[str]] = {
 # give the label away.
 # ------------------------------------------------------------------------------------------------
 
-OPENERS = ["", "", "", "Look, ", "Okay, ", "Listen, ", "Well, ", "Honestly, ", "So, ", "Right, ", "Um, ", "Yeah, "]
+OPENERS = [
+    "",
+    "",
+    "",
+    "Look, ",
+    "Okay, ",
+    "Listen, ",
+    "Well, ",
+    "Honestly, ",
+    "So, ",
+    "Right, ",
+    "Um, ",
+    "Yeah, ",
+]
 
 OFFER_CLAUSES = [
     "I can do {d} days.",
@@ -635,7 +648,11 @@ def _compose(label: str, rng: random.Random) -> str:
     opener = rng.choice(OPENERS)
     text = (opener + core) if opener else core[0].upper() + core[1:]
     ends_question = core.endswith("?") or core.startswith(("will ", "what if"))
-    text += "?" if ends_question else rng.choice([".", ",", "!", " -"] if label in ("anger", "surprise") else [".", ","])
+    text += (
+        "?"
+        if ends_question
+        else rng.choice([".", ",", "!", " -"] if label in ("anger", "surprise") else [".", ","])
+    )
     if text.endswith("?") or rng.random() < 0.3:
         return text if not text.endswith((",", " -")) else text[:-1].rstrip() + "."
     offer = _offer(rng)

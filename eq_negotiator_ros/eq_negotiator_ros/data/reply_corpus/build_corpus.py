@@ -41,13 +41,24 @@ SEED = 20261130
 SIZES = {"train": 2400, "heldout": 300}
 # Numbers the debtor adds to what they say (the model must never repeat them).
 DEMANDS = {
-    "train": ("I can pay in {days} days.", "Give me {days} days.", "I need {days} days.", "Maybe {months} months?"),
-    "heldout": ("Could I have {days} days?", "I was hoping for {days} days.", "{months} months would suit me."),
+    "train": (
+        "I can pay in {days} days.",
+        "Give me {days} days.",
+        "I need {days} days.",
+        "Maybe {months} months?",
+    ),
+    "heldout": (
+        "Could I have {days} days?",
+        "I was hoping for {days} days.",
+        "{months} months would suit me.",
+    ),
 }
 DEMAND_SHARE = 0.35
 NUMBER_WORDS = re.compile(
     r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|"
-    r"seventy|eighty|ninety|hundred|thousand|half)s?\b|\b(?:a|an|one)\s+(?:day|week|month|year|fortnight)\b", re.I)
+    r"seventy|eighty|ninety|hundred|thousand|half)s?\b|\b(?:a|an|one)\s+(?:day|week|month|year|fortnight)\b",
+    re.I,
+)
 
 
 def intent_group(intent: str) -> str:
@@ -97,12 +108,21 @@ def make_example(rng: random.Random, parts: ModuleType, split: str) -> dict:
     elif tactic in ("hardship", "false_promise", "guilt", "threat") and rng.random() < DEMAND_SHARE:
         months = rng.choice((2, 3, 4, 6))
         debtor += " " + rng.choice(DEMANDS[split]).format(days=debtor_days, months=months)
-    upfront = float(rng.choice((100, 150, 200, 250, 500))) if rng.random() < 0.12 and intent != "clarify" else 0.0
+    upfront = (
+        float(rng.choice((100, 150, 200, 250, 500))) if rng.random() < 0.12 and intent != "clarify" else 0.0
+    )
     turn = 0 if intent == "greet" else rng.randint(1, 14)
     directive = Directive(
-        session_id="corpus", turn=turn, creditor_emotion=emotion, policy_branch="corpus", intent=intent,
-        offer=Offer(days=offer_days, upfront_amount=upfront), accepts_debtor_offer=accepts,
-        persona=persona_text(emotion), temperature=0.5, debtor_text=debtor,
+        session_id="corpus",
+        turn=turn,
+        creditor_emotion=emotion,
+        policy_branch="corpus",
+        intent=intent,
+        offer=Offer(days=offer_days, upfront_amount=upfront),
+        accepts_debtor_offer=accepts,
+        persona=persona_text(emotion),
+        temperature=0.5,
+        debtor_text=debtor,
     )
     persona_sentence = rng.choice(parts_train.PERSONA_SENTENCES[emotion][intent_group(intent)])
     model_text = " ".join(part for part in (ack, persona_sentence) if part)
@@ -112,13 +132,25 @@ def make_example(rng: random.Random, parts: ModuleType, split: str) -> dict:
         context = START_OF_CALL
     else:
         other_lines, _ = rng.choice(rng.choice(parts.SITUATIONS)[2])
-        context = _fill(rng.choice(other_lines), {**_slot_values(rng, parts.SLOTS, other_lines), "days": "60"})
+        context = _fill(
+            rng.choice(other_lines), {**_slot_values(rng, parts.SLOTS, other_lines), "days": "60"}
+        )
     return {
-        "split": split, "tactic": tactic, "context": context, "debtor_text": debtor,
-        "emotion": emotion, "intent": intent, "offer_days": offer_days, "upfront_amount": upfront,
-        "accepts_debtor_offer": accepts, "turn": turn,
-        "opener": opener, "acknowledgment": ack, "persona_sentence": persona_sentence,
-        "model_text": model_text, "terms_sentence": terms_sentence,
+        "split": split,
+        "tactic": tactic,
+        "context": context,
+        "debtor_text": debtor,
+        "emotion": emotion,
+        "intent": intent,
+        "offer_days": offer_days,
+        "upfront_amount": upfront,
+        "accepts_debtor_offer": accepts,
+        "turn": turn,
+        "opener": opener,
+        "acknowledgment": ack,
+        "persona_sentence": persona_sentence,
+        "model_text": model_text,
+        "terms_sentence": terms_sentence,
         "reply": " ".join(part for part in (opener, model_text, terms_sentence) if part),
     }
 
@@ -126,11 +158,16 @@ def make_example(rng: random.Random, parts: ModuleType, split: str) -> dict:
 def directive_of(example: dict) -> Directive:
     """The Directive an example was written for (also used by the trainer and the benchmark)."""
     return Directive(
-        session_id="corpus", turn=int(example["turn"]), creditor_emotion=example["emotion"], policy_branch="corpus",
-        intent=example["intent"], offer=Offer(days=int(example["offer_days"]),
-                                              upfront_amount=float(example["upfront_amount"])),
-        accepts_debtor_offer=bool(example["accepts_debtor_offer"]), persona=persona_text(example["emotion"]),
-        temperature=0.5, debtor_text=example["debtor_text"],
+        session_id="corpus",
+        turn=int(example["turn"]),
+        creditor_emotion=example["emotion"],
+        policy_branch="corpus",
+        intent=example["intent"],
+        offer=Offer(days=int(example["offer_days"]), upfront_amount=float(example["upfront_amount"])),
+        accepts_debtor_offer=bool(example["accepts_debtor_offer"]),
+        persona=persona_text(example["emotion"]),
+        temperature=0.5,
+        debtor_text=example["debtor_text"],
     )
 
 
@@ -138,8 +175,13 @@ def problems(example: dict) -> list[str]:
     """Why an example may not be in the corpus (empty when it may)."""
     directive = directive_of(example)
     found = []
-    for part in (example["opener"], example["acknowledgment"], example["persona_sentence"], example["terms_sentence"],
-                 example["reply"]):
+    for part in (
+        example["opener"],
+        example["acknowledgment"],
+        example["persona_sentence"],
+        example["terms_sentence"],
+        example["reply"],
+    ):
         if part:
             verdict = check_reply(part, directive)
             if not verdict.ok:
@@ -157,9 +199,17 @@ def build(split: str, parts: ModuleType, size: int, rng: random.Random) -> list[
     while len(examples) < size:
         attempts += 1
         if attempts > size * 50:
-            raise RuntimeError(f"{split}: only {len(examples)} distinct examples from the parts; write more parts")
+            raise RuntimeError(
+                f"{split}: only {len(examples)} distinct examples from the parts; write more parts"
+            )
         example = make_example(rng, parts, split)
-        key = (example["context"], example["debtor_text"], example["emotion"], example["intent"], example["model_text"])
+        key = (
+            example["context"],
+            example["debtor_text"],
+            example["emotion"],
+            example["intent"],
+            example["model_text"],
+        )
         if key in seen:
             continue
         found = problems(example)
