@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
 from eq_negotiator_interfaces.msg import AudioChunk
@@ -25,6 +23,7 @@ from eq_negotiator_interfaces.msg import AudioChunk
 from ..speech.audio import AudioFormatError, chunk_samples, int16_to_float, iter_chunks, read_wav, silence
 from . import topics
 from .config_parameters import declare_config
+from .lifecycle import run_node
 
 TRAILING_SILENCE_S = 1.0
 # After the publisher sees a subscriber, the subscriber's side of discovery may lag a little.
@@ -117,26 +116,15 @@ class AudioSourceNode(Node):
                 return
             self.publish(int16_to_float(data), frame_id="mic")
 
-    def close(self) -> None:
+    def release(self) -> None:
+        """Stop the microphone or the WAV playback (at exit)."""
         self.stop.set()
         if self.recorder is not None and self.recorder.poll() is None:
             self.recorder.terminate()
 
 
 def main() -> None:
-    rclpy.init()
-    node = None
-    try:
-        node = AudioSourceNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.close()
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+    run_node(AudioSourceNode)
 
 
 if __name__ == "__main__":

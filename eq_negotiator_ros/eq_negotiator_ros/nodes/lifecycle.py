@@ -187,16 +187,28 @@ def run_model_node(node_factory: Callable[[], ModelNode]) -> None:
     """Entry point of a model node: create it, bring it to active unless `autostart` is false
     (then a lifecycle manager, such as the launch file, drives it), spin until Ctrl-C or shutdown,
     release it. A node that cannot reach active exits with code 1: a supervisor sees a death."""
+
+    def bring_up(node: ModelNode) -> bool:
+        if node.get_parameter("autostart").value and not node.bring_up():
+            node.get_logger().error(f"{node.get_name()} did not reach the active state; see the errors above")
+            return False
+        return True
+
+    run_node(node_factory, bring_up)
+
+
+def run_node(node_factory: Callable[[], Any], ready: Callable[[Any], bool] = lambda node: True) -> None:
+    """Entry point of any node of the package: init, create, spin until Ctrl-C or shutdown (when
+    ready(node) says it may run), then node.release() and clean up; exit code 1 when not ready."""
     rclpy.init()
     node = None
     exit_code = 0
     try:
         node = node_factory()
-        if node.get_parameter("autostart").value and not node.bring_up():
-            node.get_logger().error(f"{node.get_name()} did not reach the active state; see the errors above")
-            exit_code = 1
-        else:
+        if ready(node):
             rclpy.spin(node)
+        else:
+            exit_code = 1
     except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
         pass
     finally:
