@@ -274,13 +274,16 @@ def _cached(key: str, build: Callable[[], Any]) -> Any:
     return _PROCESS_CACHE[key]
 
 
-def _llama(config: NegotiatorConfig) -> Any:
+def _llama(config: NegotiatorConfig, *, creditor_adapter: bool = False) -> Any:
+    """The language model; the creditor's persona adapter only for the creditor's replies (the
+    simulated debtor and the LLM emotion detector use the base model)."""
+
     def build() -> Any:
         from ..llm.model import load_llama
 
-        return load_llama(config.llm)
+        return load_llama(config.llm, lora=creditor_adapter)
 
-    return _cached(f"llama:{config.llm.model_path}", build)
+    return _cached(f"llama:{config.llm.model_path}:adapter={creditor_adapter}", build)
 
 
 def _detector(plan: BenchPlan) -> EmotionDetector:
@@ -298,7 +301,9 @@ def _detector(plan: BenchPlan) -> EmotionDetector:
 
 def _creditor_words(plan: BenchPlan):
     if plan.creditor == "llm":
-        return _cached("creditor:llm", lambda: LlmCreditor(_llama(plan.config), plan.config))
+        return _cached(
+            "creditor:llm", lambda: LlmCreditor(_llama(plan.config, creditor_adapter=True), plan.config)
+        )
     return _cached("creditor:templates", TemplateCreditor)
 
 
