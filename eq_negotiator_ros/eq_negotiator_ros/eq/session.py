@@ -201,6 +201,9 @@ class NegotiationSession:
         text = debtor_text if isinstance(debtor_text, str) else ""
         self._utterances += 1
         belief = tuple(float(b) for b in self.tracker.update(reading.probs, self._last_creditor_emotion))
+        # The words themselves (tactic cues: threats, hardship, promises), before the reply is
+        # decided: on the robot as in the benchmark.
+        self.policy.observe_utterance(text)
         decision = self.policy.choose(reading, belief)
 
         heard = self._hear(text)
@@ -437,6 +440,7 @@ class NegotiationSession:
         elif session._opened:
             policy.start()
             for record in session._records:
+                policy.observe_utterance(record.debtor_text)
                 policy.choose(record.reading, record.belief)
         return session
 

@@ -223,8 +223,6 @@ def run_negotiation(
         turns.append(turn)
         transcript.append(("debtor", turn.text))
         reading = detector.detect(turn.text)
-        # The words themselves (tactic cues), before the reply is decided on.
-        policy.observe_utterance(turn.text)
         directive = session.step(turn.text, reading).directive
     else:
         raise BenchError(

@@ -364,3 +364,26 @@ def test_a_refusal_does_not_turn_a_standing_debtor_offer_into_an_agreement(confi
         record = session.step("No, I can't do that.", NEUTRAL)
         assert record.directive.intent != "accept"
     assert session.snapshot().agreed_offer is None
+
+
+def test_the_policy_hears_the_debtors_words_before_it_chooses(config, scenario):
+    calls = []
+
+    class ListeningPolicy(FakePolicy):
+        def observe_utterance(self, text):
+            calls.append(("words", text))
+
+        def choose(self, reading, belief):
+            calls.append(("choose", None))
+            return super().choose(reading, belief)
+
+    session = new_session(config, scenario, ListeningPolicy())
+    session.open()
+    session.step("My lawyer will hear about this. 150 days.", ANGRY)
+    assert calls == [("words", "My lawyer will hear about this. 150 days."), ("choose", None)]
+    # a resumed session replays the words with the decisions
+    calls.clear()
+    data = session.to_dict()
+    data["policy"] = None
+    NegotiationSession.from_dict(data, config, ListeningPolicy(), FakeTracker())
+    assert calls == [("words", "My lawyer will hear about this. 150 days."), ("choose", None)]
