@@ -203,7 +203,8 @@ def words_to_digits(text: str) -> str:
 
 
 _NUMBER = r"\d+(?:\.\d+)?"
-_SCIENTIFIC = re.compile(r"(?<![\w.])\d+(?:\.\d+)?e[+-]?\d+\b")
+_SCIENTIFIC_NUMBER = r"\d+(?:\.\d+)?e[+-]?\d+"
+_SCIENTIFIC = re.compile(rf"(?<![\w.]){_SCIENTIFIC_NUMBER}\b")
 _THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _TOO_MANY_DIGITS = re.compile(r"\d{13,}(?:\.\d*)?|\d*\.\d{13,}")
 # "$200 a month", "200 dollars every 2 weeks", "100 monthly": installments, not an up-front amount.
@@ -255,6 +256,14 @@ _DURATION = re.compile(
 )
 _PAST_AFTER = re.compile(r"\s*(?:ago|old|overdue|late|behind|past\s+due|in\s+arrears)\b")
 _PAST_BEFORE = re.compile(r"\b(?:last|past|previous|been|since|ago|for\s+the)\s+(?:\w+\s+){0,2}$")
+
+
+def _is_past(text: str, duration: re.Match[str]) -> bool:
+    """A duration that tells what happened ("three months ago", "for the last 2 years"), not an offer."""
+    return bool(
+        _PAST_AFTER.match(text, duration.end()) or _PAST_BEFORE.search(_clause_prefix(text, duration.start()))
+    )
+
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTH = r"(?P<month>" + "|".join(_MONTHS) + r")"
@@ -412,7 +421,7 @@ def _find_candidates(text: str, today: datetime.date) -> list[_Candidate]:
     for match in _DURATION.finditer(text):
         if _overlaps(found, match.start(), match.end()):
             continue
-        if _PAST_AFTER.match(text, match.end()) or _PAST_BEFORE.search(_clause_prefix(text, match.start())):
+        if _is_past(text, match):
             continue
         unit = match.group("unit")
         unit_days = UNIT_DAYS_BY_INITIAL[unit[0]]
@@ -506,8 +515,8 @@ _NEGATIVE_TERM = re.compile(
     rf"|(?:\$|€|£)\s?-\s?{_NUMBER}|(?<![\w.])-(?:\$|€|£)\s?{_NUMBER}"
 )
 _NON_FINITE_TERM = re.compile(
-    rf"\b(?:\d+(?:\.\d+)?e[+-]?\d+|\d{{13,}}(?:\.\d*)?|inf|infinity|infinite|nan)\s*-?\s*{_TERM_WORD}"
-    rf"|(?:\$|€|£)\s?(?:\d+(?:\.\d+)?e[+-]?\d+|\d{{13,}}|inf|infinity|nan)\b"
+    rf"\b(?:{_SCIENTIFIC_NUMBER}|\d{{13,}}(?:\.\d*)?|inf|infinity|infinite|nan)\s*-?\s*{_TERM_WORD}"
+    rf"|(?:\$|€|£)\s?(?:{_SCIENTIFIC_NUMBER}|\d{{13,}}|inf|infinity|nan)\b"
 )
 _ZERO_DURATION = re.compile(rf"(?<![\d.])0+(?:\.0+)?\s*-?\s*{_UNIT}\b")
 _RANGE_BEFORE = re.compile(rf"(?:\d|{_UNIT})\s*$")
@@ -530,9 +539,7 @@ def _unusable_number(lowered: str) -> Optional[str]:
     if match and not _is_negated(lowered, match.start()):
         return match.group().strip()
     for match in _DURATION.finditer(lowered):
-        if _PAST_AFTER.match(lowered, match.end()) or _PAST_BEFORE.search(
-            _clause_prefix(lowered, match.start())
-        ):
+        if _is_past(lowered, match):
             continue
         days = float(match.group("num")) * UNIT_DAYS_BY_INITIAL[match.group("unit")[0]]
         if days > MAX_OFFER_DAYS:

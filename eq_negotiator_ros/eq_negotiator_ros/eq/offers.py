@@ -99,22 +99,24 @@ class ConcessionSchedule:
                 )
                 days = min(days, max(reach, floor_days))
             days = min(days, max(debtor_offer.days, 0))  # never more than the debtor asked for
-            balance = self.scenario.outstanding_balance
-            if debtor_offer.upfront_amount > upfront and (
-                balance <= 0 or debtor_offer.upfront_amount <= balance
-            ):
+            if debtor_offer.upfront_amount > upfront and self.within_balance(debtor_offer.upfront_amount):
                 upfront = float(debtor_offer.upfront_amount)  # money offered now is taken as offered
         return Offer(days=int(days), upfront_amount=float(upfront))
 
     # -- agreement -----------------------------------------------------------------------------
 
+    def within_balance(self, upfront_amount: float) -> bool:
+        """Whether money paid up front is no more than is owed (always, when the balance is unknown)."""
+        balance = self.scenario.outstanding_balance
+        return balance <= 0 or upfront_amount <= balance
+
     def acceptable(self, debtor_offer: Offer) -> bool:
         """The creditor accepts a debtor offer only within its reservation limit, for a real
         timeline (at least one day), and never for more money up front than is owed."""
-        balance = self.scenario.outstanding_balance
-        if balance > 0 and debtor_offer.upfront_amount > balance:
-            return False
-        return 1 <= debtor_offer.days <= self.reservation_days
+        return (
+            self.within_balance(debtor_offer.upfront_amount)
+            and 1 <= debtor_offer.days <= self.reservation_days
+        )
 
     def agreement(
         self, creditor_offer: Offer, debtor_offer: Optional[Offer], debtor_acceptance: Optional[str]
@@ -145,8 +147,7 @@ class ConcessionSchedule:
         standing offer; the larger up-front amount either side put on the table."""
         upfront = creditor_offer.upfront_amount
         if debtor_offer is not None:
-            balance = self.scenario.outstanding_balance
-            if balance <= 0 or debtor_offer.upfront_amount <= balance:
+            if self.within_balance(debtor_offer.upfront_amount):
                 upfront = max(upfront, debtor_offer.upfront_amount)
             if self.acceptable(debtor_offer) and self._within_gap(creditor_offer, debtor_offer):
                 return Offer(days=int(debtor_offer.days), upfront_amount=float(upfront))

@@ -333,9 +333,8 @@ class NegotiationSession:
 
     def _unusable_amount(self, amount: Optional[float]) -> Optional[str]:
         """An up-front amount above what is owed is no payment offer (a misheard number, or a joke)."""
-        balance = self.scenario.outstanding_balance
-        if amount is not None and balance > 0 and amount > balance:
-            return f"{amount:,.2f} paid now, above the balance of {balance:,.2f}"
+        if amount is not None and not self.schedule.within_balance(amount):
+            return f"{amount:,.2f} paid now, above the balance of {self.scenario.outstanding_balance:,.2f}"
         return None
 
     def _debtor_offer_from(self, offer_days: Optional[int], upfront: Optional[float]) -> Optional[Offer]:
