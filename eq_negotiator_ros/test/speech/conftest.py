@@ -18,9 +18,12 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def synthesizer():
+    from eq_negotiator_ros.config import TtsConfig
     from eq_negotiator_ros.speech.tts import SpeechSynthesizer
 
-    return SpeechSynthesizer()
+    # Piper's generator noise off: the same audio on every run, so a word Whisper mishears in one
+    # random rendering cannot fail a test on one run and pass it on the next.
+    return SpeechSynthesizer(TtsConfig(noise_scale=0.0, noise_w=0.0))
 
 
 @pytest.fixture(scope="session")
