@@ -19,8 +19,7 @@ RATE_HZ = 16000
 
 @pytest.mark.models
 def test_round_trip_gives_the_sentences_back(recognizer, speak_16k) -> None:
-    # Piper samples noise, so each synthesis differs a little: the bound is on the whole set
-    # (word errors over reference words), as WER is usually reported.
+    # The bound is on the whole set (word errors over reference words), as WER is usually reported.
     from eq_negotiator_ros.speech.wer import word_errors
 
     errors = reference_words = 0
