@@ -47,6 +47,13 @@ class AsrNode(ModelNode):
         self.load_time_s = time.perf_counter() - started
         self.get_logger().info(f"speech recognition loaded in {self.load_time_s:.1f} s")
 
+    def warm_up(self) -> None:
+        # Whisper and the Silero VAD, each run once: the first turn is as fast as the others.
+        self.recognizer.warm_up()
+        UtteranceSegmenter(VadSettings.from_config(self.config.asr, self.rate_hz)).push(
+            np.zeros(self.rate_hz // 2, dtype=np.float32)
+        )
+
     def unload(self) -> None:
         self.recognizer = None
 

@@ -69,6 +69,10 @@ class EqReasoningNode(ModelNode):
         self.store = self.open_store()
         self.policy = self.make_policy()
 
+    def warm_up(self) -> None:
+        # One detector pass (the sentence encoder or the LLM detector runs cold the first time).
+        self.detector.detect("I lost my job, could I pay in ninety days?")
+
     def unload(self) -> None:
         if self.store is not None:
             self.store.close()

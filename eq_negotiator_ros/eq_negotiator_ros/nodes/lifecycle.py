@@ -2,8 +2,10 @@
 expects of a node that holds a heavy model (llama_ros, whisper_ros, ROS4HRI asr_vosk):
 
 - unconfigured: parameters declared; /diagnostics reports the state; nothing loaded;
-- configure (`load`): the model and what it needs are loaded; a failure leaves the node
-  unconfigured and says why;
+- configure (`load`, then `warm_up`): the model and what it needs are loaded; a failure leaves
+  the node unconfigured and says why. Then one throw-away inference warms the model (first-call
+  allocations, caches, lazy initialisation), so the first real turn is as fast as the others; its
+  time is logged and shown in /diagnostics, and a warm-up failure is a warning, not a dead node;
 - activate (`activate_interfaces`): publishers, subscriptions, services, timers and worker threads;
 - deactivate (`deactivate_interfaces`): workers stopped, and every entity made by
   `activate_interfaces` destroyed, so an inactive node neither hears nor speaks;
@@ -18,6 +20,7 @@ lifecycle_msgs/srv/GetState (`<node>/get_state` answers `active`).
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, Callable, Mapping
 
 import rclpy
@@ -55,6 +58,8 @@ class ModelNode(LifecycleNode):
             ),
         )
         self.config = declare_config(self, config_of or name)
+        self.warm_up_s = 0.0
+        self.warm_up_problem = ""  # why the last warm-up failed ("" = it ran, or none yet)
         self._active_entities: list[Any] = []
         self._diagnostics_pub = diagnostics.diagnostics_publisher(self)
         self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
@@ -64,6 +69,11 @@ class ModelNode(LifecycleNode):
     def load(self) -> None:
         """Load the model (on configure). Raise with a message a person can act on."""
         raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """One throw-away inference with the loaded model (after load, on configure), so the first
+        real request does not pay for the model's cold start. Raise when it fails: the node still
+        configures, with a warning."""
 
     def activate_interfaces(self) -> None:
         """Create publishers, subscriptions, services, timers and workers (on activate)."""
@@ -88,6 +98,7 @@ class ModelNode(LifecycleNode):
             self.get_logger().error(f"configure failed: {type(error).__name__}: {error}")
             self.unload()
             return TransitionCallbackReturn.FAILURE
+        self._warm_up()
         return self._entered("inactive")
 
     def on_activate(self, state: State) -> TransitionCallbackReturn:
@@ -143,6 +154,20 @@ class ModelNode(LifecycleNode):
         self._publish_diagnostics()
         return TransitionCallbackReturn.SUCCESS
 
+    def _warm_up(self) -> None:
+        started = time.perf_counter()
+        self.warm_up_problem = ""
+        try:
+            self.warm_up()
+        except Exception as error:  # a slower first turn is better than no node
+            self.warm_up_problem = f"{type(error).__name__}: {error}"
+            self.get_logger().warning(
+                f"warm-up failed ({self.warm_up_problem}); the node works, its first request will be slower"
+            )
+        self.warm_up_s = time.perf_counter() - started
+        if not self.warm_up_problem:
+            self.get_logger().info(f"warm-up inference took {self.warm_up_s:.2f} s")
+
     def _deactivate(self) -> None:
         self.deactivate_interfaces()
         self._destroy_active_entities()
@@ -174,11 +199,17 @@ class ModelNode(LifecycleNode):
             message, values, level = self.diagnostics()
         else:
             message, values, level = self.lifecycle_state, {}, DiagnosticStatus.OK
+        warm_up = {}
+        if self.lifecycle_state in ("inactive", "active"):
+            warm_up = {"warm_up_s": f"{self.warm_up_s:.2f}", "warm_up": self.warm_up_problem or "ok"}
+            if self.warm_up_problem:
+                message = f"{message}; warm-up failed: {self.warm_up_problem}"
+                level = max(level, DiagnosticStatus.WARN)  # one-byte levels: OK < WARN < ERROR
         diagnostics.publish_diagnostics(
             self,
             self._diagnostics_pub,
             message,
-            {"lifecycle_state": self.lifecycle_state, **values},
+            {"lifecycle_state": self.lifecycle_state, **values, **warm_up},
             level=level,
         )
 

@@ -12,6 +12,7 @@ had finished it (sessions.HandledRecord). A lifecycle node: the model loads on c
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any, Optional
 
@@ -19,10 +20,13 @@ from diagnostic_msgs.msg import DiagnosticStatus
 
 from eq_negotiator_interfaces.msg import CreditorDirective, NegotiationState, ReplyChunk
 
+from ..eq.records import Directive, Offer
 from ..llm.model import load_llama, resolve_lora_path, resolve_model_path
 from ..llm.phrasing import phrase_reply
 from . import conversions, sessions, topics, workers
 from .lifecycle import ModelNode, run_model_node
+
+WARM_UP_TOKENS = 8  # enough to run the prompt and a few decoding steps; the text is thrown away
 
 
 class SlmNode(ModelNode):
@@ -46,6 +50,27 @@ class SlmNode(ModelNode):
             f"language model {self.model_path.name} loaded in {self.load_time_s:.1f} s; "
             f"{resolve_lora_path(self.config.llm)[1]}"
         )
+
+    def warm_up(self) -> None:
+        # A few tokens through the reply's own path (prompt, persona adapter, streaming, guard), on
+        # a directive of the kind every negotiation has; nothing is published.
+        directive = Directive(
+            session_id="warm_up",
+            turn=1,
+            creditor_emotion="neutral",
+            policy_branch="opening",
+            intent="counter",
+            offer=Offer(days=60),
+            accepts_debtor_offer=False,
+            persona="neutral",
+            temperature=0.1,
+            debtor_text="Could I pay in ninety days?",
+            creditor_name="the lender",
+        )
+        short = dataclasses.replace(self.config.llm, max_reply_tokens=WARM_UP_TOKENS)
+        history = [(conversions.DEBTOR, directive.debtor_text)]
+        if not any(sentence.text for sentence in phrase_reply(directive, None, history, self.llama, short)):
+            raise RuntimeError("the warm-up reply was empty")
 
     def unload(self) -> None:
         self.llama = None

@@ -58,6 +58,11 @@ class TtsNode(ModelNode):
             + ("playing on the speaker" if self.play else "no speaker: audio is published and recorded only")
         )
 
+    def warm_up(self) -> None:
+        # Piper (onnxruntime) and espeak's phonemiser, run once on one short sentence.
+        if not self.synthesizer.synthesize("Hello.").size:
+            raise RuntimeError(f"the voice made no audio for a short sentence: {self.synthesizer.last_error}")
+
     def unload(self) -> None:
         self.synthesizer = None
 

@@ -250,6 +250,27 @@ class SpeechRecognizer:
             duration_s=duration,
         )
 
+    def warm_up(self, duration_s: float = 1.0) -> None:
+        """One throw-away recognition: a Whisper model's first call allocates its buffers and is
+        several times slower than the next. Runs the Silero check and the model itself on a voiced
+        buzz (transcribe's checks are skipped, so the encoder and the decoder really run)."""
+        settings = self.settings
+        times = np.arange(int(ASR_SAMPLE_RATE_HZ * duration_s)) / ASR_SAMPLE_RATE_HZ
+        buzz = sum(np.sin(2 * np.pi * 130.0 * k * times) / k for k in range(1, 20))
+        audio = (0.1 * buzz).astype(np.float32)
+        self._max_speech_probability(audio)
+        segments, _ = self._model.transcribe(
+            audio,
+            language=settings.language or None,
+            beam_size=max(1, int(settings.beam_size)),
+            temperature=0.0,
+            condition_on_previous_text=False,
+            without_timestamps=True,
+            vad_filter=False,
+        )
+        for _ in segments:  # a generator: decoding happens while it is read
+            pass
+
     def _segment_is_speech(self, segment: Any) -> bool:
         settings = self.settings
         if (

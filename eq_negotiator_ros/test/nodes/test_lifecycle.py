@@ -10,7 +10,7 @@ import time
 import pytest
 
 rclpy = pytest.importorskip("rclpy")
-from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
 from lifecycle_msgs.srv import GetState  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.lifecycle import TransitionCallbackReturn  # noqa: E402
@@ -24,16 +24,23 @@ from eq_negotiator_ros.nodes.lifecycle import ModelNode  # noqa: E402
 class EchoModelNode(ModelNode):
     """A node whose 'model' upper-cases text: enough to watch the transitions."""
 
-    def __init__(self, fail_load: bool = False, **node_options):
+    def __init__(self, fail_load: bool = False, fail_warm_up: bool = False, **node_options):
         super().__init__("echo_model_node", config_of="asr_node", **node_options)
-        self.fail_load = fail_load
+        self.fail_load, self.fail_warm_up = fail_load, fail_warm_up
         self.model = None
         self.unloads = 0
+        self.warm_up_inputs: list[str] = []
 
     def load(self) -> None:
         if self.fail_load:
             raise FileNotFoundError("model file /nowhere/model.bin not found; set echo.model_path")
         self.model = str.upper
+
+    def warm_up(self) -> None:
+        # The throw-away inference goes through the loaded model, as a real request would.
+        self.warm_up_inputs.append(self.model("warm up"))
+        if self.fail_warm_up:
+            raise RuntimeError("the model answered garbage to the warm-up")
 
     def unload(self) -> None:
         self.model = None
@@ -206,3 +213,40 @@ def test_a_model_node_declares_the_sections_it_reads_with_descriptions(ros):
     described = node.describe_parameters(sorted(names))
     assert all(d.description for d in described), [d.name for d in described if not d.description]
     assert node.config.asr.language == node.get_parameter("asr.language").value
+
+
+def test_configure_runs_one_warm_up_inference_with_the_loaded_model(ros):
+    context, executor, probe, add = ros
+    node = add(EchoModelNode(context=context))
+    assert node.warm_up_inputs == []  # nothing runs before configure
+    assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
+    assert node.warm_up_inputs == ["WARM UP"]
+    assert node.warm_up_problem == "" and node.warm_up_s >= 0.0
+    assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS
+    assert node.warm_up_inputs == ["WARM UP"]  # activating does not warm up again
+
+
+def test_a_failed_warm_up_is_a_warning_in_diagnostics_not_a_dead_node(ros, capfd):
+    context, executor, probe, add = ros
+    node = add(EchoModelNode(fail_warm_up=True, context=context))
+    statuses = []
+    probe.create_subscription(
+        DiagnosticArray,
+        "/diagnostics",
+        lambda m: statuses.extend(s for s in m.status if s.name.endswith("echo_model_node")),
+        10,
+    )
+    assert node.bring_up()
+    assert node.lifecycle_state == "active" and node.model is not None
+    assert "garbage" in node.warm_up_problem
+    assert "warm-up failed" in capfd.readouterr().err
+
+    def warned() -> bool:
+        return any(
+            s.level == DiagnosticStatus.WARN
+            and "warm-up failed" in s.message
+            and {v.key: v.value for v in s.values}.get("warm_up", "").startswith("RuntimeError")
+            for s in statuses
+        )
+
+    assert spin_until(executor, warned)
