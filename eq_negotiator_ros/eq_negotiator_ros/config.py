@@ -165,6 +165,8 @@ class AsrConfig:
     vad_threshold: float = 0.5
     min_silence_ms: int = 500
     min_speech_ms: int = 250
+    # speech/vad.py: recognition starts after this much silence (0 = off), the turn ends at min_silence_ms.
+    speculative_silence_ms: int = 0
     max_utterance_s: float = 30.0
     # speech/vad.py: a longer utterance is cut at its longest pause in this last share of it.
     cut_search_fraction: float = 0.5
@@ -459,6 +461,7 @@ BOUNDS: dict[str, Bounds] = {
     "asr.threads": Bounds(1, 1024),
     "asr.vad_threshold": Bounds(0, 1, low_exclusive=True),
     "asr.min_silence_ms": Bounds(1, 60000),
+    "asr.speculative_silence_ms": Bounds(0, 60000),
     "asr.min_speech_ms": Bounds(0, 60000),
     "asr.max_utterance_s": Bounds(1, 600),
     "asr.cut_search_fraction": Bounds(0, 1, low_exclusive=True),

@@ -107,6 +107,8 @@ DESCRIPTIONS: dict[str, str] = {
     "asr.threads": "CPU threads of the recogniser",
     "asr.vad_threshold": "Silero VAD speech probability threshold",
     "asr.min_silence_ms": "silence that ends an utterance, in ms",
+    "asr.speculative_silence_ms": "silence after which recognition starts before the end is confirmed "
+    "(0: off), in ms",
     "asr.min_speech_ms": "shortest speech that counts as an utterance, in ms",
     "asr.max_utterance_s": "longer utterances are cut at their longest pause and recognised in pieces",
     "asr.cut_search_fraction": "share of the end of a too-long utterance searched for a pause to cut at",

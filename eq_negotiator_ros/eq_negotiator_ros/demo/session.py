@@ -53,6 +53,12 @@ class RunOptions:
     restart_killed: bool = True
     namespace: Optional[str] = None
     write_files: bool = True
+    # The debtor pauses between the sentences of a turn for a time drawn from this range (seconds,
+    # seeded by `seed`), as people do; None = Piper's own sentence pause.
+    sentence_pauses_s: Optional[tuple[float, float]] = None
+    # Piper's generator noise off for the debtor's voice: the same audio for the same words every
+    # run (tests that must not depend on one random rendering).
+    steady_debtor_voice: bool = False
 
 
 def run_spoken_negotiation(
@@ -73,6 +79,8 @@ def run_spoken_negotiation(
     restart_killed: bool = True,
     namespace: Optional[str] = None,
     write_files: bool = True,
+    sentence_pauses_s: Optional[tuple[float, float]] = None,
+    steady_debtor_voice: bool = False,
 ) -> dict:
     """Run the graph, negotiate up to max_turns debtor turns, write the run files, return the report.
 
@@ -82,6 +90,8 @@ def run_spoken_negotiation(
     kill_during_reply {turn: node} does the same as soon as that turn's directive is out, while
     the reply is being phrased and spoken.
     namespace: the graph's namespace (default: a new one per run, see unique_namespace).
+    sentence_pauses_s (low, high): the debtor pauses that long between the sentences of a turn;
+    steady_debtor_voice: the debtor's voice without Piper's random generator noise.
 
     Whatever happens, the transcript of what happened is written (with write_files): a node that
     dies, a reply that never comes or Ctrl-C end the run with a DemoError (KeyboardInterrupt is
@@ -102,6 +112,8 @@ def run_spoken_negotiation(
         restart_killed=restart_killed,
         namespace=namespace,
         write_files=write_files,
+        sentence_pauses_s=sentence_pauses_s,
+        steady_debtor_voice=steady_debtor_voice,
     )
     return SpokenNegotiation(config, options).run()
 
@@ -130,15 +142,8 @@ class SpokenNegotiation:
             "namespace": options.namespace or unique_namespace(),
         }
         self.node_graph = NodeGraph(arguments, overrides=node_overrides, on_output=self.on_output)
-        self.debtor_voice = SpeechSynthesizer(
-            TtsConfig(
-                voice_path=config.tts.voice_path,
-                voice_config_path=config.tts.voice_config_path,
-                length_scale=config.tts.length_scale * DEBTOR_LENGTH_SCALE,
-                play_audio=False,
-                record=False,
-            )
-        )
+        self.debtor_voice = SpeechSynthesizer(_debtor_voice_config(config.tts, options))
+        self.pause_rng = np.random.default_rng(options.seed)
         self.rate = config.audio.sample_rate_hz
         self.driver = None
         self.timeline: list[tuple[str, np.ndarray]] = []  # (speaker, 16 kHz samples) in speaking order
@@ -248,6 +253,21 @@ class SpokenNegotiation:
             "debtor_tactics": list(debtor_turn.tactics),
         }
 
+    def debtor_speech(self, text: str) -> np.ndarray:
+        """The debtor's voice saying `text`: Piper's sentences, with a pause drawn from
+        sentence_pauses_s between them when it is set."""
+        pauses = self.options.sentence_pauses_s
+        if pauses is None:
+            return self.debtor_voice.synthesize(text)
+        rate = self.debtor_voice.sample_rate_hz
+        parts: list[np.ndarray] = []
+        for sentence in self.debtor_voice.stream(text):
+            if parts:
+                pause_s = float(self.pause_rng.uniform(*pauses))
+                parts.append(np.zeros(int(round(pause_s * rate)), dtype=np.float32))
+            parts.append(sentence)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
     def play_turn(self, turn: int) -> bool:
         """The debtor speaks, the graph answers; False when the negotiation is over."""
         from ..speech.audio import resample
@@ -257,7 +277,7 @@ class SpokenNegotiation:
             return False
         text, truth = line
         driver, graph = self.driver, self.node_graph
-        voice = self.debtor_voice.synthesize(text)
+        voice = self.debtor_speech(text)
         samples = resample(voice, self.debtor_voice.sample_rate_hz, self.rate) if voice.size else voice
         graph.check_alive()
         self.timeline.append(("debtor", samples))
@@ -372,6 +392,21 @@ def _scenario(config: NegotiatorConfig, scenario_id: str):
         )
     except (KeyError, ValueError) as error:
         raise DemoError(str(error)) from None
+
+
+def _debtor_voice_config(tts: TtsConfig, options: RunOptions) -> TtsConfig:
+    """The simulated debtor's voice: the robot's voice a little slower; with sentence_pauses_s the
+    pauses between sentences are drawn by the demo, not Piper's."""
+    steady = {"noise_scale": 0.0, "noise_w": 0.0} if options.steady_debtor_voice else {}
+    return TtsConfig(
+        voice_path=tts.voice_path,
+        voice_config_path=tts.voice_config_path,
+        length_scale=tts.length_scale * DEBTOR_LENGTH_SCALE,
+        play_audio=False,
+        record=False,
+        **({"sentence_pause_s": 0.0} if options.sentence_pauses_s is not None else {}),
+        **steady,
+    )
 
 
 def _debtor(config: NegotiatorConfig, scenario, options: RunOptions):

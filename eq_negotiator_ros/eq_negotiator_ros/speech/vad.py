@@ -15,13 +15,20 @@ piece: between sentences, or at least between words. Only when that stretch hold
 is the piece cut at the limit. The pieces follow each other sample for sample: nothing is lost or
 heard twice.
 
+Speculative end of turn (`push_events`): most of the delay after a person stops talking is the wait
+for `min_silence_ms` of silence and then recognition. When the silence reaches
+`speculative_silence_ms` (shorter), a TENTATIVE event hands out the utterance as it would end there,
+so recognition can start; if the silence goes on to `min_silence_ms`, the FINAL event carries the
+same samples and says it confirms the tentative one (the recognised text can be published at once);
+if the person goes on talking, a DISCARD event withdraws it. `push` returns only the finals.
+
 Only audio at 16 kHz is accepted (the model's rate); resample with speech.audio.resample first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -47,6 +54,7 @@ class VadSettings:
     max_utterance_s: float = 30.0
     speech_pad_ms: int = 200
     cut_search_fraction: float = 0.5
+    speculative_silence_ms: int = 0  # 0 = no tentative ends (push_events)
     sample_rate_hz: int = VAD_SAMPLE_RATE_HZ
 
     @classmethod
@@ -58,6 +66,7 @@ class VadSettings:
             max_utterance_s=asr.max_utterance_s,
             speech_pad_ms=asr.speech_pad_ms,
             cut_search_fraction=asr.cut_search_fraction,
+            speculative_silence_ms=asr.speculative_silence_ms,
             sample_rate_hz=sample_rate_hz,
         )
 
@@ -73,6 +82,12 @@ class VadSettings:
         if self.min_silence_ms <= 0 or self.min_speech_ms < 0 or self.speech_pad_ms < 0:
             raise ValueError(
                 "asr.min_silence_ms must be > 0; asr.min_speech_ms and the speech pad must be >= 0"
+            )
+        if self.speculative_silence_ms and not 0 < self.speculative_silence_ms < self.min_silence_ms:
+            raise ValueError(
+                f"asr.speculative_silence_ms ({self.speculative_silence_ms}) must be 0 (off) or between 0 "
+                f"and asr.min_silence_ms ({self.min_silence_ms}): it starts recognition before the end "
+                f"of the turn is confirmed"
             )
         if not 0.0 < self.cut_search_fraction <= 1.0:
             raise ValueError(f"asr.cut_search_fraction must be > 0 and <= 1, got {self.cut_search_fraction}")
@@ -107,6 +122,21 @@ class SpeechSegment:
         }
 
 
+TENTATIVE = "tentative"  # the silence reached speculative_silence_ms: the utterance if it ended here
+DISCARD = "discard"  # the person went on talking: the tentative utterance is withdrawn
+FINAL = "final"  # the utterance is over (min_silence_ms of silence, a cut at max length, or flush)
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentEvent:
+    """What push_events reports. A FINAL that `confirms_tentative` has exactly the samples of the
+    TENTATIVE before it (what was recognised from those can be used as it is)."""
+
+    kind: str
+    segment: Optional[SpeechSegment] = None  # None for DISCARD
+    confirms_tentative: bool = False
+
+
 def load_silero_session() -> Any:
     """The Silero VAD ONNX session that faster-whisper ships (cached by faster-whisper)."""
     from faster_whisper.vad import get_vad_model
@@ -136,6 +166,13 @@ class UtteranceSegmenter:
         self._min_speech_samples = int(rate * settings.min_speech_ms / 1000)
         self._max_samples = int(rate * settings.max_utterance_s)
         self._cut_search_samples = int(self._max_samples * settings.cut_search_fraction)
+        # A tentative end needs the pad after the speech as well, so its samples are those a
+        # confirmed end has.
+        self._speculative_samples = (
+            max(int(rate * settings.speculative_silence_ms / 1000), self._pad_samples)
+            if settings.speculative_silence_ms
+            else 0
+        )
         self.reset()
 
     # -- state ----------------------------------------------------------------------------------
@@ -156,6 +193,8 @@ class UtteranceSegmenter:
         self._speech_start = 0  # first speech window of the current utterance
         self._silence_start = 0  # start of the silence run inside speech (0 = none)
         self._last_probability = 0.0
+        self._tentative_end: Optional[int] = None  # speech end of the tentative utterance out now
+        self._events: list[SegmentEvent] = []  # TENTATIVE/DISCARD events of the current push
         # (stream index, speech probability) of each window of the current utterance: where its
         # pauses are, should it have to be cut. At most max_utterance_s of windows.
         self._window_probabilities: list[tuple[int, float]] = []
@@ -174,8 +213,17 @@ class UtteranceSegmenter:
 
     # -- streaming --------------------------------------------------------------------------------
 
+    @property
+    def tentative(self) -> bool:
+        """A TENTATIVE utterance is out, neither confirmed nor discarded yet."""
+        return self._tentative_end is not None
+
     def push(self, samples: np.ndarray) -> list[SpeechSegment]:
         """Feed audio (any length, float or int16, 16 kHz); returns the utterances completed by it."""
+        return [event.segment for event in self.push_events(samples) if event.kind == FINAL]
+
+    def push_events(self, samples: np.ndarray) -> list[SegmentEvent]:
+        """Feed audio; returns the TENTATIVE, DISCARD and FINAL events it caused, in order."""
         audio = to_float32_mono(samples)
         if audio.size == 0:
             return []
@@ -186,32 +234,34 @@ class UtteranceSegmenter:
         scored = self._pending[: n_windows * WINDOW_SAMPLES]
         self._pending = self._pending[n_windows * WINDOW_SAMPLES :].copy()
         probabilities = self._score(scored)
-        completed: list[SpeechSegment] = []
         for i, probability in enumerate(probabilities):
             window = scored[i * WINDOW_SAMPLES : (i + 1) * WINDOW_SAMPLES]
-            segment = self._step(window, float(probability))
-            if segment is not None:
-                completed.append(segment)
-        return completed
+            self._step(window, float(probability))
+        events, self._events = self._events, []
+        return events
 
     def flush(self) -> list[SpeechSegment]:
         """End of stream: return the utterance in progress (if it is long enough) and reset."""
-        segments: list[SpeechSegment] = []
+        return [event.segment for event in self.flush_events() if event.kind == FINAL]
+
+    def flush_events(self) -> list[SegmentEvent]:
+        """End of stream as events (a tentative utterance in progress is confirmed), then reset."""
         if self._pending.size:
             # Score the partial window padded with zeros so its speech is not lost.
             tail = self._pending
             self._pending = np.zeros(0, dtype=np.float32)
             padded = np.concatenate([tail, np.zeros(WINDOW_SAMPLES - tail.size, dtype=np.float32)])
             probability = float(self._score(padded)[0])
-            segment = self._step(tail, probability)
-            if segment is not None:
-                segments.append(segment)
+            self._step(tail, probability)
         if self._triggered:
             end = self._silence_start or self._processed
             if end - self._speech_start >= self._min_speech_samples:
-                segments.append(self._emit(end, cut=False, extra_pad=bool(self._silence_start)))
+                self._emit(end, cut=False, extra_pad=bool(self._silence_start))
+            elif self._tentative_end is not None:
+                self._events.append(SegmentEvent(DISCARD))
+        events = self._events
         self.reset()
-        return segments
+        return events
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -244,7 +294,8 @@ class UtteranceSegmenter:
             self._windows = [np.concatenate(self._windows)]
         return self._windows[0]
 
-    def _step(self, window: np.ndarray, probability: float) -> SpeechSegment | None:
+    def _step(self, window: np.ndarray, probability: float) -> None:
+        """Score one window into the state; events go to self._events."""
         position = self._processed  # stream index of this window's first sample
         self._processed += window.size
         self._last_probability = probability
@@ -256,23 +307,41 @@ class UtteranceSegmenter:
                 self._speech_start = position
                 self._silence_start = 0
                 self._window_probabilities = [(position, probability)]
-            return None
+            return
         self._window_probabilities.append((position, probability))
         if probability >= settings_threshold:
             self._silence_start = 0
+            self._withdraw_tentative()  # the person goes on talking
         elif probability < self._neg_threshold and not self._silence_start:
             self._silence_start = position
-        if self._silence_start and self._processed - self._silence_start >= self._min_silence_samples:
+        silence = self._processed - self._silence_start if self._silence_start else 0
+        if self._silence_start and silence >= self._min_silence_samples:
             end = self._silence_start
             if end - self._speech_start >= self._min_speech_samples:
-                return self._emit(end, cut=False, extra_pad=True)
-            self._drop_utterance()  # a click or cough: too short to be an utterance
-            return None
+                self._emit(end, cut=False, extra_pad=True)
+            else:
+                self._drop_utterance()  # a click or cough: too short to be an utterance
+            return
         utterance_start = max(self._buffer_start, self._speech_start - self._pad_samples)
         if self._processed - utterance_start >= self._max_samples:
             # The samples after the cut start the next piece.
-            return self._emit(self._forced_cut(utterance_start), cut=True, extra_pad=False)
-        return None
+            self._withdraw_tentative()
+            self._emit(self._forced_cut(utterance_start), cut=True, extra_pad=False)
+            return
+        if (
+            self._speculative_samples
+            and self._silence_start
+            and self._tentative_end is None
+            and silence >= self._speculative_samples
+            and self._silence_start - self._speech_start >= self._min_speech_samples
+        ):
+            self._tentative_end = self._silence_start
+            self._events.append(SegmentEvent(TENTATIVE, self._segment(self._silence_start, extra_pad=True)))
+
+    def _withdraw_tentative(self) -> None:
+        if self._tentative_end is not None:
+            self._tentative_end = None
+            self._events.append(SegmentEvent(DISCARD))
 
     def _forced_cut(self, utterance_start: int) -> int:
         """Where to cut an utterance that reached max_utterance_s: the middle of the longest pause
@@ -297,20 +366,30 @@ class UtteranceSegmenter:
         windows, start = best
         return start + (windows + 1) // 2 * WINDOW_SAMPLES
 
-    def _emit(self, speech_end: int, cut: bool, extra_pad: bool) -> SpeechSegment:
-        """Cut the utterance [speech_start - pad, speech_end + pad) out of the buffer."""
+    def _segment(self, speech_end: int, extra_pad: bool, cut: bool = False) -> SpeechSegment:
+        """The utterance [speech_start - pad, speech_end + pad) as it is in the buffer now."""
         rate = self.settings.sample_rate_hz
         start = max(self._buffer_start, self._speech_start - self._pad_samples)
         end = min(self._processed, speech_end + (self._pad_samples if extra_pad else 0))
         buffer = self._buffer()
-        samples = buffer[start - self._buffer_start : end - self._buffer_start].copy()
-        segment = SpeechSegment(
-            samples=samples,
+        return SpeechSegment(
+            samples=buffer[start - self._buffer_start : end - self._buffer_start].copy(),
             start_s=start / rate,
             end_s=end / rate,
             end_of_speech_detected_at_s=self._processed / rate,
             cut_at_max_length=cut,
         )
+
+    def _emit(self, speech_end: int, cut: bool, extra_pad: bool) -> SpeechSegment:
+        """Cut the utterance out of the buffer and report it as a FINAL event."""
+        segment = self._segment(speech_end, extra_pad, cut)
+        confirms = self._tentative_end is not None and self._tentative_end == speech_end and not cut
+        if self._tentative_end is not None and not confirms:
+            self._events.append(SegmentEvent(DISCARD))
+        self._tentative_end = None
+        self._events.append(SegmentEvent(FINAL, segment, confirms_tentative=confirms))
+        end = min(self._processed, speech_end + (self._pad_samples if extra_pad else 0))
+        buffer = self._buffer()
         if cut:
             # A monologue goes on: the next utterance starts right here, still in speech.
             rest = buffer[end - self._buffer_start :].copy()
