@@ -171,6 +171,12 @@ class AsrConfig:
     # speech/vad.py: a longer utterance is cut at its longest pause in this last share of it.
     cut_search_fraction: float = 0.5
     barge_in: bool = False
+    # speech/echo.py: the robot's own voice taken out of the microphone (reference: audio/out).
+    echo_cancellation: bool = True
+    echo_max_delay_ms: int = 300
+    echo_filter_ms: int = 128
+    echo_tail_ms: int = 400
+    double_talk_margin_db: float = 12.0
     speech_pad_ms: int = 200  # speech/vad.py: audio kept before and after each utterance
     no_speech_threshold: float = 0.6  # speech/asr.py: Whisper's own "no speech" rule ...
     log_prob_threshold: float = -1.0  # ... applies when avg_logprob is also below this
@@ -201,6 +207,10 @@ class TtsConfig:
     noise_w: float = 0.8
     sentence_pause_s: float = 0.2
     pitch_shift_semitones: float = 0.0
+    # nodes/tts_node.py plays in real time in chunks this long (a stop takes effect within one),
+    # each handed to the speaker (and published on audio/out) this long before it is heard.
+    playback_chunk_ms: int = 40
+    playback_lead_ms: int = 50
     # Per creditor emotion: (emotion, VoiceStyle) pairs from tts.persona_voice (speech/tts.py).
     persona_voice: tuple[tuple[str, VoiceStyle], ...] = ()
 
@@ -467,7 +477,13 @@ BOUNDS: dict[str, Bounds] = {
     "asr.cut_search_fraction": Bounds(0, 1, low_exclusive=True),
     "asr.speech_pad_ms": Bounds(0, 10000),
     "asr.no_speech_threshold": Bounds(0, 1),
+    "asr.echo_max_delay_ms": Bounds(0, 2000),
+    "asr.echo_filter_ms": Bounds(16, 1000),
+    "asr.echo_tail_ms": Bounds(0, 5000),
+    "asr.double_talk_margin_db": Bounds(0, 60),
     "tts.length_scale": Bounds(0, 10, low_exclusive=True),
+    "tts.playback_chunk_ms": Bounds(10, 200),
+    "tts.playback_lead_ms": Bounds(0, 500),
     "audio.sample_rate_hz": Bounds(8000, 192000),
     "audio.chunk_ms": Bounds(10, 1000),
     "session.max_target_days": Bounds(1, 36500),

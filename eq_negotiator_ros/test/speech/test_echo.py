@@ -1,0 +1,179 @@
+"""Echo cancellation (speech/echo.py): the robot's own voice, played and heard back through a
+simulated room (speech/room.py), is taken out of the microphone and never counts as the person;
+the person's voice over it, or right after it, is let through and recognised."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from eq_negotiator_ros.speech.audio import resample
+from eq_negotiator_ros.speech.echo import (
+    BLOCK_SAMPLES,
+    EchoCanceller,
+    EchoSettings,
+    MicrophoneClock,
+    ReferenceTimeline,
+    estimate_delay,
+)
+from eq_negotiator_ros.speech.room import RoomSettings, SimulatedRoom
+from eq_negotiator_ros.speech.vad import UtteranceSegmenter
+
+RATE = 16000
+CHUNK = 320  # 20 ms, as a microphone delivers
+# Rooms a robot meets: a loudspeaker next to the microphone or across the body, a dry or a
+# reverberant room, quiet or noisy. Not chosen for the canceller: the spread it must cover.
+ROOMS = (
+    RoomSettings(echo_delay_ms=20.0, echo_gain_db=-3.0, reverb_time_s=0.2, noise_dbfs=-60.0, seed=1),
+    RoomSettings(echo_delay_ms=90.0, echo_gain_db=-10.0, reverb_time_s=0.45, noise_dbfs=-50.0, seed=2),
+    RoomSettings(echo_delay_ms=180.0, echo_gain_db=-20.0, reverb_time_s=0.3, noise_dbfs=-55.0, seed=3),
+)
+ROBOT_REPLY = (
+    "I understand your position. What we can offer is sixty days, and we could start next month "
+    "if that helps you."
+)
+
+
+def power_db(samples: np.ndarray) -> float:
+    return 10 * np.log10(max(float(np.mean(np.asarray(samples, dtype=np.float64) ** 2)), 1e-15))
+
+
+def run_room(room: RoomSettings, played: np.ndarray, person: np.ndarray | None = None):
+    """Stream played (+ person) through the room and the canceller; (mic, output, flags per chunk)."""
+    simulated, canceller = SimulatedRoom(room), EchoCanceller()
+    mics, outputs, flags = [], [], []
+    for start in range(0, played.size - CHUNK + 1, CHUNK):
+        voice = None if person is None else person[start : start + CHUNK]
+        mic = simulated.microphone(played[start : start + CHUNK], voice)
+        frame = canceller.process(mic, played[start : start + CHUNK])
+        mics.append(mic)
+        outputs.append(frame.samples)
+        flags.append(frame.person_over_echo)
+    return np.concatenate(mics), np.concatenate(outputs), np.array(flags), canceller
+
+
+def vad_utterances(samples: np.ndarray) -> int:
+    segmenter = UtteranceSegmenter()
+    return len(segmenter.push(samples)) + len(segmenter.flush())
+
+
+def test_gcc_phat_finds_the_echo_delay():
+    rng = np.random.default_rng(0)
+    reference = rng.standard_normal(RATE + 4000)
+    for lag in (0, 37, 1500, 3999):
+        microphone = 0.3 * reference[4000 - lag : 4000 - lag + RATE] + 0.05 * rng.standard_normal(RATE)
+        found, clarity = estimate_delay(microphone, reference, 4000)
+        assert found == lag and clarity > 5.0
+
+
+def test_the_reference_timeline_joins_jittered_chunks_and_resamples_them_as_one_stream():
+    rng = np.random.default_rng(1)
+    native_rate = 22050
+    audio = (rng.standard_normal(native_rate) * 0.1).astype(np.float32)
+    timeline = ReferenceTimeline(RATE)
+    start_s = 1000.0
+    chunk = 882  # 40 ms
+    for index, begin in enumerate(range(0, audio.size, chunk)):
+        jitter_s = rng.uniform(-0.004, 0.004)  # stamps jitter, the sound does not
+        timeline.add(
+            start_s + begin / native_rate + jitter_s * (index > 0), audio[begin : begin + chunk], native_rate
+        )
+    timeline.flush()
+    whole = resample(audio, native_rate, RATE)
+    first = timeline.index_of(start_s)
+    read = timeline.read(first, whole.size)
+    inner = slice(200, whole.size - 200)  # away from the stream's own two ends
+    assert np.max(np.abs(read[inner] - whole[inner])) < 1e-3
+    assert np.all(timeline.read(first - 500, 500) == 0.0)  # before anything played: silence
+    # A later reply, after a pause, lands at its own stamp.
+    timeline.add(start_s + 3.0, np.ones(441, dtype=np.float32) * 0.5, native_rate)
+    timeline.flush()
+    later = timeline.read(timeline.index_of(start_s + 3.0), 320)
+    assert np.all(timeline.read(timeline.index_of(start_s + 2.0), 1000) == 0.0)
+    assert np.mean(later[20:300]) == pytest.approx(0.5, abs=0.02)
+
+
+def test_the_microphone_clock_joins_chunks_whose_stamps_jitter():
+    clock = MicrophoneClock(RATE)
+    first = clock.start_of(10.0, 1600)
+    assert first == 10 * RATE - 1600
+    assert clock.start_of(10.1 + 0.004, 1600) == first + 1600  # jitter: joined
+    assert clock.start_of(10.5, 1600) == int(10.5 * RATE) - 1600  # a gap: placed by its stamp
+
+
+def test_the_filter_learns_the_room_and_takes_the_echo_out():
+    rng = np.random.default_rng(2)
+    played = (rng.standard_normal(4 * RATE) * 0.1).astype(np.float32)
+    for room in ROOMS:
+        # Without the room's noise, which no canceller can take out and which would bound the figure.
+        simulated, canceller = SimulatedRoom(dataclasses.replace(room, noise_dbfs=-150.0)), EchoCanceller()
+        residuals, mics = [], []
+        canceller._hangover_blocks = 10**9  # look at the residual itself, not the gate
+        canceller._hangover = 10**9
+        for start in range(0, played.size, CHUNK):
+            mic = simulated.microphone(played[start : start + CHUNK])
+            mics.append(mic)
+            residuals.append(canceller.process(mic, played[start : start + CHUNK]).samples)
+        mic, residual = np.concatenate(mics), np.concatenate(residuals)
+        last = slice(3 * RATE, residual.size)
+        assert canceller.delay_ms == pytest.approx(room.echo_delay_ms, abs=1000 * BLOCK_SAMPLES / RATE / 2)
+        # Echo return loss enhancement over the last second: the echo is more than 20 dB down.
+        assert power_db(mic[last]) - power_db(residual[last]) > 20.0, room
+
+
+@pytest.mark.models
+def test_the_robot_never_takes_its_own_voice_for_the_person(synthesizer):
+    played = resample(synthesizer.synthesize(ROBOT_REPLY), synthesizer.sample_rate_hz, RATE)
+    played = np.concatenate([played, np.zeros(RATE, dtype=np.float32)])  # and its echo's tail
+    for room in ROOMS:
+        mic, output, flags, canceller = run_room(room, played)
+        assert not flags.any(), f"the robot took its own voice for the person in {room}"
+        # The VAD hears no speech in what is left of the robot's voice; in the raw microphone it does.
+        assert vad_utterances(output) == 0
+        assert vad_utterances(mic) > 0
+
+
+@pytest.mark.models
+def test_the_person_over_the_robot_is_heard_within_a_few_blocks_and_kept(synthesizer, speak_16k):
+    played = resample(synthesizer.synthesize(ROBOT_REPLY), synthesizer.sample_rate_hz, RATE)
+    person = speak_16k("Please give me more time to pay.")
+    speech_start = int(np.argmax(np.abs(person) > 0.02))  # Piper's leading silence is not speech
+    for room, at_s in zip(ROOMS, (1.5, 2.5, 3.5)):
+        onset = int(at_s * RATE)
+        voice = np.zeros(max(played.size, onset + person.size), dtype=np.float32)
+        voice[onset : onset + person.size] = person
+        robot = np.zeros_like(voice)
+        robot[: played.size] = played
+        mic, output, flags, _ = run_room(room, robot, voice)
+        chunks = np.flatnonzero(flags)
+        assert chunks.size, f"the person was not heard over the robot in {room}"
+        first_s = (chunks[0] + 1) * CHUNK / RATE
+        assert (onset + speech_start) / RATE <= first_s <= (onset + speech_start) / RATE + 0.2, room
+        # Their words are let through (the gate opens on them): most of their voice is kept.
+        spoken = slice(onset + speech_start + 3200, onset + person.size)
+        assert power_db(output[spoken]) > power_db(voice[spoken]) - 6.0
+
+
+@pytest.mark.models
+def test_a_person_who_answers_as_the_robot_finishes_is_heard_from_the_first_word(
+    synthesizer, speak_16k, recognizer
+):
+    played = resample(synthesizer.synthesize(ROBOT_REPLY), synthesizer.sample_rate_hz, RATE)
+    person = speak_16k("Can I pay the balance in ninety days instead?")
+    robot = np.concatenate([played, np.zeros(person.size + RATE, dtype=np.float32)])
+    voice = np.zeros_like(robot)
+    voice[played.size : played.size + person.size] = person  # while the robot's echo still rings
+    _, output, _, _ = run_room(ROOMS[1], robot, voice)
+    heard = output[played.size - 3200 : played.size + person.size + 3200]
+    text = recognizer.transcribe(heard).text.lower()
+    assert text.split()[:2] == ["can", "i"], text
+    assert "ninety" in text or "90" in text
+
+
+def test_settings_out_of_range_are_refused():
+    with pytest.raises(ValueError, match="echo_filter_ms"):
+        EchoSettings(filter_ms=4)
+    with pytest.raises(ValueError, match="step size"):
+        EchoSettings(step_size=0.0)
+    with pytest.raises(ValueError, match="reference must cover"):
+        EchoCanceller().process(np.zeros(100), np.zeros(50))
