@@ -22,9 +22,13 @@ facts, the code's terms sentence). Figures, per system:
   what was spoken (the pipeline drops such sentences, so this should be 0).
 - grounding: mean share of the content words of the spoken acknowledgment (the first model
   sentence) that the debtor said or that are in a small list of acknowledging words.
-- persona fidelity: share of replies (opener and model sentences, without the code's terms
-  sentence) that a persona classifier, trained apart on data/reply_corpus/persona_lines.py, labels
-  with the intended creditor emotion; the classifier's own held-out accuracy is printed with it.
+- persona fidelity: share of replies that the persona judge (llm/persona_judge.py: n-grams and
+  the MiniLM sentence embedding, logistic regression), trained apart on
+  data/reply_corpus/persona_lines.py, labels with the intended creditor emotion; the judge's
+  accuracy on that module's own held-out lines is printed first. Twice: on the whole reply
+  without the code's terms sentence (opener and model sentences), and on the model's own spoken
+  sentences alone (replies where none survived count as misses). The corpus's own reference
+  replies are judged too, as the ceiling a generator that reproduced the corpus would reach.
 - distinct-2: distinct word bigrams / all word bigrams of the spoken replies of each 8-turn
   conversation, averaged over conversations (1.0 = nothing repeats).
 - first sentence p50/p95: time from the Directive to the first spoken sentence; first model
@@ -47,7 +51,7 @@ sys.path.insert(0, str(REPO / "eq_negotiator_ros"))
 
 from eq_negotiator_ros.config import load_config  # noqa: E402
 from eq_negotiator_ros.data.reply_corpus.build_corpus import directive_of  # noqa: E402
-from eq_negotiator_ros.data.reply_corpus.persona_lines import PERSONA_LINES  # noqa: E402
+from eq_negotiator_ros.data.reply_corpus.persona_lines import PERSONA_LINES, PERSONA_LINES_HELDOUT  # noqa: E402
 from eq_negotiator_ros.eq.records import Scenario  # noqa: E402
 from eq_negotiator_ros.llm.generation import split_sentences  # noqa: E402
 from eq_negotiator_ros.llm.grounding import grounded_share, invented_facts  # noqa: E402
@@ -76,26 +80,24 @@ class RecordingLlama:
             yield chunk
 
 
-def persona_classifier(seed: int = 0):
-    """TF-IDF (words and characters) + logistic regression (scikit-learn, already a runtime dependency)
-    on persona_lines.py; every fourth line per label is its test part."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline, make_union
+def persona_judge():
+    """The persona judge trained on persona_lines.py, and its accuracy on the module's own
+    held-out lines (written apart from its training lines)."""
+    from eq_negotiator_ros.llm.persona_judge import judge_accuracy, load_encoder_or_none, train_judge
 
-    train, test = [], []
-    for label, lines in PERSONA_LINES.items():
-        for i, line in enumerate(lines):
-            (test if i % 4 == 3 else train).append((line, label))
-    # words and character pieces: with a few hundred lines, "disappoint-" and "sorr-" carry as much as words
-    features = make_union(
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-    )
-    model = make_pipeline(features, LogisticRegression(C=10.0, max_iter=2000, random_state=seed))
-    model.fit([t for t, _ in train], [lab for _, lab in train])
-    accuracy = sum(p == lab for p, (_, lab) in zip(model.predict([t for t, _ in test]), test)) / len(test)
-    return model, accuracy, len(test)
+    judge = train_judge(PERSONA_LINES, load_encoder_or_none())
+    tested = sum(len(lines) for lines in PERSONA_LINES_HELDOUT.values())
+    return judge, judge_accuracy(judge, PERSONA_LINES_HELDOUT), tested
+
+
+def reference_fidelity(examples: list[dict], judge) -> dict[str, float]:
+    """How the judge rates the corpus's own replies: the ceiling for a generator that reproduced them."""
+    whole = judge.predict([f"{e['opener']} {e['model_text']}" for e in examples])
+    model = judge.predict([e["model_text"] for e in examples])
+    return {
+        "reply_without_terms": sum(p == e["emotion"] for p, e in zip(whole, examples)) / len(examples),
+        "model_text": sum(p == e["emotion"] for p, e in zip(model, examples)) / len(examples),
+    }
 
 
 def distinct_2(texts: list[str]) -> float:
@@ -160,6 +162,7 @@ def run_system(name: str, examples: list[dict], llama: Any, llm_config) -> list[
                     "debtor_text": example["debtor_text"],
                     "reply": " ".join(p.text for p in spoken),
                     "persona_text": " ".join(p.text for p in spoken if p.source != "terms"),
+                    "model_text": " ".join(model_spoken),
                     "model_written": written.strip(),
                     "guard_pass": all(check_reply(s, directive).ok for s in model_sentences)
                     if model_sentences
@@ -186,11 +189,13 @@ def percentile(values: list[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if values else None
 
 
-def summarise(results: list[dict], classifier) -> dict[str, Any]:
+def summarise(results: list[dict], judge) -> dict[str, Any]:
     n = len(results)
     guard = [r["guard_pass"] for r in results if r["guard_pass"] is not None]
     grounding = [r["grounding"] for r in results if r["grounding"] is not None]
-    predicted = classifier.predict([r["persona_text"] or "." for r in results])
+    predicted = judge.predict([r["persona_text"] for r in results])
+    own = [r for r in results if r["model_text"]]
+    own_predicted = dict(zip((r["id"] for r in own), judge.predict([r["model_text"] for r in own])))
     conversations: dict[int, list[str]] = {}
     for r in results:
         conversations.setdefault(r["conversation"], []).append(r["reply"])
@@ -205,6 +210,7 @@ def summarise(results: list[dict], classifier) -> dict[str, Any]:
         "invented_facts_spoken": sum(bool(r["invented_spoken"]) for r in results) / n,
         "grounding": sum(grounding) / len(grounding) if grounding else None,
         "persona_fidelity": sum(p == r["emotion"] for p, r in zip(predicted, results)) / n,
+        "persona_fidelity_model": sum(own_predicted.get(r["id"]) == r["emotion"] for r in results) / n,
         "distinct_2": sum(distinct_2(texts) for texts in conversations.values()) / len(conversations),
         "first_sentence_p50_s": percentile(firsts, 50),
         "first_sentence_p95_s": percentile(firsts, 95),
@@ -285,10 +291,14 @@ def main() -> int:
     config = load_config()
     if args.timeout_s:
         config = dataclasses.replace(config, llm=dataclasses.replace(config.llm, timeout_s=args.timeout_s))
-    classifier, accuracy, tested = persona_classifier()
+    judge, accuracy, tested = persona_judge()
+    ceiling = reference_fidelity(examples, judge)
+    features = "n-grams + sentence embedding" if judge.uses_encoder else "n-grams"
     print(
-        f"persona classifier (trained on persona_lines.py): {100 * accuracy:.1f}% on its own "
-        f"held-out part ({tested} lines)",
+        f"persona judge (persona_lines.py, {features}): {100 * accuracy:.1f}% on its own held-out lines "
+        f"({tested}); the corpus's reference replies: "
+        f"{100 * ceiling['reply_without_terms']:.1f}% without the terms sentence, "
+        f"{100 * ceiling['model_text']:.1f}% on the model's part",
         flush=True,
     )
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
@@ -308,7 +318,7 @@ def main() -> int:
             raise SystemExit(f"unknown system {name!r}: use adapter, base or templates")
         started = time.perf_counter()
         results = run_system(name, examples, llama, config.llm)
-        summaries[name] = summarise(results, classifier)
+        summaries[name] = summarise(results, judge)
         everything.extend(results)
         print(f"{name}: {len(results)} replies in {time.perf_counter() - started:.0f} s", flush=True)
 
@@ -319,7 +329,8 @@ def main() -> int:
         ("invented facts (as written)", "invented_facts_written", "share"),
         ("invented facts (spoken)", "invented_facts_spoken", "share"),
         ("grounding of the acknowledgment", "grounding", "share"),
-        ("persona fidelity", "persona_fidelity", "share"),
+        ("persona fidelity (reply without the terms sentence)", "persona_fidelity", "share"),
+        ("persona fidelity (the model's own spoken sentences)", "persona_fidelity_model", "share"),
         ("distinct-2 per 8-turn conversation", "distinct_2", "num"),
         ("first sentence p50", "first_sentence_p50_s", "s"),
         ("first sentence p95", "first_sentence_p95_s", "s"),
@@ -336,7 +347,13 @@ def main() -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(
             json.dumps(
-                {"summary": summaries, "classifier_accuracy": accuracy, "replies": everything}, indent=1
+                {
+                    "summary": summaries,
+                    "judge_accuracy": accuracy,
+                    "reference_fidelity": ceiling,
+                    "replies": everything,
+                },
+                indent=1,
             )
             + "\n"
         )

@@ -52,26 +52,39 @@ def persona_tag(emotion: str) -> str:
 
 # Short openers, spoken before the model has written anything: a word or two in the persona's
 # voice that fits any debtor line (they promise nothing and name no fact). Several per emotion so
-# that consecutive turns do not start alike.
+# that consecutive turns do not start alike, and none shared between the negotiating openers of two
+# personas: the first words the person hears already carry the voice.
 PERSONA_OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
     "joy": {
-        "negotiate": ("Okay!", "Alright.", "Thanks for that.", "Sure thing.", "Okay, thanks."),
+        "negotiate": (
+            "Thanks for that!",
+            "Sure thing.",
+            "Thanks for telling me!",
+            "Okay, thanks!",
+            "Happy to talk.",
+        ),
         "closing": ("Wonderful.", "Great.", "Lovely."),
         "greet": ("Hi there!", "Hello!"),
     },
     "sadness": {
-        "negotiate": ("Oh, I see.", "I hear you.", "Okay.", "Mm, I understand.", "I see."),
-        "closing": ("Okay.", "Alright.", "Thank you."),
+        "negotiate": ("Oh, I see.", "I hear you.", "Oh, I'm sorry.", "Mm, I understand.", "I'm so sorry."),
+        "closing": ("Oh, okay.", "I understand.", "Thank you, truly."),
         "greet": ("Hello.", "Hi."),
     },
     "anger": {
-        "negotiate": ("Right.", "Okay.", "Noted.", "Alright.", "Fine."),
-        "closing": ("Very well.", "Understood.", "Right."),
+        "negotiate": ("Right.", "Noted.", "Fine.", "Right, then.", "Look."),
+        "closing": ("Very well.", "Fine.", "Right."),
         "greet": ("Hello.", "Good day."),
     },
     "fear": {
-        "negotiate": ("Okay.", "Alright.", "I see.", "Alright, then.", "Okay, I see."),
-        "closing": ("Alright.", "Okay.", "Thank you."),
+        "negotiate": (
+            "Oh, alright.",
+            "Okay, carefully now.",
+            "Ah, I see.",
+            "Oh, okay then.",
+            "Let's be careful.",
+        ),
+        "closing": ("Oh, alright.", "Alright, then.", "Okay, well."),
         "greet": ("Hello.", "Hello there."),
     },
     "surprise": {
@@ -80,8 +93,8 @@ PERSONA_OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
         "greet": ("Oh, hello!", "Hi there!"),
     },
     "disgust": {
-        "negotiate": ("Well.", "I see.", "Alright then.", "Right, well.", "Oh dear."),
-        "closing": ("Alright.", "Well.", "Fine."),
+        "negotiate": ("Well.", "Well, I see.", "Alright then.", "Right, well.", "Oh dear."),
+        "closing": ("Well.", "Well, alright.", "Fine, then."),
         "greet": ("Hello.", "Good day."),
     },
     "neutral": {
