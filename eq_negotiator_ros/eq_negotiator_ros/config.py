@@ -167,6 +167,9 @@ class AsrConfig:
     min_speech_ms: int = 250
     # speech/vad.py: recognition starts after this much silence (0 = off), the turn ends at min_silence_ms.
     speculative_silence_ms: int = 0
+    # nodes/asr_node.py: a part of a turn said within this long of the part before, before the answer
+    # to that part was over, is joined to it (0 = never).
+    continuation_window_ms: int = 1500
     max_utterance_s: float = 30.0
     # speech/vad.py: a longer utterance is cut at its longest pause in this last share of it.
     cut_search_fraction: float = 0.5
@@ -472,6 +475,7 @@ BOUNDS: dict[str, Bounds] = {
     "asr.vad_threshold": Bounds(0, 1, low_exclusive=True),
     "asr.min_silence_ms": Bounds(1, 60000),
     "asr.speculative_silence_ms": Bounds(0, 60000),
+    "asr.continuation_window_ms": Bounds(0, 60000),
     "asr.min_speech_ms": Bounds(0, 60000),
     "asr.max_utterance_s": Bounds(1, 600),
     "asr.cut_search_fraction": Bounds(0, 1, low_exclusive=True),

@@ -109,6 +109,8 @@ DESCRIPTIONS: dict[str, str] = {
     "asr.min_silence_ms": "silence that ends an utterance, in ms",
     "asr.speculative_silence_ms": "silence after which recognition starts before the end is confirmed "
     "(0: off), in ms",
+    "asr.continuation_window_ms": "a part of a turn begun this soon after the part before, while its "
+    "answer was not over, is joined to it, in ms",
     "asr.min_speech_ms": "shortest speech that counts as an utterance, in ms",
     "asr.max_utterance_s": "longer utterances are cut at their longest pause and recognised in pieces",
     "asr.cut_search_fraction": "share of the end of a too-long utterance searched for a pause to cut at",

@@ -1,5 +1,10 @@
 """`eq-negotiator bench-latency`: over real spoken turns through the node graph, the delay from the
-end of the debtor's speech to the first audio sample of the reply, each stage, and peak memory."""
+end of the debtor's voiced speech to the first audio sample of the reply, each stage, and peak memory.
+
+`--turns N` times N turns: a negotiation that ends sooner is followed by another. The first turn
+after the graph starts is reported on its own (the one a cold model would slow down), p50/p90 over
+the others; the ASR's speculative starts and the share of them thrown away (the debtor went on
+talking after a short silence) come from its /diagnostics."""
 
 from __future__ import annotations
 
@@ -45,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from . import load_cli_config, parse_overrides
 
     config = load_cli_config(args)
-    lines = [LINES[i % len(LINES)] for i in range(max(1, args.turns))]
+    turns = max(1, args.turns)
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else print
     with tempfile.TemporaryDirectory(prefix="eq_latency_") as tmp:
         try:
@@ -54,37 +59,74 @@ def run(args: argparse.Namespace) -> int:
                 config_path=args.config,
                 overrides=parse_overrides(args.overrides),
                 scenario_id=args.scenario,
-                max_turns=len(lines),
+                max_turns=turns,
                 out_dir=Path(tmp),
                 log=log,
-                scripted_lines=lines,
+                scripted_lines=LINES,
                 write_files=False,
+                until_max_turns=True,
             )
         except DemoError as error:
             print(f"eq-negotiator bench-latency: {error}", file=sys.stderr)
             return 1
-    per_stage = {
-        stage: [t["timings_s"][stage] for t in report["turns"] if stage in t["timings_s"]] for stage in STAGES
-    }
-    summary = {
-        "turns_timed": len(report["turns"]),
-        "stages": {
-            stage: {"p50": round(percentile(v, 50), 3), "p90": round(percentile(v, 90), 3), "n": len(v)}
-            for stage, v in per_stage.items()
-        },
-        "peak_memory_mb": report["peak_memory_mb"],
-        "fallback_replies": sum(1 for t in report["turns"] if t["reply_from_fallback"]),
-    }
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        print(f"\n{summary['turns_timed']} spoken turns")
-        print(f"{'stage':<24}{'p50 (s)':>10}{'p90 (s)':>10}")
-        for stage, figures in summary["stages"].items():
-            print(f"{stage.removesuffix('_s'):<24}{figures['p50']:>10.3f}{figures['p90']:>10.3f}")
-        print(
-            f"peak memory of the graph: {summary['peak_memory_mb']['graph_total']:.0f} MB ("
-            + ", ".join(f"{k} {v:.0f}" for k, v in summary["peak_memory_mb"].items() if k != "graph_total")
-            + ")"
-        )
+    summary = summarise(report)
+    print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
     return 0
+
+
+def stage_figures(turns: list[dict]) -> dict[str, dict[str, float]]:
+    figures = {}
+    for stage in STAGES:
+        values = [t["timings_s"][stage] for t in turns if stage in t["timings_s"]]
+        figures[stage] = {
+            "p50": round(percentile(values, 50), 3),
+            "p90": round(percentile(values, 90), 3),
+            "n": len(values),
+        }
+    return figures
+
+
+def summarise(report: dict) -> dict:
+    """The figures of a run: the first turn apart, p50/p90 of every stage over the others."""
+    turns = report["turns"]
+    return {
+        "turns_timed": len(turns),
+        "negotiations": report.get("negotiations", 1),
+        "first_turn": {stage: turns[0]["timings_s"].get(stage) for stage in STAGES} if turns else {},
+        "first_turn_reply_from_fallback": bool(turns and turns[0]["reply_from_fallback"]),
+        "later_turns": stage_figures(turns[1:]),
+        "all_turns": stage_figures(turns),
+        "asr_speculation": report.get("asr_speculation", {}),
+        "peak_memory_mb": report["peak_memory_mb"],
+        "fallback_replies": sum(1 for t in turns if t["reply_from_fallback"]),
+    }
+
+
+def format_summary(summary: dict) -> str:
+    first, later = summary["first_turn"], summary["later_turns"]
+    lines = [
+        f"\n{summary['turns_timed']} spoken turns in {summary['negotiations']} negotiation(s); "
+        f"{summary['fallback_replies']} replies from the written template",
+        f"{'stage':<24}{'first turn':>12}{'p50 (s)':>10}{'p90 (s)':>10}{'n':>5}",
+    ]
+    for stage in STAGES:
+        value = first.get(stage)
+        first_text = f"{value:.3f}" if value is not None else "-"
+        figures = later[stage]
+        lines.append(
+            f"{stage.removesuffix('_s'):<24}{first_text:>12}{figures['p50']:>10.3f}{figures['p90']:>10.3f}"
+            f"{figures['n']:>5}"
+        )
+    speculation = summary["asr_speculation"]
+    if speculation:
+        lines.append(
+            f"speculative recognitions: {speculation['starts']} started, {speculation['discards']} thrown "
+            f"away ({100 * speculation['discarded_share']:.0f}%); {speculation['continuations']} turns joined"
+        )
+    memory = summary["peak_memory_mb"]
+    lines.append(
+        f"peak memory of the graph: {memory['graph_total']:.0f} MB ("
+        + ", ".join(f"{k} {v:.0f}" for k, v in memory.items() if k != "graph_total")
+        + ")"
+    )
+    return "\n".join(lines)

@@ -21,7 +21,12 @@ GRAPH_READY_TIMEOUT_S = 180.0
 REPLY_TIMEOUT_S = 90.0
 # From the end of the debtor's speech to the ASR's transcript.
 HEARD_TIMEOUT_S = 15.0
+# After the end of the debtor's voiced speech, the ASR may still be recognising a last part of the
+# turn (its silence, then recognition): a turn is over only once this has passed as well.
+LAST_PART_SETTLE_S = 2.0
 FINISHED_PHASES = ("agreed", "failed", "aborted")
+# The nodes publish /diagnostics about once a second.
+DIAGNOSTICS_PERIOD_S = 1.2
 
 
 class DemoError(RuntimeError):
@@ -59,6 +64,9 @@ class RunOptions:
     # Piper's generator noise off for the debtor's voice: the same audio for the same words every
     # run (tests that must not depend on one random rendering).
     steady_debtor_voice: bool = False
+    # When a negotiation ends before max_turns, start another one (a benchmark that must time
+    # max_turns turns); otherwise the run ends with it.
+    until_max_turns: bool = False
 
 
 def run_spoken_negotiation(
@@ -81,6 +89,7 @@ def run_spoken_negotiation(
     write_files: bool = True,
     sentence_pauses_s: Optional[tuple[float, float]] = None,
     steady_debtor_voice: bool = False,
+    until_max_turns: bool = False,
 ) -> dict:
     """Run the graph, negotiate up to max_turns debtor turns, write the run files, return the report.
 
@@ -92,6 +101,7 @@ def run_spoken_negotiation(
     namespace: the graph's namespace (default: a new one per run, see unique_namespace).
     sentence_pauses_s (low, high): the debtor pauses that long between the sentences of a turn;
     steady_debtor_voice: the debtor's voice without Piper's random generator noise.
+    until_max_turns: a negotiation that ends early is followed by another until max_turns turns.
 
     Whatever happens, the transcript of what happened is written (with write_files): a node that
     dies, a reply that never comes or Ctrl-C end the run with a DemoError (KeyboardInterrupt is
@@ -114,6 +124,7 @@ def run_spoken_negotiation(
         write_files=write_files,
         sentence_pauses_s=sentence_pauses_s,
         steady_debtor_voice=steady_debtor_voice,
+        until_max_turns=until_max_turns,
     )
     return SpokenNegotiation(config, options).run()
 
@@ -150,6 +161,7 @@ class SpokenNegotiation:
         self.turns_report: list[dict] = []
         self.opening = None
         self.turn = 0
+        self.sessions = 0  # negotiations opened so far
         self.started = time.perf_counter()
 
     @property
@@ -172,11 +184,8 @@ class SpokenNegotiation:
         rclpy.init(context=context, signal_handler_options=SignalHandlerOptions.NO)
         try:
             self.start_graph(context)
-            self.open_session()
-            for turn in range(1, self.options.max_turns + 1):
-                self.turn = turn
-                if not self.play_turn(turn):
-                    break
+            self.negotiate()
+            time.sleep(DIAGNOSTICS_PERIOD_S)  # the nodes' counts as of the last turn
             report = self.build_report()
             if self.options.write_files:
                 report["files"] = _write_run_files(self.options.out_dir, report, self.timeline, self.rate)
@@ -198,6 +207,23 @@ class SpokenNegotiation:
                 self.driver.destroy_node()
             self.node_graph.stop()
             rclpy.shutdown(context=context)
+
+    def negotiate(self) -> None:
+        """Up to max_turns debtor turns: in one negotiation, or in as many as it takes with
+        until_max_turns."""
+        while len(self.turns_report) < self.options.max_turns:
+            if self.sessions:
+                self.debtor = _debtor(self.config, self.scenario, self.options, seed_offset=self.sessions)
+            self.open_session()
+            self.sessions += 1
+            played_before = len(self.turns_report)
+            for turn in range(1, self.options.max_turns - played_before + 1):
+                self.turn = turn
+                if not self.play_turn(turn):
+                    break
+            finished = self.driver.state is not None and self.driver.state.phase in FINISHED_PHASES
+            if not (self.options.until_max_turns and finished) or len(self.turns_report) == played_before:
+                return
 
     def start_graph(self, context) -> None:
         from ..graph.runner import LaunchError
@@ -239,6 +265,8 @@ class SpokenNegotiation:
         scripted lines are spent."""
         if self.options.scripted_lines is not None:
             lines = self.options.scripted_lines
+            if self.options.until_max_turns and lines:  # the lines again, until max_turns are played
+                return lines[(turn - 1) % len(lines)], {}
             return (lines[turn - 1], {}) if turn <= len(lines) else None
         directive = self.driver.observation(turn - 1).directive
         offer = (
@@ -255,17 +283,25 @@ class SpokenNegotiation:
 
     def debtor_speech(self, text: str) -> np.ndarray:
         """The debtor's voice saying `text`: Piper's sentences, with a pause drawn from
-        sentence_pauses_s between them when it is set."""
+        sentence_pauses_s between them when it is set (from the end of one sentence's voice to the
+        start of the next: Piper's own silence around a sentence is taken off first)."""
+        from .voice_driver import voiced_span
+
         pauses = self.options.sentence_pauses_s
         if pauses is None:
             return self.debtor_voice.synthesize(text)
         rate = self.debtor_voice.sample_rate_hz
+        sentences = list(self.debtor_voice.stream(text))
         parts: list[np.ndarray] = []
-        for sentence in self.debtor_voice.stream(text):
+        for index, sentence in enumerate(sentences):
+            start, end = voiced_span(sentence, rate)
+            # The turn keeps Piper's silence before its first word and after its last.
+            start = 0 if index == 0 else start
+            end = sentence.size if index == len(sentences) - 1 else end
             if parts:
                 pause_s = float(self.pause_rng.uniform(*pauses))
                 parts.append(np.zeros(int(round(pause_s * rate)), dtype=np.float32))
-            parts.append(sentence)
+            parts.append(sentence[start:end])
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
     def play_turn(self, turn: int) -> bool:
@@ -296,6 +332,7 @@ class SpokenNegotiation:
         _wait_reply(driver, observation, graph)
         _append_creditor_audio(self.timeline, observation, self.rate, resample)
         entry = _turn_entry(observation, truth)
+        entry["negotiation"] = self.sessions
         state = driver.state
         entry["debtor_offer_days"] = (
             int(state.debtor_offer_days) if state and state.debtor_offer_days else None
@@ -354,6 +391,8 @@ class SpokenNegotiation:
             if opening is not None
             else {},
             "turns": self.turns_report,
+            "negotiations": self.sessions,
+            "asr_speculation": _speculation(driver),
             "outcome": self.outcome(error, failed_node),
             "isolation": {
                 "messages_of_other_sessions": driver.foreign_messages if driver else 0,
@@ -409,7 +448,7 @@ def _debtor_voice_config(tts: TtsConfig, options: RunOptions) -> TtsConfig:
     )
 
 
-def _debtor(config: NegotiatorConfig, scenario, options: RunOptions):
+def _debtor(config: NegotiatorConfig, scenario, options: RunOptions, seed_offset: int = 0):
     """The simulated debtor of the persona; None when the lines are scripted."""
     from ..sim.debtor import DebtorSimulator, load_personas
 
@@ -419,7 +458,7 @@ def _debtor(config: NegotiatorConfig, scenario, options: RunOptions):
     if options.persona not in personas:
         raise DemoError(f"unknown persona {options.persona!r}; choose one of {', '.join(sorted(personas))}")
     debtor = DebtorSimulator(personas[options.persona], config.eq.model)
-    debtor.reset(scenario, options.seed)
+    debtor.reset(scenario, options.seed + seed_offset)
     return debtor
 
 
@@ -437,13 +476,37 @@ def _kill_node(node_graph, driver, name: str, restart: bool, log: Callable[[str]
 
 
 def _wait_reply(driver, observation, node_graph) -> None:
-    done = driver.wait_for(
-        lambda: (observation.audio_done_t > 0 and not driver.robot_speaking) or _dead(node_graph),
-        REPLY_TIMEOUT_S,
-    )
+    """Until every utterance heard in the turn has been answered and every answer spoken."""
+
+    def over() -> bool:
+        state = driver.state
+        finished = state is not None and state.phase in FINISHED_PHASES
+        since_speech_s = time.perf_counter() - observation.speech_end_t
+        settled = observation.turn == 0 or since_speech_s >= LAST_PART_SETTLE_S
+        return (
+            observation.replies_spoken
+            and (observation.unanswered_utterances == 0 or finished)
+            and settled
+            and not driver.robot_speaking
+        )
+
+    done = driver.wait_for(lambda: over() or _dead(node_graph), REPLY_TIMEOUT_S)
     node_graph.check_alive()
     if not done:
         raise DemoError(f"no complete reply to turn {observation.turn} within {REPLY_TIMEOUT_S:.0f} s")
+
+
+def _speculation(driver) -> dict:
+    """The ASR's speculative starts and how many were thrown away (its latest /diagnostics)."""
+    values = driver.latest_values("asr_node") if driver is not None else {}
+    starts = int(values.get("speculative_starts", 0) or 0)
+    discards = int(values.get("speculative_discards", 0) or 0)
+    return {
+        "starts": starts,
+        "discards": discards,
+        "discarded_share": round(discards / starts, 3) if starts else 0.0,
+        "continuations": int(values.get("continuations", 0) or 0),
+    }
 
 
 def _dead(node_graph) -> bool:
@@ -479,6 +542,10 @@ def _turn_entry(observation, truth: dict) -> dict:
         "offer_days": int(directive.offer_days) if directive else None,
         "reply_text": observation.reply_text,
         "reply_from_fallback": observation.reply_from_fallback,
+        # Utterances the ASR made of the turn (more than one: it paused longer than min_silence_ms)
+        # and reply audio chunks that came while the debtor was still speaking.
+        "utterances_heard": len(observation.heard),
+        "reply_chunks_during_speech": observation.replies_during_speech,
         "timings_s": observation.stage_times_s(),
         **truth,
     }

@@ -1,15 +1,23 @@
 """A simulated debtor who speaks, and an observer of the whole graph: the in-process side of
 `eq-negotiator demo` and `bench-latency` (and of the end-to-end tests).
 
-It publishes the debtor's synthesised speech on audio/in in real time, so every turn crosses
-TTS -> ASR -> EQ -> SLM -> TTS through real ROS 2 topics, and it records what each node published
-and when, to time each stage from the end of the debtor's speech. It keeps only what belongs to
-its own session (the one its start_session call opened): messages of any other session are counted
-and set aside, a reply sentence that arrives twice is kept once.
+It is the debtor's microphone: audio/in carries audio in real time all the time, silence between
+the debtor's utterances as a room would, so every turn crosses TTS -> ASR -> EQ -> SLM -> TTS
+through real ROS 2 topics, and an utterance's end is always followed by the silence that ends it.
+It records what each node published and when, to time each stage from the end of the debtor's
+voiced speech (the last chunk holding speech, not Piper's trailing silence). It keeps only what
+belongs to its own session (the one its start_session call opened): messages of any other session
+are counted and set aside, a reply sentence that arrives twice is kept once.
+
+One spoken turn may reach the reasoning node as several utterances (a pause longer than
+asr.min_silence_ms inside it), each answered as a turn of the negotiation: the driver keeps its own
+turn numbers and files each reasoning turn under the driver turn during which it began, so a turn
+is over only when every utterance heard in it has been answered and spoken.
 """
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +45,35 @@ from ..nodes.readiness import LifecycleStates
 from ..speech.audio import iter_chunks, silence
 
 RESTART_SETTLE_S = 1.0
+# A frame is voiced when its RMS is within this many dB of the loudest frame of the utterance.
+VOICED_RANGE_DB = 40.0
+VOICED_FRAME_S = 0.01
+
+
+def _stamp_ns(stamp) -> int:
+    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
+def voiced_span(samples: np.ndarray, rate_hz: int) -> tuple[int, int]:
+    """[first, last) voiced sample indices (by frame energy, to a 10 ms frame): the speech without
+    the silence a synthesiser or a room adds around it; (0, 0) for silence."""
+    frame = max(1, int(rate_hz * VOICED_FRAME_S))
+    count = -(-samples.size // frame)
+    if count == 0:
+        return 0, 0
+    padded = np.zeros(count * frame, dtype=np.float64)
+    padded[: samples.size] = samples
+    energy = np.sqrt(np.mean(padded.reshape(count, frame) ** 2, axis=1))
+    peak = float(energy.max())
+    if peak <= 0.0:
+        return 0, 0
+    voiced = np.flatnonzero(energy >= peak * 10.0 ** (-VOICED_RANGE_DB / 20.0))
+    return int(voiced[0]) * frame, min(samples.size, int(voiced[-1] + 1) * frame)
+
+
+def last_voiced_sample(samples: np.ndarray, rate_hz: int) -> int:
+    """Index just past the last voiced sample: where the speech ends; 0 for silence."""
+    return voiced_span(samples, rate_hz)[1]
 
 
 def _matched_publishers(node: Node, subscription: Subscription) -> int:
@@ -49,28 +86,53 @@ def _matched_publishers(node: Node, subscription: Subscription) -> int:
 
 @dataclass
 class TurnObservation:
-    """What the graph did for one debtor turn (or the opening, turn 0), with perf_counter times."""
+    """What the graph did for one debtor turn (or the opening, turn 0), with perf_counter times.
+    `asr` holds the whole text heard in the turn; the timings follow its last utterance and the
+    answer to it (the latest directive)."""
 
     turn: int
     debtor_text: str = ""
-    speech_end_t: float = 0.0
+    speech_end_t: float = 0.0  # when the chunk holding the last voiced sample went out
     asr: Optional[Utterance] = None
     asr_t: float = 0.0
+    heard: list[Utterance] = field(default_factory=list)
+    last_asr_t: float = 0.0
     emotion: Optional[EmotionState] = None
     emotion_t: float = 0.0
     directive: Optional[CreditorDirective] = None
     directive_t: float = 0.0
+    answered_turns: set[int] = field(default_factory=set)  # reasoning turns answered in this turn
+    spoken_turns: set[int] = field(default_factory=set)  # ... whose reply audio has ended
     replies: list[ReplyChunk] = field(default_factory=list)
-    first_reply_t: float = 0.0
+    first_reply_by_turn: dict[int, float] = field(default_factory=dict)
     reply_done_t: float = 0.0
-    first_audio_t: float = 0.0
+    first_audio_by_turn: dict[int, float] = field(default_factory=dict)  # after the end of speech
     audio_done_t: float = 0.0
+    replies_during_speech: int = 0  # reply audio chunks that came while the debtor still spoke
     creditor_audio: list[np.ndarray] = field(default_factory=list)
     creditor_rate_hz: int = 0
 
     @property
+    def first_reply_t(self) -> float:
+        return self.first_reply_by_turn.get(int(self.directive.turn), 0.0) if self.directive else 0.0
+
+    @property
+    def first_audio_t(self) -> float:
+        """First audio of the answer to the whole turn (the latest directive) after the speech."""
+        return self.first_audio_by_turn.get(int(self.directive.turn), 0.0) if self.directive else 0.0
+
+    @property
+    def replies_spoken(self) -> bool:
+        """Every answer given in this turn has been spoken to its end."""
+        return bool(self.answered_turns) and self.answered_turns <= self.spoken_turns
+
+    @property
+    def unanswered_utterances(self) -> int:
+        return max(0, len(self.heard) - len(self.answered_turns))
+
+    @property
     def reply_text(self) -> str:
-        return " ".join(r.text for r in sorted(self.replies, key=lambda r: r.index))
+        return " ".join(r.text for r in sorted(self.replies, key=lambda r: (r.turn, r.index)))
 
     @property
     def reply_from_fallback(self) -> bool:
@@ -79,13 +141,14 @@ class TurnObservation:
     def stage_times_s(self) -> dict[str, float]:
         """Per-stage delays; 'time_to_first_audio_s' is the delay a person feels."""
         times: dict[str, float] = {}
-        if self.asr is not None and self.speech_end_t:
-            total_asr = self.asr_t - self.speech_end_t
-            times["asr_s"] = float(self.asr.processing_latency_s)
-            times["vad_end_of_speech_s"] = max(0.0, total_asr - float(self.asr.processing_latency_s))
-        if self.emotion is not None and self.asr is not None:
+        last = self.heard[-1] if self.heard else None
+        if last is not None and self.speech_end_t:
+            total_asr = self.last_asr_t - self.speech_end_t
+            times["asr_s"] = float(last.processing_latency_s)
+            times["vad_end_of_speech_s"] = max(0.0, total_asr - float(last.processing_latency_s))
+        if self.emotion is not None and last is not None:
             times["eq_reasoning_s"] = (
-                self.directive_t - self.asr_t if self.directive_t else self.emotion_t - self.asr_t
+                self.directive_t - self.last_asr_t if self.directive_t else self.emotion_t - self.last_asr_t
             )
         if self.first_reply_t and self.directive_t:
             times["slm_first_sentence_s"] = self.first_reply_t - self.directive_t
@@ -109,8 +172,16 @@ class VoiceDriver(Node):
         self.foreign_messages = 0
         self.repeated_sentences = 0
         self.robot_speaking = False
+        # (session id, reasoning turn) -> the driver turn during which that reasoning turn began
+        self.turn_of: dict[tuple[str, int], int] = {}
+        # The microphone: chunks waiting to go out, each with what to do once it is out.
+        self.mic_queue: collections.deque = collections.deque()
+        self.mic_lock = threading.Lock()
+        self.mic_stop = threading.Event()
+        self.microphone: Optional[threading.Thread] = None
         # fully qualified node name -> (pid, monotonic time, lifecycle state) of its latest diagnostics
         self.heartbeats: dict[str, tuple[int, float, str]] = {}
+        self.node_values: dict[str, dict[str, str]] = {}  # ... and all the values it reported
         self.audio_pub = self.create_publisher(AudioChunk, topics.AUDIO_IN, topics.AUDIO_QOS)
         self.start_client = self.create_client(StartSession, topics.START_SESSION)
         # What the driver observes; wait_for_graph waits until each has matched its publisher.
@@ -152,6 +223,12 @@ class VoiceDriver(Node):
         key = (self.session_id or "" if session_id is None else session_id, turn)
         return self.turns.setdefault(key, TurnObservation(turn=turn))
 
+    def answer_observation(self, reasoning_turn: int, session_id: Optional[str] = None) -> TurnObservation:
+        """The observation of the driver turn during which the reasoning node's turn began."""
+        session = self.session_id or "" if session_id is None else session_id
+        turn = self.turn_of.setdefault((session, reasoning_turn), self.current_turn)
+        return self.observation(turn, session)
+
     def _session_key(self, session_id: str) -> Optional[str]:
         """Where a message of session_id is kept: its own session, or None when it belongs to
         another session than this driver's (counted, then ignored)."""
@@ -167,17 +244,25 @@ class VoiceDriver(Node):
 
     def on_speech(self, message: Utterance) -> None:
         observation = self.observation(self.current_turn)
+        now = time.perf_counter()
+        heard = observation.heard
+        if heard and _stamp_ns(message.start_time) <= _stamp_ns(heard[-1].end_time):
+            heard[-1] = message  # a continuation: the part before joined to this one
+        else:
+            heard.append(message)
+        observation.last_asr_t = now
         if observation.asr is None:
-            observation.asr, observation.asr_t = message, time.perf_counter()
-        else:  # the ASR cut one spoken turn in two: keep the whole text
-            observation.asr.text = f"{observation.asr.text} {message.text}"
+            observation.asr, observation.asr_t = Utterance(), now
+            observation.asr.processing_latency_s = message.processing_latency_s
+        # The ASR may have cut one spoken turn in parts: the whole text.
+        observation.asr.text = " ".join(utterance.text for utterance in heard)
         self._notify()
 
     def on_emotion(self, message: EmotionState) -> None:
         session = self._session_key(message.session_id)
         if session is None:
             return
-        observation = self.observation(int(message.turn), session)
+        observation = self.answer_observation(int(message.turn), session)
         observation.emotion, observation.emotion_t = message, time.perf_counter()
         self._notify()
 
@@ -185,35 +270,40 @@ class VoiceDriver(Node):
         session = self._session_key(message.session_id)
         if session is None:
             return
-        observation = self.observation(int(message.turn), session)
+        observation = self.answer_observation(int(message.turn), session)
         observation.directive, observation.directive_t = message, time.perf_counter()
+        observation.answered_turns.add(int(message.turn))
         self._notify()
 
     def on_reply(self, message: ReplyChunk) -> None:
         session = self._session_key(message.session_id)
         if session is None:
             return
-        observation = self.observation(int(message.turn), session)
-        if any(r.index == message.index for r in observation.replies):
+        observation = self.answer_observation(int(message.turn), session)
+        if any((r.turn, r.index) == (message.turn, message.index) for r in observation.replies):
             self.repeated_sentences += 1
             return
         now = time.perf_counter()
-        if not observation.replies:
-            observation.first_reply_t = now
+        observation.first_reply_by_turn.setdefault(int(message.turn), now)
         observation.replies.append(message)
         if message.final:
             observation.reply_done_t = now
         self._notify()
 
     def on_audio_out(self, message: AudioChunk) -> None:
-        observation = self.observation(int(message.turn))
+        observation = self.answer_observation(int(message.turn))
         if len(message.samples):
-            if not observation.first_audio_t:
-                observation.first_audio_t = time.perf_counter()
+            # The delay a person feels runs from the end of their voiced speech: a reply that starts
+            # while they still speak (to the first part of their turn) is counted apart.
+            if observation.turn == 0 or observation.speech_end_t:
+                observation.first_audio_by_turn.setdefault(int(message.turn), time.perf_counter())
+            else:
+                observation.replies_during_speech += 1
             observation.creditor_audio.append(np.asarray(message.samples, dtype=np.float32))
             observation.creditor_rate_hz = int(message.sample_rate_hz)
         if message.end_of_segment:
             observation.audio_done_t = time.perf_counter()
+            observation.spoken_turns.add(int(message.turn))
         self._notify()
 
     def on_state(self, message: NegotiationState) -> None:
@@ -232,7 +322,12 @@ class VoiceDriver(Node):
                     time.monotonic(),
                     values.get("lifecycle_state", "active"),
                 )
+                self.node_values[values["node"]] = values
         self._notify()
+
+    def latest_values(self, name: str) -> dict[str, str]:
+        """The latest /diagnostics values of this graph's node `name` ({} before it reported)."""
+        return self.node_values.get(f"{self.get_namespace().rstrip('/')}/{name}", {})
 
     def on_speaking(self, message: Bool) -> None:
         self.robot_speaking = bool(message.data)
@@ -305,42 +400,64 @@ class VoiceDriver(Node):
             self.session_id = response.session_id
         return response
 
-    def speak(
-        self,
-        turn: int,
-        text: str,
-        samples_16k: np.ndarray,
-        trailing_silence_s: float = 1.5,
-        realtime: bool = True,
-    ) -> TurnObservation:
-        """Publish one debtor utterance as the microphone would: in real time, then silence."""
+    def speak(self, turn: int, text: str, samples_16k: np.ndarray) -> TurnObservation:
+        """Say one debtor utterance into the microphone (real time); returns once its last chunk is
+        out, with speech_end_t stamped when the chunk holding its last voiced sample went out."""
         self.current_turn = turn
         observation = self.observation(turn)
         observation.debtor_text = text
+        chunk = int(self.rate_hz * self.chunk_ms / 1000)
+        pieces = list(iter_chunks(samples_16k, self.rate_hz, self.chunk_ms, pad_last=True))
+        voiced_chunk = max(0, (last_voiced_sample(samples_16k, self.rate_hz) - 1) // chunk)
+        done = threading.Event()
+
+        def voiced_end_out() -> None:
+            observation.speech_end_t = time.perf_counter()
+
+        with self.mic_lock:
+            for index, piece in enumerate(pieces):
+                then = voiced_end_out if index == voiced_chunk else None
+                self.mic_queue.append((piece, then, done if index == len(pieces) - 1 else None))
+        self._start_microphone()
+        done.wait(timeout=len(pieces) * self.chunk_ms / 1000.0 + 30.0)
+        if not observation.speech_end_t:  # no chunk went out (a closed driver): now is the end
+            observation.speech_end_t = time.perf_counter()
+        return observation
+
+    def _start_microphone(self) -> None:
+        if self.microphone is None:
+            self.microphone = threading.Thread(target=self._microphone, name="voice_driver_mic", daemon=True)
+            self.microphone.start()
+
+    def _microphone(self) -> None:
+        """One chunk every chunk_ms, as a sound card delivers them: queued speech, else silence."""
+        quiet = silence(self.chunk_ms / 1000.0, self.rate_hz)
         chunk_s = self.chunk_ms / 1000.0
         next_t = time.monotonic()
-
-        def publish(piece: np.ndarray) -> None:
-            nonlocal next_t
+        while not self.mic_stop.is_set():
+            with self.mic_lock:
+                piece, then, done = self.mic_queue.popleft() if self.mic_queue else (quiet, None, None)
             message = AudioChunk()
             message.header.stamp = self.get_clock().now().to_msg()
             message.header.frame_id = "simulated_debtor"
             message.samples = piece.astype(np.float32).tolist()
-            message.sample_rate_hz, message.channels, message.turn = self.rate_hz, 1, turn
-            self.audio_pub.publish(message)
-            if realtime:
-                next_t += chunk_s
-                time.sleep(max(0.0, next_t - time.monotonic()))
-
-        for piece in iter_chunks(samples_16k, self.rate_hz, self.chunk_ms, pad_last=True):
-            publish(piece)
-        observation.speech_end_t = time.perf_counter()
-        # Silence follows, as in a room, until the ASR has heard the end of the utterance.
-        quiet = silence(self.chunk_ms / 1000.0, self.rate_hz)
-        deadline = time.monotonic() + trailing_silence_s
-        while time.monotonic() < deadline and observation.asr is None:
-            publish(quiet)
-        return observation
+            message.sample_rate_hz, message.channels, message.turn = self.rate_hz, 1, self.current_turn
+            try:
+                self.audio_pub.publish(message)
+            except Exception:  # the context was shut down
+                return
+            if then is not None:
+                then()
+            if done is not None:
+                done.set()
+            next_t += chunk_s
+            now = time.monotonic()
+            if next_t < now - 1.0:  # far behind (a stalled machine): do not burst to catch up
+                next_t = now
+            time.sleep(max(0.0, next_t - now))
 
     def close(self) -> None:
+        self.mic_stop.set()
+        if self.microphone is not None:
+            self.microphone.join(timeout=2.0)
         self.executor_.shutdown(timeout_sec=1.0)

@@ -11,6 +11,12 @@ logged, /diagnostics says `persistence: degraded (<reason>)` at level WARN, and 
 on (on the published priors, or unsaved until a write succeeds). A store locked by another writer
 makes start_session answer success=false naming the file and the lock; a stored row that cannot be
 resumed is quarantined.
+
+A turn said in parts: the ASR publishes a part that continues the turn before (said before the
+answer to it was over) joined to it, with that turn's start_time. Such an utterance replaces the
+turn it continues: the session goes back to where it was before that turn and answers the whole
+text as one turn, with a new directive number (the phrasing and the voice answer each number once),
+so the decision is made on everything said and the first part's answer is not given twice.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from __future__ import annotations
 import datetime
 import time
 import uuid
-from typing import Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
 from diagnostic_msgs.msg import DiagnosticStatus
 from std_msgs.msg import String
@@ -47,6 +54,21 @@ from .lifecycle import ModelNode, run_model_node
 HISTORY_LINES = 8
 
 
+@dataclass(frozen=True)
+class AnsweredTurn:
+    """The last utterance answered and the session as it was before it (what a continuation of
+    that turn goes back to)."""
+
+    session_id: str
+    start_ns: int
+    end_ns: int
+    session_before: dict[str, Any]
+
+
+def _nanoseconds(stamp) -> int:
+    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
 class EqReasoningNode(ModelNode):
     def __init__(self, **node_options) -> None:
         super().__init__("eq_reasoning_node", **node_options)
@@ -62,6 +84,8 @@ class EqReasoningNode(ModelNode):
         # What the agent said in session agent_session_id: turn -> sentence index -> text.
         self.agent_session_id = ""
         self.agent_sentences: dict[int, dict[int, str]] = {}
+        self.last_answered: Optional[AnsweredTurn] = None
+        self.revised_turns = 0
 
     def load(self) -> None:
         self.detector = make_detector(self.config)
@@ -281,9 +305,17 @@ class EqReasoningNode(ModelNode):
             self.get_logger().info("the negotiation has ended; speech ignored until a new session starts")
             return
         start = time.perf_counter()
+        self.go_back_if_continued(message)
+        session_before = self.session.to_dict()
         prosody = conversions.prosody_from_utterance(message)
         reading = self.detector.detect(message.text, prosody)
         record = self.session.step(message.text, reading)
+        self.last_answered = AnsweredTurn(
+            self.session.snapshot().session_id,
+            _nanoseconds(message.start_time),
+            _nanoseconds(message.end_time),
+            session_before,
+        )
         self.last_reasoning_s = time.perf_counter() - start
         self.persist()
         self.publish_emotion(record)
@@ -299,6 +331,28 @@ class EqReasoningNode(ModelNode):
                     self.persistence_problems.pop("learning", None)
                 except OSError as error:  # LearnedStateError: kept in memory, saved after the next one
                     self.persistence_failed("learning", str(error))
+
+    def go_back_if_continued(self, message: Utterance) -> None:
+        """When `message` continues the turn answered last (it starts no later than that turn's
+        end and holds it), put the session back as it was before that turn."""
+        last = self.last_answered
+        if (
+            last is None
+            or last.session_id != self.session.snapshot().session_id
+            or not (_nanoseconds(message.start_time) <= last.end_ns < _nanoseconds(message.end_time))
+        ):
+            return
+        before = dict(last.session_before)
+        # The answer to the first part may be phrased or spoken already: the whole turn's answer
+        # gets the next directive number, so the language model and the voice answer it too.
+        before["creditor_turn"] = self.session.last_directive.turn + 1
+        restored = self.rebuilt(last.session_id, before)
+        if restored is not None:
+            self.session = restored
+            self.revised_turns += 1
+            self.get_logger().info(
+                f"turn {self.session.snapshot().turn + 1} continued: answered again as a whole"
+            )
 
     def publish_emotion(self, record) -> None:
         message = conversions.emotion_to_message(
@@ -362,6 +416,7 @@ class EqReasoningNode(ModelNode):
                 "policy": self.policy_name,
                 "session": self.session.snapshot().session_id if self.session else "",
                 "last_reasoning_ms": f"{self.last_reasoning_s * 1000:.2f}",
+                "turns_answered_again_whole": self.revised_turns,
                 "persistence": persistence,
                 "quarantined_sessions": self.quarantined_sessions,
             },
