@@ -49,6 +49,9 @@ LEAK_FALL, LEAK_RISE = 0.3, 0.05
 # The robot's level is learned from blocks whose arriving echo is within 10 dB of the loudest
 # that can be in the room (the robot is sounding now, not pausing between words).
 ARRIVING_SHARE = 0.1
+# While the robot can be heard, the output is held back this long: the person is recognised a few
+# blocks into their first word, and the gate then opens from before it.
+LOOKBACK_MS = 320
 # The noise floor follows a quieter residual at once (LEAK_FALL) and a louder one slowly.
 NOISE_RISE = 0.01
 # Blocks of echo seen before the double-talk rule trusts its level (the first reply in a room).
@@ -152,6 +155,10 @@ class ReferenceTimeline:
             self._convert(final=True)
 
     def read(self, start_index: int, count: int) -> np.ndarray:
+        if start_index + count > self.end_index:
+            # Asked past what is converted: the playback stopped (a barge-in sends no end marker),
+            # so the last few milliseconds held back for context are what was heard last.
+            self.flush()
         out = np.zeros(count, dtype=np.float32)
         lo = max(start_index, self._buffer_start)
         hi = min(start_index + count, self.end_index)
@@ -259,13 +266,18 @@ class EchoFrame:
     """What one process() call gives back.
 
     samples: the microphone with the robot's echo removed, and silenced where only the echo was
-        heard: what the VAD and the recogniser should hear (the same count of samples, delayed by
-        less than one block).
+        heard: what the recogniser should hear. While the robot's sound can be in the room it
+        comes LOOKBACK_MS late, so that when the person is recognised (a few blocks into their
+        first word) the gate opens from before their first word; it catches up when the robot's
+        sound is over. Over time, every microphone sample comes out once, in order.
+    live: the residual as it is now, neither gated nor delayed: with person_over_echo, for
+        deciding at once that the person talks (barge-in); the person is loudest in it.
     echo_active: the robot's sound can be in the microphone (the reference or its tail).
     person_over_echo: the person's voice is heard over the robot's (the double-talk rule).
     """
 
     samples: np.ndarray = field(repr=False)
+    live: np.ndarray = field(repr=False)
     echo_active: bool
     person_over_echo: bool
 
@@ -306,6 +318,8 @@ class EchoCanceller:
         self.noise_db: float | None = None  # set by the first block
         self._calibration = 0
         self._hangover = 0
+        self._lookback_blocks = _blocks(LOOKBACK_MS, rate)
+        self._held: deque[list] = deque()  # [residual block, gate open] waiting to be output
         self._near_end_run = 0
         self.blocks = 0
         self.near_end_blocks = 0
@@ -322,21 +336,41 @@ class EchoCanceller:
             raise ValueError(f"the reference must cover the microphone's samples: {ref.size} != {mic.size}")
         self._pending_mic = np.concatenate([self._pending_mic, mic])
         self._pending_ref = np.concatenate([self._pending_ref, ref])
-        outputs, active, person = [], False, False
+        outputs, live, active, person = [], [], False, False
         while self._pending_mic.size >= BLOCK_SAMPLES:
             block_mic, block_ref = self._pending_mic[:BLOCK_SAMPLES], self._pending_ref[:BLOCK_SAMPLES]
             self._pending_mic = self._pending_mic[BLOCK_SAMPLES:]
             self._pending_ref = self._pending_ref[BLOCK_SAMPLES:]
-            out, block_active = self._process_block(block_mic, block_ref)
-            outputs.append(out)
+            residual, block_active, block_person = self._process_block(block_mic, block_ref)
+            is_open = not block_active or self._hangover > 0
+            live.append(residual)
+            outputs.extend(self._hold_back(residual, is_open, block_active, block_person))
             active = active or block_active
-            person = person or (block_active and sum(self._recent_near_end) >= NEAR_END_MIN_BLOCKS)
-        samples = np.concatenate(outputs) if outputs else np.zeros(0, dtype=np.float32)
-        return EchoFrame(samples=samples, echo_active=active, person_over_echo=person)
+            person = person or block_person
+        return EchoFrame(
+            samples=np.concatenate(outputs) if outputs else np.zeros(0, dtype=np.float32),
+            live=np.concatenate(live) if live else np.zeros(0, dtype=np.float32),
+            echo_active=active,
+            person_over_echo=person,
+        )
+
+    def _hold_back(self, residual: np.ndarray, is_open: bool, active: bool, person: bool) -> list[np.ndarray]:
+        """The delayed, retroactively gated output: the blocks that leave the look-back queue."""
+        self._held.append([residual, is_open])
+        if person:
+            for held in self._held:  # the person's first word began before they were recognised
+                held[1] = True
+        keep = self._lookback_blocks if active else 0
+        out = []
+        while len(self._held) > keep:
+            block, passed = self._held.popleft()
+            out.append(block if passed else np.zeros_like(block))
+        return out
 
     # -- one block --------------------------------------------------------------------------------
 
-    def _process_block(self, mic: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, bool]:
+    def _process_block(self, mic: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, bool, bool]:
+        """(residual, echo active, the person talks over the echo) of one block."""
         self.blocks += 1
         self._reference = np.concatenate([self._reference[BLOCK_SAMPLES:], ref])
         self._microphone = np.concatenate([self._microphone[BLOCK_SAMPLES:], mic])
@@ -350,15 +384,15 @@ class EchoCanceller:
             self._track_noise(10.0 * np.log10(max(float(np.mean(residual.astype(np.float64) ** 2)), 1e-12)))
             self._recent_near_end.append(False)
             self._near_end_run = 0
-            return residual.astype(np.float32), False
+            self._hangover = 0
+            return residual.astype(np.float32), False, False
         near_end = self._judge(residual, envelope, arriving)
         if not near_end:
             self._adapt(residual)
         # The gate opens on the person (several near-end blocks), not on one loud block of echo.
         person = sum(self._recent_near_end) >= NEAR_END_MIN_BLOCKS
         self._hangover = self._hangover_blocks if person else max(0, self._hangover - 1)
-        gated = residual if self._hangover else np.zeros_like(residual)
-        return gated.astype(np.float32), True
+        return residual.astype(np.float32), True, person
 
     def _echo_levels(self) -> tuple[float, float]:
         """(envelope, arriving): the loudest reference block whose echo can be in the microphone
