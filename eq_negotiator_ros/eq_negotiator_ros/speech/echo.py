@@ -41,6 +41,10 @@ REFERENCE_FLOOR_POWER = 1e-6
 # a new delay is taken when two estimates in a row agree within a block.
 DELAY_WINDOW_S = 1.0
 DELAY_UPDATE_BLOCKS = 16
+# A GCC-PHAT peak this many times the mean of the other lags is an echo: a loudspeaker's echo gives
+# 20-400 (down to -25 dB, in noise at -45 dBFS); the person's speech against the robot's, in the
+# same synthetic voice, gives chance peaks up to about 10.
+DELAY_CLARITY = 15.0
 # The filter starts this many blocks before the estimated delay, so an estimate a little late
 # (or jitter in the stamps) still falls inside it.
 PRE_DELAY_BLOCKS = 1
@@ -52,6 +56,8 @@ ARRIVING_SHARE = 0.1
 # While the robot can be heard, the output is held back this long: the person is recognised a few
 # blocks into their first word, and the gate then opens from before it.
 LOOKBACK_MS = 320
+# Playing this long without finding the echo's delay: the microphone does not hear the loudspeaker.
+NO_ECHO_AFTER_S = 1.5
 # The noise floor follows a quieter residual at once (LEAK_FALL) and a louder one slowly.
 NOISE_RISE = 0.01
 # Blocks of echo seen before the double-talk rule trusts its level (the first reply in a room).
@@ -245,7 +251,7 @@ class MicrophoneClock:
 
 def estimate_delay(microphone: np.ndarray, reference: np.ndarray, max_lag: int) -> tuple[int, float]:
     """GCC-PHAT: the lag (0..max_lag samples) by which `microphone` follows `reference`, and how
-    clear the peak is (peak over the mean magnitude of the other lags; > 5 is a clear echo).
+    clear the peak is (peak over the mean magnitude of the other lags; see DELAY_CLARITY).
     `reference` holds max_lag more samples of history than `microphone` (it starts earlier)."""
     size = 1 << int(np.ceil(np.log2(reference.size + microphone.size)))
     spectrum = np.fft.rfft(microphone, size) * np.conj(np.fft.rfft(reference, size))
@@ -308,6 +314,8 @@ class EchoCanceller:
         self._delay_candidate: int | None = None
         self._blocks_since_estimate = 0
         self._delay_known = False
+        self._unmatched_blocks = 0  # blocks played while no echo delay could be found
+        self._no_echo_blocks = _blocks(NO_ECHO_AFTER_S * 1000, rate)
         self._max_lag_blocks = _blocks(self.settings.max_delay_ms, rate)
         self._reference_powers: deque[float] = deque(
             [0.0] * (self._tail_blocks + 2), maxlen=self._tail_blocks + 2
@@ -376,8 +384,13 @@ class EchoCanceller:
         self._microphone = np.concatenate([self._microphone[BLOCK_SAMPLES:], mic])
         self._reference_powers.append(float(np.mean(ref.astype(np.float64) ** 2)))
         envelope, arriving = self._echo_levels()
-        active = envelope > REFERENCE_FLOOR_POWER
-        self._maybe_estimate_delay(active)
+        playing = envelope > REFERENCE_FLOOR_POWER
+        self._maybe_estimate_delay(playing)
+        if playing and not self._delay_known:
+            self._unmatched_blocks += 1
+        # No echo found after a while of playing: this microphone does not hear the loudspeaker
+        # (a headset, a simulated microphone): nothing to take out, and nothing to gate.
+        active = playing and (self._delay_known or self._unmatched_blocks < self._no_echo_blocks)
         aligned = self._aligned_block()
         residual = mic - self._predict(aligned)
         if not active:
@@ -387,7 +400,7 @@ class EchoCanceller:
             self._hangover = 0
             return residual.astype(np.float32), False, False
         near_end = self._judge(residual, envelope, arriving)
-        if not near_end:
+        if not near_end and self._delay_known:  # a filter not yet placed on the echo learns nothing
             self._adapt(residual)
         # The gate opens on the person (several near-end blocks), not on one loud block of echo.
         person = sum(self._recent_near_end) >= NEAR_END_MIN_BLOCKS
@@ -460,12 +473,12 @@ class EchoCanceller:
         if float(np.mean(reference[-window:].astype(np.float64) ** 2)) <= REFERENCE_FLOOR_POWER:
             return
         lag, clarity = estimate_delay(self._microphone, reference, self._max_lag)
-        if clarity < 5.0:
+        if clarity < DELAY_CLARITY:
             return
         agreed = self._delay_candidate is not None and abs(lag - self._delay_candidate) < BLOCK_SAMPLES
         self._delay_candidate = lag
         if agreed and (abs(lag - self.delay_samples) >= BLOCK_SAMPLES // 2 or not self._delay_known):
-            self._delay_known = True
+            self._delay_known, self._unmatched_blocks = True, 0
             self.delay_samples = lag
             self._reset_filter()
             self._calibration = 0  # the residual's level starts again with the new filter

@@ -179,3 +179,25 @@ def test_settings_out_of_range_are_refused():
         EchoSettings(step_size=0.0)
     with pytest.raises(ValueError, match="reference must cover"):
         EchoCanceller().process(np.zeros(100), np.zeros(50))
+
+
+@pytest.mark.models
+def test_a_microphone_that_does_not_hear_the_loudspeaker_is_passed_through_untouched(synthesizer, speak_16k):
+    # A headset, or a driver that publishes the person's voice alone: no echo to find, nothing to
+    # take out or gate once the robot has played a while without any echo showing.
+    played = resample(synthesizer.synthesize(ROBOT_REPLY), synthesizer.sample_rate_hz, RATE)
+    person = speak_16k("Please give me more time to pay.")
+    onset = 2 * RATE
+    voice = np.zeros(max(played.size, onset + person.size) + RATE, dtype=np.float32)
+    voice[onset : onset + person.size] = person
+    robot = np.zeros_like(voice)
+    robot[: played.size] = played
+    canceller, outputs, active = EchoCanceller(), [], []
+    for start in range(0, voice.size - CHUNK + 1, CHUNK):
+        frame = canceller.process(voice[start : start + CHUNK], robot[start : start + CHUNK])
+        outputs.append(frame.samples)
+        active.append(frame.echo_active)
+    output = np.concatenate(outputs)
+    after = int(1.6 * RATE) // CHUNK
+    assert not any(active[after:])  # the robot's sound is not in this microphone
+    np.testing.assert_allclose(output[int(1.6 * RATE) :], voice[int(1.6 * RATE) : output.size], atol=1e-6)
