@@ -99,6 +99,8 @@ def summarise(report: dict) -> dict:
         "asr_speculation": report.get("asr_speculation", {}),
         "peak_memory_mb": report["peak_memory_mb"],
         "fallback_replies": sum(1 for t in turns if t["reply_from_fallback"]),
+        # Turns whose answer began before the debtor had finished (their answer stages are not timed).
+        "answered_before_the_end": sum(1 for t in turns if not t.get("answered_after_speech", True)),
     }
 
 
@@ -106,7 +108,8 @@ def format_summary(summary: dict) -> str:
     first, later = summary["first_turn"], summary["later_turns"]
     lines = [
         f"\n{summary['turns_timed']} spoken turns in {summary['negotiations']} negotiation(s); "
-        f"{summary['fallback_replies']} replies from the written template",
+        f"{summary['fallback_replies']} replies from the written template; "
+        f"{summary['answered_before_the_end']} answered before the debtor had finished",
         f"{'stage':<24}{'first turn':>12}{'p50 (s)':>10}{'p90 (s)':>10}{'n':>5}",
     ]
     for stage in STAGES:

@@ -546,6 +546,7 @@ def _turn_entry(observation, truth: dict) -> dict:
         # and reply audio chunks that came while the debtor was still speaking.
         "utterances_heard": len(observation.heard),
         "reply_chunks_during_speech": observation.replies_during_speech,
+        "answered_after_speech": observation.answered_after_speech,
         "timings_s": observation.stage_times_s(),
         **truth,
     }

@@ -109,6 +109,7 @@ class TurnObservation:
     first_audio_by_turn: dict[int, float] = field(default_factory=dict)  # after the end of speech
     audio_done_t: float = 0.0
     replies_during_speech: int = 0  # reply audio chunks that came while the debtor still spoke
+    audio_during_speech_turns: set[int] = field(default_factory=set)  # ... and their reasoning turns
     creditor_audio: list[np.ndarray] = field(default_factory=list)
     creditor_rate_hz: int = 0
 
@@ -138,14 +139,26 @@ class TurnObservation:
     def reply_from_fallback(self) -> bool:
         return any(r.from_fallback for r in self.replies)
 
+    @property
+    def answered_after_speech(self) -> bool:
+        """The latest answer came after the debtor's last utterance, and none of its audio while
+        they spoke: only then do the stage times describe one wait of the debtor's."""
+        if self.directive is None or not self.heard or self.directive_t < self.last_asr_t:
+            return False
+        return int(self.directive.turn) not in self.audio_during_speech_turns
+
     def stage_times_s(self) -> dict[str, float]:
-        """Per-stage delays; 'time_to_first_audio_s' is the delay a person feels."""
+        """Per-stage delays; 'time_to_first_audio_s' is the delay a person feels. Without the
+        answer stages when the turn was answered before the debtor had finished (the agent spoke
+        over them, or the negotiation was over before their last words)."""
         times: dict[str, float] = {}
         last = self.heard[-1] if self.heard else None
         if last is not None and self.speech_end_t:
             total_asr = self.last_asr_t - self.speech_end_t
             times["asr_s"] = float(last.processing_latency_s)
             times["vad_end_of_speech_s"] = max(0.0, total_asr - float(last.processing_latency_s))
+        if self.turn != 0 and not self.answered_after_speech:
+            return {k: round(v, 4) for k, v in times.items()}
         if self.emotion is not None and last is not None:
             times["eq_reasoning_s"] = (
                 self.directive_t - self.last_asr_t if self.directive_t else self.emotion_t - self.last_asr_t
@@ -299,6 +312,7 @@ class VoiceDriver(Node):
                 observation.first_audio_by_turn.setdefault(int(message.turn), time.perf_counter())
             else:
                 observation.replies_during_speech += 1
+                observation.audio_during_speech_turns.add(int(message.turn))
             observation.creditor_audio.append(np.asarray(message.samples, dtype=np.float32))
             observation.creditor_rate_hz = int(message.sample_rate_hz)
         if message.end_of_segment:
