@@ -8,6 +8,10 @@ its own. Generation runs on a worker thread so the node keeps receiving while it
 directives of the session negotiation_state names are answered (sessions.CurrentSession); the latest
 directive is latched, so a node restarted while it phrased a reply answers it on start, unless it
 had finished it (sessions.HandledRecord). A lifecycle node: the model loads on configure.
+
+A newer directive of the same session supersedes the ones before it (the reasoning node answered a
+turn said in parts again as a whole): a superseded directive still queued is not phrased, and one
+being phrased stops before its next sentence, so the robot does not give an answer it replaced.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ class SlmNode(ModelNode):
         self.last_first_sentence_s = 0.0
         self.current_session = sessions.CurrentSession()
         self.dropped_directives = 0
+        # (session id, turn) of the newest directive received: older ones of that session are superseded.
+        self.newest_directive: tuple[str, int] = ("", -1)
+        self.superseded_directives = 0
 
     def load(self) -> None:
         self.model_path = resolve_model_path(self.config.llm)
@@ -100,7 +107,14 @@ class SlmNode(ModelNode):
         self.current_session.update(message.session_id)
 
     def on_directive(self, message: CreditorDirective) -> None:
+        session, turn = self.newest_directive
+        if message.session_id != session or int(message.turn) > turn:
+            self.newest_directive = (message.session_id, int(message.turn))
         self.worker.put(message)
+
+    def superseded(self, message: CreditorDirective) -> bool:
+        session, turn = self.newest_directive
+        return message.session_id == session and int(message.turn) < turn
 
     def should_answer(self, message: CreditorDirective) -> bool:
         if not self.current_session.admits(message.session_id, sessions.SESSION_WAIT_S):
@@ -128,6 +142,9 @@ class SlmNode(ModelNode):
     def reply_to(self, message: CreditorDirective) -> None:
         if not self.should_answer(message):
             return
+        if self.superseded(message):
+            self.skip_superseded(message)
+            return
         try:
             directive, history = conversions.directive_from_message(message)
         except conversions.MessageError as error:
@@ -139,6 +156,9 @@ class SlmNode(ModelNode):
         spoken = 0
         used_fallback = False
         for sentence in phrase_reply(directive, None, history, self.llama, self.config.llm):
+            if self.superseded(message):
+                self.skip_superseded(message)
+                return
             if not sentence.text and not sentence.final:
                 continue
             if not spoken:
@@ -152,6 +172,15 @@ class SlmNode(ModelNode):
         self.replies += 1
         self.fallbacks += int(used_fallback)
 
+    def skip_superseded(self, message: CreditorDirective) -> None:
+        """A newer directive of the session replaced this one: its reply (the rest of it) is not
+        phrased, and it counts as answered (not phrased again after a restart)."""
+        self.superseded_directives += 1
+        self.handled.record(message.session_id, (int(message.turn),))
+        self.get_logger().info(
+            f"directive of turn {message.turn} superseded by turn {self.newest_directive[1]}: not phrased"
+        )
+
     def diagnostics(self):
         return (
             "model loaded",
@@ -164,6 +193,7 @@ class SlmNode(ModelNode):
                 "pending_directives": self.worker.pending,
                 "session": self.current_session.session_id or "",
                 "dropped_directives": self.dropped_directives,
+                "superseded_directives": self.superseded_directives,
             },
             DiagnosticStatus.OK,
         )
