@@ -124,8 +124,9 @@ class TurnObservation:
 
     @property
     def replies_spoken(self) -> bool:
-        """Every answer given in this turn has been spoken to its end."""
-        return bool(self.answered_turns) and self.answered_turns <= self.spoken_turns
+        """The latest answer given in this turn has been spoken to its end (an earlier one was
+        spoken before it, or dropped when the latest replaced it)."""
+        return self.directive is not None and int(self.directive.turn) in self.spoken_turns
 
     @property
     def unanswered_utterances(self) -> int:
@@ -284,7 +285,8 @@ class VoiceDriver(Node):
         if session is None:
             return
         observation = self.answer_observation(int(message.turn), session)
-        observation.directive, observation.directive_t = message, time.perf_counter()
+        if observation.directive is None or int(message.turn) >= int(observation.directive.turn):
+            observation.directive, observation.directive_t = message, time.perf_counter()
         observation.answered_turns.add(int(message.turn))
         self._notify()
 
