@@ -48,17 +48,17 @@ DELAY_CLARITY = 15.0
 # The filter starts this many blocks before the estimated delay, so an estimate a little late
 # (or jitter in the stamps) still falls inside it.
 PRE_DELAY_BLOCKS = 1
-# The echo's level, tracked in dB: falls quickly to a lower residual, rises slowly.
-LEAK_FALL, LEAK_RISE = 0.3, 0.05
-# The robot's level is learned from blocks whose arriving echo is within 10 dB of the loudest
-# that can be in the room (the robot is sounding now, not pausing between words).
-ARRIVING_SHARE = 0.1
+# What the robot alone leaves (residual over the loudest echo that can be in the room, in dB) is
+# tracked as an upper quantile: up quickly, down slowly (about the 90th percentile, rise/fall
+# = 10), over every block where only the robot is heard, its pauses (late reverberation) too.
+LEAK_FALL, LEAK_RISE = 0.005, 0.05
 # While the robot can be heard, the output is held back this long: the person is recognised a few
 # blocks into their first word, and the gate then opens from before it.
 LOOKBACK_MS = 320
 # Playing this long without finding the echo's delay: the microphone does not hear the loudspeaker.
 NO_ECHO_AFTER_S = 1.5
-# The noise floor follows a quieter residual at once (LEAK_FALL) and a louder one slowly.
+# The noise floor follows a quieter residual at once and a louder one slowly.
+NOISE_FALL = 0.3
 NOISE_RISE = 0.01
 # Blocks of echo seen before the double-talk rule trusts its level (the first reply in a room).
 CALIBRATION_BLOCKS = 20
@@ -156,9 +156,24 @@ class ReferenceTimeline:
         self._convert(final=False)
 
     def flush(self) -> None:
-        """Resample what the current run still holds back (its last few milliseconds)."""
+        """Resample what the current run still holds back (its last few milliseconds). A chunk
+        that comes on from there is placed right after it, sample for sample."""
         if self._run_next is not None and self._native.size > self._native_done:
-            self._convert(final=True)
+            up, down = self._ratio()
+            real_end = self._run_next + (self._native.size - self._native_done) * up // down
+            self._convert(final=True)  # pads to whole units: the padding is not kept
+            self._run_next = real_end
+            self._native, self._native_done = np.zeros(0, dtype=np.float32), 0
+
+    def cut(self, at_s: float) -> None:
+        """Nothing was heard from at_s on (the playback stopped, or the reply ended there): what was
+        handed out for later is taken back, and the next chunk starts a run of its own."""
+        self.flush()
+        at = self.index_of(at_s)
+        if self._buffer.size and at < self.end_index:
+            self._buffer[max(0, at - self._buffer_start) :] = 0.0
+        self._run_next = None
+        self._native, self._native_done = np.zeros(0, dtype=np.float32), 0
 
     def read(self, start_index: int, count: int) -> np.ndarray:
         if start_index + count > self.end_index:
@@ -314,6 +329,7 @@ class EchoCanceller:
         self._delay_candidate: int | None = None
         self._blocks_since_estimate = 0
         self._delay_known = False
+        self.last_estimate: tuple[int, float] = (0, 0.0)  # (lag, clarity) of the latest GCC-PHAT
         self._unmatched_blocks = 0  # blocks played while no echo delay could be found
         self._no_echo_blocks = _blocks(NO_ECHO_AFTER_S * 1000, rate)
         self._max_lag_blocks = _blocks(self.settings.max_delay_ms, rate)
@@ -333,6 +349,11 @@ class EchoCanceller:
         self.near_end_blocks = 0
 
     # -- public -----------------------------------------------------------------------------------
+
+    @property
+    def echo_path_found(self) -> bool:
+        """The robot's echo has been found in the microphone (its delay is known)."""
+        return self._delay_known
 
     @property
     def delay_ms(self) -> float:
@@ -383,7 +404,7 @@ class EchoCanceller:
         self._reference = np.concatenate([self._reference[BLOCK_SAMPLES:], ref])
         self._microphone = np.concatenate([self._microphone[BLOCK_SAMPLES:], mic])
         self._reference_powers.append(float(np.mean(ref.astype(np.float64) ** 2)))
-        envelope, arriving = self._echo_levels()
+        envelope = self._echo_envelope()
         playing = envelope > REFERENCE_FLOOR_POWER
         self._maybe_estimate_delay(playing)
         if playing and not self._delay_known:
@@ -399,41 +420,40 @@ class EchoCanceller:
             self._near_end_run = 0
             self._hangover = 0
             return residual.astype(np.float32), False, False
-        near_end = self._judge(residual, envelope, arriving)
-        if not near_end and self._delay_known:  # a filter not yet placed on the echo learns nothing
+        # While the person talks (and a little after) nothing is learned from the microphone: their
+        # softer sounds are not the robot's echo, and would throw the filter and its level off.
+        learn = self._hangover == 0
+        near_end = self._judge(residual, envelope, learn)
+        if not near_end and learn and self._delay_known:  # a filter not placed on the echo learns nothing
             self._adapt(residual)
         # The gate opens on the person (several near-end blocks), not on one loud block of echo.
         person = sum(self._recent_near_end) >= NEAR_END_MIN_BLOCKS
         self._hangover = self._hangover_blocks if person else max(0, self._hangover - 1)
         return residual.astype(np.float32), True, person
 
-    def _echo_levels(self) -> tuple[float, float]:
-        """(envelope, arriving): the loudest reference block whose echo can be in the microphone
-        now (from the delay to the delay plus the tail), and the loudest arriving right now."""
+    def _echo_envelope(self) -> float:
+        """The loudest reference block whose echo can be in the microphone now (from the delay to
+        the delay plus the tail; any delay up to the largest while it is not known)."""
         powers = list(self._reference_powers)  # newest last: lag L blocks is powers[-1 - L]
-        if self._delay_known:
-            delay = int(self.delay_samples // BLOCK_SAMPLES)
-            first, tail = max(0, delay - 1), self._tail_blocks - self._max_lag_blocks
-            arriving = max(powers[len(powers) - 1 - delay - 1 : len(powers) - first])
-            envelope = max(powers[max(0, len(powers) - 1 - delay - tail) : len(powers) - first])
-        else:
-            arriving = max(powers[-1 - self._max_lag_blocks - 1 :])
-            envelope = max(powers)
-        return envelope, arriving
+        if not self._delay_known:
+            return max(powers)
+        delay = int(self.delay_samples // BLOCK_SAMPLES)
+        first, tail = max(0, delay - 1), self._tail_blocks - self._max_lag_blocks
+        return max(powers[max(0, len(powers) - 1 - delay - tail) : len(powers) - first])
 
-    def _judge(self, residual: np.ndarray, envelope: float, arriving: float) -> bool:
+    def _judge(self, residual: np.ndarray, envelope: float, learn: bool = True) -> bool:
         """The double-talk rule: is this block the person (near end) rather than the echo? The
-        residual is measured against the loudest echo that can be in the room now; the robot's
-        own level is learned only from blocks where its sound is arriving (not its pauses)."""
+        residual is measured against the loudest echo that can be in the room now, and compared
+        with what the robot alone leaves there (learned from the blocks judged to be echo)."""
         power_db = 10.0 * np.log10(max(float(np.mean(residual.astype(np.float64) ** 2)), 1e-12))
         ratio_db = power_db - 10.0 * np.log10(envelope)
         if self.noise_db is None:
             self.noise_db = power_db
-        echo_arriving = arriving >= ARRIVING_SHARE * envelope and power_db > self.noise_db + 3.0
+        echo_heard = power_db > self.noise_db + 3.0  # something of the robot is left, not only noise
         if self._calibration < CALIBRATION_BLOCKS or not self._delay_known:
             # Until the echo's delay and level are known (the first second a robot speaks in a
             # room), everything heard while it plays is taken for its echo.
-            if echo_arriving:
+            if echo_heard:
                 # Learning the echo's level: the first block sets it, the others refine it.
                 self.leak_db = ratio_db if self._calibration == 0 else self.leak_db
                 self._calibration += 1
@@ -442,8 +462,8 @@ class EchoCanceller:
             # What the robot alone would leave here: its echo's residual plus the room's noise.
             expected = envelope * 10.0 ** (self.leak_db / 10.0) + 10.0 ** (self.noise_db / 10.0)
             near_end = power_db > 10.0 * np.log10(expected) + self._margin_db
-        if not near_end:
-            if echo_arriving:
+        if not near_end and learn:
+            if echo_heard:
                 rate = LEAK_FALL if ratio_db < self.leak_db else LEAK_RISE
                 self.leak_db += rate * (ratio_db - self.leak_db)
             self._track_noise(power_db)
@@ -458,7 +478,7 @@ class EchoCanceller:
         """The room's noise floor: the quietest residual lately (falls at once, rises slowly)."""
         if self.noise_db is None:
             self.noise_db = power_db
-        rate = LEAK_FALL if power_db < self.noise_db else NOISE_RISE
+        rate = NOISE_FALL if power_db < self.noise_db else NOISE_RISE
         self.noise_db += rate * (power_db - self.noise_db)
 
     # -- delay --------------------------------------------------------------------------------
@@ -473,6 +493,7 @@ class EchoCanceller:
         if float(np.mean(reference[-window:].astype(np.float64) ** 2)) <= REFERENCE_FLOOR_POWER:
             return
         lag, clarity = estimate_delay(self._microphone, reference, self._max_lag)
+        self.last_estimate = (lag, clarity)
         if clarity < DELAY_CLARITY:
             return
         agreed = self._delay_candidate is not None and abs(lag - self._delay_candidate) < BLOCK_SAMPLES

@@ -93,6 +93,21 @@ def test_the_reference_timeline_joins_jittered_chunks_and_resamples_them_as_one_
     assert np.mean(later[20:300]) == pytest.approx(0.5, abs=0.02)
 
 
+def test_a_stopped_playback_takes_back_what_was_handed_out_for_later():
+    timeline = ReferenceTimeline(RATE)
+    chunk = np.full(882, 0.5, dtype=np.float32)  # 40 ms at 22.05 kHz, handed out ahead of time
+    for index in range(10):
+        timeline.add(100.0 + 0.04 * index, chunk, 22050)
+    timeline.cut(100.2)  # the player was killed 200 ms in
+    heard = timeline.read(timeline.index_of(100.0), int(0.4 * RATE))
+    assert np.mean(heard[400:3000]) == pytest.approx(0.5, abs=0.02)
+    assert np.all(heard[int(0.2 * RATE) :] == 0.0)
+    # The next reply starts a run of its own at its stamp.
+    timeline.add(101.0, chunk, 22050)
+    timeline.flush()
+    assert np.mean(timeline.read(timeline.index_of(101.0) + 40, 500)) == pytest.approx(0.5, abs=0.02)
+
+
 def test_the_microphone_clock_joins_chunks_whose_stamps_jitter():
     clock = MicrophoneClock(RATE)
     first = clock.start_of(10.0, 1600)
@@ -108,12 +123,11 @@ def test_the_filter_learns_the_room_and_takes_the_echo_out():
         # Without the room's noise, which no canceller can take out and which would bound the figure.
         simulated, canceller = SimulatedRoom(dataclasses.replace(room, noise_dbfs=-150.0)), EchoCanceller()
         residuals, mics = [], []
-        canceller._hangover_blocks = 10**9  # look at the residual itself, not the gate
-        canceller._hangover = 10**9
         for start in range(0, played.size, CHUNK):
             mic = simulated.microphone(played[start : start + CHUNK])
             mics.append(mic)
-            residuals.append(canceller.process(mic, played[start : start + CHUNK]).samples)
+            # The residual itself (live), not what the gate lets through.
+            residuals.append(canceller.process(mic, played[start : start + CHUNK]).live)
         mic, residual = np.concatenate(mics), np.concatenate(residuals)
         last = slice(3 * RATE, residual.size)
         assert canceller.delay_ms == pytest.approx(room.echo_delay_ms, abs=1000 * BLOCK_SAMPLES / RATE / 2)
@@ -153,6 +167,9 @@ def test_the_person_over_the_robot_is_heard_within_a_few_blocks_and_kept(synthes
         spoken = slice(onset + speech_start, onset + person.size)
         first_word = slice(onset + speech_start, onset + speech_start + 1600)
         assert power_db(output[first_word]) > power_db(voice[first_word]) - 3.0
+        # Nothing was learned from their voice: once they stop, the robot is its echo again.
+        after = (onset + person.size) // CHUNK + int(0.6 * RATE) // CHUNK
+        assert not flags[after:].any(), room
         assert power_db(output[spoken]) > power_db(voice[spoken]) - 6.0
 
 
