@@ -52,6 +52,10 @@ from .lifecycle import ModelNode, run_model_node
 
 # Conversation lines a directive carries for phrasing (the latest ones).
 HISTORY_LINES = 8
+# Learning from a finished negotiation waits until its last turn can no longer be continued: the
+# ASR's continuation window and this much more for recognition.
+LEARNING_DELAY_MARGIN_S = 1.5
+LEARNING_CHECK_PERIOD_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class EqReasoningNode(ModelNode):
         self.agent_session_id = ""
         self.agent_sentences: dict[int, dict[int, str]] = {}
         self.last_answered: Optional[AnsweredTurn] = None
+        self.learning_due: Optional[tuple[str, float]] = None  # (session id, monotonic time)
         self.revised_turns = 0
 
     def load(self) -> None:
@@ -111,9 +116,13 @@ class EqReasoningNode(ModelNode):
         self.create_subscription(ReplyChunk, topics.REPLY, self.on_reply, topics.RELIABLE_QOS)
         self.create_service(StartSession, topics.START_SESSION, self.on_start_session)
         self.create_service(ResetSession, topics.RESET_SESSION, self.on_reset_session)
+        self.create_timer(LEARNING_CHECK_PERIOD_S, self.learn_if_due)
         if self.session is None:
             self.resume()
         self.publish_state()
+
+    def deactivate_interfaces(self) -> None:
+        self.learn_if_due(now=True)  # a finished negotiation is learned from before the node stops
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -198,6 +207,7 @@ class EqReasoningNode(ModelNode):
         )
 
     def on_start_session(self, request: StartSession.Request, response: StartSession.Response):
+        self.learn_if_due(now=True)
         try:
             scenario = self.scenario(request.scenario_id, request)
         except (KeyError, SessionRequestError) as error:
@@ -243,6 +253,7 @@ class EqReasoningNode(ModelNode):
         return response
 
     def on_reset_session(self, request: ResetSession.Request, response: ResetSession.Response):
+        self.learn_if_due(now=True)
         if self.session is not None:
             session_id = self.session.snapshot().session_id
             self.session = None
@@ -301,11 +312,13 @@ class EqReasoningNode(ModelNode):
         if self.session is None:
             self.get_logger().warning("speech received with no session: call start_session first; ignored")
             return
-        if self.session.finished:
+        continued = self.continues_last_turn(message)
+        if self.session.finished and not continued:
             self.get_logger().info("the negotiation has ended; speech ignored until a new session starts")
             return
         start = time.perf_counter()
-        self.go_back_if_continued(message)
+        if continued:
+            self.go_back()
         session_before = self.session.to_dict()
         prosody = conversions.prosody_from_utterance(message)
         reading = self.detector.detect(message.text, prosody)
@@ -322,26 +335,48 @@ class EqReasoningNode(ModelNode):
         self.publish_directive(record.directive)
         self.publish_state()
         if self.session.finished:
-            # Learning (an HMM refit) happens after the reply is on its way, never before it.
-            self.policy.finish(self.session.outcome == "success")
-            learning = self.config.eq.learning
-            if learning.enabled and learning.state_path and self.policy.learns:
-                try:
-                    save_learned(learning.state_path, self.policy.learned)
-                    self.persistence_problems.pop("learning", None)
-                except OSError as error:  # LearnedStateError: kept in memory, saved after the next one
-                    self.persistence_failed("learning", str(error))
+            # Learning (an HMM refit) happens after the reply is on its way, never before it, and
+            # once the debtor can no longer go on with the turn that ended the negotiation ("Fine."
+            # ... "I can pay in seventy days." takes the agreement back).
+            window_s = self.config.asr.continuation_window_ms / 1000.0 + LEARNING_DELAY_MARGIN_S
+            self.learning_due = (self.session.snapshot().session_id, time.monotonic() + window_s)
 
-    def go_back_if_continued(self, message: Utterance) -> None:
-        """When `message` continues the turn answered last (it starts no later than that turn's
-        end and holds it), put the session back as it was before that turn."""
-        last = self.last_answered
-        if (
-            last is None
-            or last.session_id != self.session.snapshot().session_id
-            or not (_nanoseconds(message.start_time) <= last.end_ns < _nanoseconds(message.end_time))
-        ):
+    def learn_if_due(self, now: bool = False) -> None:
+        """Learn from the negotiation that ended, once its last turn can no longer be continued
+        (now: at once, e.g. before another session starts)."""
+        if self.learning_due is None or self.session is None:
+            self.learning_due = None
             return
+        session_id, due_at = self.learning_due
+        if not now and time.monotonic() < due_at:
+            return
+        self.learning_due = None
+        if session_id != self.session.snapshot().session_id or not self.session.finished:
+            return
+        self.policy.finish(self.session.outcome == "success")
+        learning = self.config.eq.learning
+        if learning.enabled and learning.state_path and self.policy.learns:
+            try:
+                save_learned(learning.state_path, self.policy.learned)
+                self.persistence_problems.pop("learning", None)
+            except OSError as error:  # LearnedStateError: kept in memory, saved after the next one
+                self.persistence_failed("learning", str(error))
+
+    def continues_last_turn(self, message: Utterance) -> bool:
+        """`message` continues the turn answered last: it starts no later than that turn's end and
+        holds it (the ASR joined a part said after a pause to the part before), and, when that
+        turn ended the negotiation, nothing has been learned from it yet."""
+        last = self.last_answered
+        if last is None or last.session_id != self.session.snapshot().session_id:
+            return False
+        if self.session.finished and (self.learning_due is None or self.learning_due[0] != last.session_id):
+            return False
+        return _nanoseconds(message.start_time) <= last.end_ns < _nanoseconds(message.end_time)
+
+    def go_back(self) -> None:
+        """Put the session back as it was before the turn answered last."""
+        last = self.last_answered
+        self.learning_due = None
         before = dict(last.session_before)
         # The answer to the first part may be phrased or spoken already: the whole turn's answer
         # gets the next directive number, so the language model and the voice answer it too.

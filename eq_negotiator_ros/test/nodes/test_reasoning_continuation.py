@@ -4,6 +4,7 @@ part's start_time) replaces that turn: the session answers the whole text once, 
 directive number, and keeps one record of it; an utterance that starts after the last one ends is
 a turn of its own."""
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -32,8 +33,53 @@ def _utterance(text: str, start_s: float, end_s: float) -> Utterance:
 
 
 def test_a_continued_turn_is_answered_once_as_a_whole(tmp_path):
-    logs: list[str] = []
     store = tmp_path / "sessions.sqlite"
+    with reasoning_graph(tmp_path, store) as (wait, speech_pub, directives, states, start):
+        session = start()
+        speech_pub.publish(_utterance("Understood.", 10.0, 11.0))
+        assert wait(lambda: any(d.session_id == session and d.turn == 1 for d in directives))
+        # The rest of the turn, said after a pause and joined to its first part by the ASR.
+        whole = "Understood. How about 90 days? I can't even pay my staff."
+        speech_pub.publish(_utterance(whole, 10.0, 15.5))
+        assert wait(lambda: any(d.session_id == session and d.turn == 2 for d in directives))
+        answer = next(d for d in directives if d.session_id == session and d.turn == 2)
+        assert answer.debtor_text == whole
+        # A new turn: it starts after the last one ended.
+        speech_pub.publish(_utterance("Please, I need more time.", 20.0, 22.0))
+        assert wait(lambda: any(d.session_id == session and d.turn == 3 for d in directives))
+        assert wait(lambda: states and states[-1].session_id == session and states[-1].turn == 2)
+        # The offer of the continued part reached the session.
+        assert states[-1].debtor_offer_days == 90
+    records = _records(store, session)
+    # One record per turn as the debtor said it: the first part alone is not kept.
+    assert [r["debtor_text"] for r in records] == [whole, "Please, I need more time."]
+    assert [r["turn"] for r in records] == [2, 3]
+
+
+def test_a_continuation_can_take_back_the_agreement_its_first_part_made(tmp_path):
+    store = tmp_path / "sessions.sqlite"
+    with reasoning_graph(tmp_path, store) as (wait, speech_pub, directives, states, start):
+        session = start()
+        opening = next(d for d in directives if d.session_id == session and d.turn == 0)
+        first = f"Okay, I accept {opening.offer_days} days."
+        speech_pub.publish(_utterance(first, 10.0, 12.0))
+        assert wait(lambda: states and states[-1].session_id == session and states[-1].phase == "agreed")
+        whole = f"{first} Actually no, I need 60 days."
+        speech_pub.publish(_utterance(whole, 10.0, 15.0))
+        assert wait(lambda: any(d.session_id == session and d.turn == 2 for d in directives))
+        assert wait(lambda: states[-1].phase == "negotiating" and states[-1].debtor_offer_days == 60)
+    assert [r["debtor_text"] for r in _records(store, session)] == [whole]
+
+
+def _records(store, session: str) -> list[dict]:
+    with sqlite3.connect(store) as connection:
+        (data,) = connection.execute("SELECT data FROM sessions WHERE session_id = ?", (session,)).fetchone()
+    return json.loads(data)["records"]
+
+
+@contextlib.contextmanager
+def reasoning_graph(tmp_path, store):
+    logs: list[str] = []
     graph = NodeGraph(
         {"namespace": NAMESPACE, "use_mic": "false"},
         nodes=["eq_reasoning_node"],
@@ -67,35 +113,18 @@ def test_a_continued_turn_is_answered_once_as_a_whole(tmp_path):
             time.sleep(0.05)
         return predicate()
 
-    try:
+    def start() -> str:
         assert wait(lambda: client.service_is_ready() and speech_pub.get_subscription_count() > 0, 180), logs
         future = client.call_async(StartSession.Request(scenario_id=""))
         assert wait(lambda: future.done()) and future.result().success, logs[-20:]
         session = future.result().session_id
         assert wait(lambda: any(d.session_id == session and d.turn == 0 for d in directives))
+        return session
 
-        speech_pub.publish(_utterance("Understood.", 10.0, 11.0))
-        assert wait(lambda: any(d.session_id == session and d.turn == 1 for d in directives))
-        # The rest of the turn, said after a pause and joined to its first part by the ASR.
-        whole = "Understood. How about 90 days? I can't even pay my staff."
-        speech_pub.publish(_utterance(whole, 10.0, 15.5))
-        assert wait(lambda: any(d.session_id == session and d.turn == 2 for d in directives))
-        answer = next(d for d in directives if d.session_id == session and d.turn == 2)
-        assert answer.debtor_text == whole
-        # A new turn: it starts after the last one ended.
-        speech_pub.publish(_utterance("Please, I need more time.", 20.0, 22.0))
-        assert wait(lambda: any(d.session_id == session and d.turn == 3 for d in directives))
-        assert wait(lambda: states and states[-1].session_id == session and states[-1].turn == 2)
-        # The offer of the continued part reached the session.
-        assert states[-1].debtor_offer_days == 90
+    try:
+        yield wait, speech_pub, directives, states, start
     finally:
         executor.shutdown(timeout_sec=1.0)
         node.destroy_node()
         rclpy.shutdown(context=context)
         graph.stop()
-    with sqlite3.connect(store) as connection:
-        (data,) = connection.execute("SELECT data FROM sessions WHERE session_id = ?", (session,)).fetchone()
-    records = json.loads(data)["records"]
-    # One record per turn as the debtor said it: the first part alone is not kept.
-    assert [r["debtor_text"] for r in records] == [whole, "Please, I need more time."]
-    assert [r["turn"] for r in records] == [2, 3]
