@@ -50,6 +50,16 @@ VOICED_RANGE_DB = 40.0
 VOICED_FRAME_S = 0.01
 
 
+def _heard_at(message: AudioChunk) -> float:
+    """perf_counter time at which a reply chunk is heard: the TTS stamps each chunk with that moment
+    (and sends it a little ahead); a chunk without a stamp is heard when it arrives."""
+    now = time.perf_counter()
+    stamp_ns = _stamp_ns(message.header.stamp)
+    if stamp_ns <= 0:
+        return now
+    return now + (stamp_ns / 1e9 - time.time())
+
+
 def _stamp_ns(stamp) -> int:
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
 
@@ -308,10 +318,12 @@ class VoiceDriver(Node):
     def on_audio_out(self, message: AudioChunk) -> None:
         observation = self.answer_observation(int(message.turn))
         if len(message.samples):
-            # The delay a person feels runs from the end of their voiced speech: a reply that starts
-            # while they still speak (to the first part of their turn) is counted apart.
-            if observation.turn == 0 or observation.speech_end_t:
-                observation.first_audio_by_turn.setdefault(int(message.turn), time.perf_counter())
+            heard_t = _heard_at(message)
+            # The delay a person feels runs from the end of their voiced speech to when the reply is
+            # heard: a reply heard while they still speak (to the first part of their turn) is
+            # counted apart.
+            if observation.turn == 0 or (observation.speech_end_t and heard_t >= observation.speech_end_t):
+                observation.first_audio_by_turn.setdefault(int(message.turn), heard_t)
             else:
                 observation.replies_during_speech += 1
                 observation.audio_during_speech_turns.add(int(message.turn))
