@@ -23,7 +23,7 @@ REPLY_TIMEOUT_S = 90.0
 HEARD_TIMEOUT_S = 15.0
 # After the end of the debtor's voiced speech, the ASR may still be recognising a last part of the
 # turn (its silence, then recognition): a turn is over only once this has passed as well.
-LAST_PART_SETTLE_S = 2.0
+LAST_PART_SETTLE_S = 3.0
 FINISHED_PHASES = ("agreed", "failed", "aborted")
 # The nodes publish /diagnostics about once a second.
 DIAGNOSTICS_PERIOD_S = 1.2
