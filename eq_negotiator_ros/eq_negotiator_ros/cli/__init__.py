@@ -17,6 +17,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "start the node graph (what `ros2 launch` starts, without ros2cli)"),
     "bench": ("bench", "agent-to-agent benchmark of creditor policies against debtor personas"),
     "bench-latency": ("bench_latency", "time to first audio and per-stage latency over spoken turns"),
+    "bench-barge-in": (
+        "bench_barge_in",
+        "self-interruptions and stop time of replies played into a simulated room",
+    ),
 }
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Optional
 
@@ -51,6 +52,10 @@ from ..speech.vad import (
 )
 from . import topics, workers
 from .lifecycle import ModelNode, run_model_node
+
+# A microphone chunk waits this long at most for the robot's audio played over it (the echo
+# reference); past that it is heard as it is.
+MAX_REFERENCE_WAIT_S = 0.5
 
 
 def _to_time(seconds: float) -> Time:
@@ -110,6 +115,13 @@ class AsrNode(ModelNode):
         UtteranceSegmenter(VadSettings.from_config(self.config.asr, self.rate_hz)).push(
             np.zeros(self.rate_hz // 2, dtype=np.float32)
         )
+        # The echo path once too (its first resampling imports scipy.signal: a second and more
+        # during which the executor would hear neither the microphone nor the reference).
+        timeline = ReferenceTimeline(self.rate_hz)
+        timeline.add(0.0, np.zeros(2205, dtype=np.float32), 22050)
+        EchoCanceller(EchoSettings.from_config(self.config.asr, self.rate_hz)).process(
+            np.zeros(1600, dtype=np.float32), timeline.read(0, 1600)
+        )
 
     def unload(self) -> None:
         self.recognizer = None
@@ -120,7 +132,13 @@ class AsrNode(ModelNode):
         self.robot_speaking = False
         self.barge_in_sent = False
         self.reference_heard = False
+        self.reference_playing = False  # audio/out chunks are coming (no end marker since)
+        self.reference_until_s = 0.0  # when the last reference chunk received stops being heard
+        self.pending_microphone: deque = deque()  # (samples, message, arrival) not yet handed on
+        # Held chunks go on when their reference arrives, or after MAX_REFERENCE_WAIT_S at the latest.
+        self.create_timer(0.05, self.drain_microphone)
         self.barge_ins = 0
+        self.microphone_gaps = 0
         self.echo: Optional[EchoCanceller] = None
         self.person_over_echo = False
         if self.config.asr.echo_cancellation:
@@ -154,16 +172,21 @@ class AsrNode(ModelNode):
         self.robot_speaking = bool(message.data)
         self.barge_in_sent = False
         self.reference_heard = False  # nothing of this reply has been played yet
+        self.drain_microphone()
 
     def on_played(self, message: AudioChunk) -> None:
         """A chunk the loudspeaker plays, stamped with when it is heard: the echo reference."""
         self.reference_heard = True
+        heard_at_s = message.header.stamp.sec + message.header.stamp.nanosec * 1e-9
         if len(message.samples) and message.sample_rate_hz > 0:
-            heard_at_s = message.header.stamp.sec + message.header.stamp.nanosec * 1e-9
             samples = np.asarray(message.samples, dtype=np.float32)
             self.reference.add(heard_at_s, samples, int(message.sample_rate_hz))
-        elif message.end_of_segment:
-            self.reference.flush()
+            self.reference_playing = True
+            self.reference_until_s = heard_at_s + samples.size / message.sample_rate_hz
+        elif message.end_of_segment:  # the reply's sound ends at this stamp
+            self.reference.cut(heard_at_s)
+            self.reference_playing = False
+        self.drain_microphone()
 
     def listen(self, samples: np.ndarray, message: AudioChunk) -> np.ndarray:
         """What the VAD hears of a microphone chunk: the robot's echo taken out (and silenced where
@@ -176,6 +199,10 @@ class AsrNode(ModelNode):
             return samples
         stamp = message.header.stamp.sec + message.header.stamp.nanosec * 1e-9
         start = self.microphone_clock.start_of(stamp if stamp > 0 else time.time(), samples.size)
+        gap = self.microphone_clock.gap
+        if 0 < gap <= self.rate_hz:  # chunks were lost on the way: keep the filter in step
+            self.echo.skip(self.reference.read(start - gap, gap))
+            self.microphone_gaps += 1
         frame = self.echo.process(samples, self.reference.read(start, samples.size))
         self.live_vad.push(frame.live)
         # The person's voice over the robot's, or the robot is silent: between replies, or in a
@@ -200,10 +227,7 @@ class AsrNode(ModelNode):
             self.barge_in_sent = True
             self.barge_ins += 1
             self.barge_in_pub.publish(Empty())
-            self.get_logger().info(
-                "barge-in: the person talks over the robot"
-                + (f" (echo delay {self.echo.delay_ms:.0f} ms)" if self.echo is not None else "")
-            )
+            self.get_logger().info(f"barge-in: the person talks over the robot ({self.echo_state()})")
 
     def on_audio(self, message: AudioChunk) -> None:
         if len(message.samples) == 0:
@@ -226,9 +250,30 @@ class AsrNode(ModelNode):
         if self.stream_origin_s is None:
             stamp = message.header.stamp.sec + message.header.stamp.nanosec * 1e-9
             self.stream_origin_s = stamp if stamp > 0 else time.time()
-        events = self.segmenter.push_events(self.listen(samples, message))
-        self.maybe_barge_in()
-        self.handle_segments(events, time.perf_counter())
+        self.pending_microphone.append((samples, message, time.monotonic()))
+        self.drain_microphone()
+
+    def drain_microphone(self) -> None:
+        """Hand the microphone chunks on in order, each once what the robot played over it has
+        arrived: a busy executor takes one message per topic in turn, so the reference (25 chunks
+        a second) can fall behind the microphone (10), and a chunk filtered without its reference
+        would hand the robot's own voice to the VAD. A chunk waits at most MAX_REFERENCE_WAIT_S."""
+        while self.pending_microphone:
+            samples, message, arrived = self.pending_microphone[0]
+            if self.reference_behind(message) and time.monotonic() - arrived < MAX_REFERENCE_WAIT_S:
+                return
+            self.pending_microphone.popleft()
+            events = self.segmenter.push_events(self.listen(samples, message))
+            self.maybe_barge_in()
+            self.handle_segments(events, time.perf_counter())
+
+    def reference_behind(self, message: AudioChunk) -> bool:
+        if self.echo is None:
+            return False
+        if self.robot_speaking and not self.reference_heard:
+            return True  # a reply is starting: its first sound is on its way
+        stamp = message.header.stamp.sec + message.header.stamp.nanosec * 1e-9
+        return self.reference_playing and self.reference_until_s < stamp
 
     # -- from the segmenter on: tentative, discarded and final utterances -------------------------
 
@@ -340,6 +385,18 @@ class AsrNode(ModelNode):
         self.speech_pub.publish(message)
         self.utterances += 1
 
+    def echo_state(self) -> str:
+        if self.echo is None:
+            return "no echo cancellation"
+        if not self.echo.echo_path_found:
+            lag, clarity = self.echo.last_estimate
+            return f"no echo found yet: last peak {lag} samples, clarity {clarity:.1f}"
+        judged = ", ".join(f"{power:.0f}/{expected:.0f}" for power, expected in self.echo.recent_judgements)
+        return (
+            f"echo {self.echo.delay_ms:.0f} ms late, residual {self.echo.leak_db:.1f} dB; latest blocks "
+            f"heard/expected of the robot alone (dB): {judged}"
+        )
+
     def echo_diagnostics(self) -> dict:
         if self.echo is None:
             return {"echo_cancellation": False}
@@ -348,6 +405,8 @@ class AsrNode(ModelNode):
             "echo_delay_ms": f"{self.echo.delay_ms:.0f}",
             "echo_residual_db": f"{self.echo.leak_db:.1f}",
             "near_end_blocks": self.echo.near_end_blocks,
+            "microphone_gaps": self.microphone_gaps,
+            "echo_filter_resets": self.echo.filter_resets,
         }
 
     def diagnostics(self):

@@ -20,11 +20,12 @@ RESET_SESSION = "reset_session"
 
 
 AUDIO_QOS = qos_profile_sensor_data
-# The echo reference (audio/out, 25 chunks a second) must not be lost while a listener's executor is
-# busy for a moment: best effort as published, but a queue of a few seconds instead of five chunks.
-AUDIO_REFERENCE_QOS = QoSProfile(
-    depth=100, reliability=ReliabilityPolicy.BEST_EFFORT, history=HistoryPolicy.KEEP_LAST
-)
+# audio/out is the echo reference: a chunk lost on the way leaves the robot's own voice in the
+# microphone uncancelled (and taken for the person). The TTS node publishes it reliably, with a few
+# seconds of history; the listeners that cancel the echo subscribe the same way (a best-effort
+# subscriber, AUDIO_QOS, still matches).
+AUDIO_OUT_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
+AUDIO_REFERENCE_QOS = AUDIO_OUT_QOS
 RELIABLE_QOS = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
 # negotiation_state is latched: a subscriber that joins late still gets the current state.
 LATCHED_QOS = QoSProfile(

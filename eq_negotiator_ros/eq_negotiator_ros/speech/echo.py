@@ -255,11 +255,15 @@ class MicrophoneClock:
         self.rate_hz = rate_hz
         self._tolerance = int(join_tolerance_s * rate_hz)
         self._next: int | None = None
+        self.gap = 0
 
     def start_of(self, end_stamp_s: float, count: int) -> int:
         start = int(round(end_stamp_s * self.rate_hz)) - count
+        self.gap = 0  # microphone samples lost just before this chunk (dropped chunks)
         if self._next is not None and abs(start - self._next) <= self._tolerance:
             start = self._next
+        elif self._next is not None and start > self._next:
+            self.gap = start - self._next
         self._next = start + count
         return start
 
@@ -330,6 +334,9 @@ class EchoCanceller:
         self._blocks_since_estimate = 0
         self._delay_known = False
         self.last_estimate: tuple[int, float] = (0, 0.0)  # (lag, clarity) of the latest GCC-PHAT
+        self.filter_resets = 0  # times a new delay put the filter back to zero
+        # (residual dB, what the robot alone would leave, dB) of the latest judged blocks: for logs.
+        self.recent_judgements: deque[tuple[float, float]] = deque(maxlen=8)
         self._unmatched_blocks = 0  # blocks played while no echo delay could be found
         self._no_echo_blocks = _blocks(NO_ECHO_AFTER_S * 1000, rate)
         self._max_lag_blocks = _blocks(self.settings.max_delay_ms, rate)
@@ -396,6 +403,24 @@ class EchoCanceller:
             out.append(block if passed else np.zeros_like(block))
         return out
 
+    def skip(self, reference: np.ndarray) -> None:
+        """The microphone lost these samples (chunks dropped on the way): what was played meanwhile
+        is taken in, so the filter and its history stay in step with the room; nothing is output,
+        learned or judged from the missing stretch."""
+        ref = to_float32_mono(reference)
+        self._pending_mic = np.concatenate([self._pending_mic, np.zeros(ref.size, dtype=np.float32)])
+        self._pending_ref = np.concatenate([self._pending_ref, ref])
+        while self._pending_mic.size >= BLOCK_SAMPLES:
+            block_ref = self._pending_ref[:BLOCK_SAMPLES]
+            self._pending_mic = self._pending_mic[BLOCK_SAMPLES:]
+            self._pending_ref = self._pending_ref[BLOCK_SAMPLES:]
+            self._reference = np.concatenate([self._reference[BLOCK_SAMPLES:], block_ref])
+            self._microphone = np.concatenate([self._microphone[BLOCK_SAMPLES:], np.zeros(BLOCK_SAMPLES)])
+            self._reference_powers.append(float(np.mean(block_ref.astype(np.float64) ** 2)))
+            self._predict(self._aligned_block())  # the filter's input history moves on
+            self._recent_near_end.append(False)
+        self._blocks_since_estimate = -DELAY_UPDATE_BLOCKS * 4  # no estimate over the hole
+
     # -- one block --------------------------------------------------------------------------------
 
     def _process_block(self, mic: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, bool, bool]:
@@ -454,14 +479,16 @@ class EchoCanceller:
             # Until the echo's delay and level are known (the first second a robot speaks in a
             # room), everything heard while it plays is taken for its echo.
             if echo_heard:
-                # Learning the echo's level: the first block sets it, the others refine it.
-                self.leak_db = ratio_db if self._calibration == 0 else self.leak_db
+                # Learning the echo's level: the loudest residual of the calibration blocks, so the
+                # rule starts cautious and comes down as the filter converges.
+                self.leak_db = ratio_db if self._calibration == 0 else max(self.leak_db, ratio_db)
                 self._calibration += 1
             near_end = False
         else:
             # What the robot alone would leave here: its echo's residual plus the room's noise.
             expected = envelope * 10.0 ** (self.leak_db / 10.0) + 10.0 ** (self.noise_db / 10.0)
             near_end = power_db > 10.0 * np.log10(expected) + self._margin_db
+            self.recent_judgements.append((round(power_db, 1), round(10.0 * np.log10(expected), 1)))
         if not near_end and learn:
             if echo_heard:
                 rate = LEAK_FALL if ratio_db < self.leak_db else LEAK_RISE
@@ -502,6 +529,7 @@ class EchoCanceller:
             self._delay_known, self._unmatched_blocks = True, 0
             self.delay_samples = lag
             self._reset_filter()
+            self.filter_resets += 1
             self._calibration = 0  # the residual's level starts again with the new filter
 
     # -- the adaptive filter (partitioned-block frequency-domain NLMS, overlap-save) -----------
