@@ -294,7 +294,9 @@ class EchoFrame:
         heard: what the recogniser should hear. While the robot's sound can be in the room it
         comes LOOKBACK_MS late, so that when the person is recognised (a few blocks into their
         first word) the gate opens from before their first word; it catches up when the robot's
-        sound is over. Over time, every microphone sample comes out once, in order.
+        sound is over (and up to NO_ECHO_AFTER_S late while the robot's echo is still being looked for:
+        if none shows, all of it is let through). Over time, every microphone sample comes out
+        once, in order.
     live: the residual as it is now, neither gated nor delayed: with person_over_echo, for
         deciding at once that the person talks (barge-in); the person is loudest in it.
     echo_active: the robot's sound can be in the microphone (the reference or its tail).
@@ -393,10 +395,22 @@ class EchoCanceller:
     def _hold_back(self, residual: np.ndarray, is_open: bool, active: bool, person: bool) -> list[np.ndarray]:
         """The delayed, retroactively gated output: the blocks that leave the look-back queue."""
         self._held.append([residual, is_open])
-        if person:
-            for held in self._held:  # the person's first word began before they were recognised
+        no_echo = self._unmatched_blocks >= self._no_echo_blocks
+        if person or no_echo:
+            # The person's first word began before they were recognised; or this microphone
+            # turned out not to hear the robot at all: what was held back was never its echo.
+            for held in self._held:
                 held[1] = True
-        keep = self._lookback_blocks if active else 0
+        # While the echo is still being looked for, everything is held back (up to NO_ECHO_AFTER_S):
+        # the person who was talking when the robot began is let through if no echo shows.
+        searching = active and not self._delay_known
+        keep = (
+            self._no_echo_blocks + self._lookback_blocks
+            if searching
+            else self._lookback_blocks
+            if active
+            else 0
+        )
         out = []
         while len(self._held) > keep:
             block, passed = self._held.popleft()
