@@ -173,7 +173,7 @@ class AsrConfig:
     max_utterance_s: float = 30.0
     # speech/vad.py: a longer utterance is cut at its longest pause in this last share of it.
     cut_search_fraction: float = 0.5
-    barge_in: bool = False
+    barge_in: bool = True
     # speech/echo.py: the robot's own voice taken out of the microphone (reference: audio/out).
     echo_cancellation: bool = True
     echo_max_delay_ms: int = 300

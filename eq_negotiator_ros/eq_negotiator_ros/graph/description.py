@@ -71,7 +71,11 @@ LAUNCH_ARGUMENTS: tuple[LaunchArgument, ...] = (
         ("audio_source",),
     ),
     LaunchArgument(
-        "barge_in", "false", "speech during a reply stops the reply", "asr.barge_in", ("asr_node",)
+        "barge_in",
+        "",
+        "the person's speech during a reply stops it (empty: the params file's asr.barge_in, true)",
+        "asr.barge_in",
+        ("asr_node",),
     ),
     LaunchArgument(
         "gpu_layers",
