@@ -73,6 +73,9 @@ class RecordingLlama:
         self.metadata = getattr(llama, "metadata", {})
         self.text = ""
 
+    def tokenize(self, text: bytes, add_bos: bool = True) -> list[int]:
+        return self.llama.tokenize(text, add_bos=add_bos)
+
     def __call__(self, prompt: str, **kwargs: Any):
         self.text = ""
         for chunk in self.llama(prompt, **kwargs):

@@ -325,6 +325,7 @@ def _phrase_persona(
             temperature=float(directive.temperature),
             timeout_s=float(llm_config.timeout_s),
             clock=clock,
+            **digit_ban(llama),
         )
         for raw in stream:
             sentence = clean_sentence(raw)
@@ -372,6 +373,33 @@ def _phrase_persona(
             rejection_reason=reason or "no terms sentence passes the guard",
             source="terms",
         )
+
+
+def digit_ban(llama: Any) -> dict[str, Any]:
+    """llama.cpp sampling options that keep digits out of the model's part of a persona reply.
+
+    The model's part never carries a number (the code says the terms; the guard rejects any
+    other number), yet a small model echoes the person's "45 days" now and then, and the whole
+    sentence is then lost. Forbidding the digit tokens while it samples keeps the sentence. The
+    token ids are the model's own: each digit alone and after a space, where the tokenizer has
+    such a token (Gemma splits every number into single digits). A model object without a
+    tokenizer (a test double) gets no option.
+    """
+    tokenize = getattr(llama, "tokenize", None)
+    if tokenize is None:
+        return {}
+    banned: set[int] = set()
+    try:
+        for digit in "0123456789":
+            for text in (digit, " " + digit):
+                tokens = tokenize(text.encode("utf-8"), add_bos=False)
+                if len(tokens) == 1:
+                    banned.add(int(tokens[0]))
+                elif len(tokens) == 2 and text.startswith(" "):
+                    banned.add(int(tokens[1]))  # " " + digit as two tokens: the digit is the second
+    except Exception:  # a tokenizer that does not take these arguments: sample without the ban
+        return {}
+    return {"logit_bias": {token: -100.0 for token in sorted(banned)}} if banned else {}
 
 
 def _pairs(history: Sequence[tuple[str, str]]) -> Iterator[tuple[str, str]]:

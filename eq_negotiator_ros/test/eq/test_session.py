@@ -83,7 +83,7 @@ def test_open(config, scenario):
     directive = session.open()
     assert directive.intent == "greet" and directive.offer == Offer(days=20) and directive.turn == 0
     assert directive.persona == persona_text("neutral")
-    assert directive.temperature == pytest.approx(0.7)
+    assert directive.temperature == pytest.approx(config.llm.temperature_start)  # the schedule at turn 0
     snap = session.snapshot()
     assert (snap.phase, snap.turn, snap.utterances, snap.creditor_offer) == (
         "negotiating",
@@ -111,7 +111,7 @@ def test_counter_offer_turn(config, scenario):
     assert d.creditor_emotion == EMOTIONS[1] and d.persona == persona_text(EMOTIONS[1])
     assert record.debtor_offer == Offer(days=150)
     assert d.intent == "counter" and 20 < d.offer.days < 150 and d.turn == 1
-    assert d.temperature == pytest.approx(0.7 * 0.95)
+    assert d.temperature == pytest.approx(config.llm.temperature_start * config.llm.temperature_decay)
     assert session.snapshot().utterances == 3
     session.step("still 150", NEUTRAL)
     assert tracker.calls == ["neutral", EMOTIONS[1]]

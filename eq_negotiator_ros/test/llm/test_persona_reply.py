@@ -180,3 +180,30 @@ def test_grounding() -> None:
     assert invented_facts("I hope the shops open again soon.", heard) == []  # stems: shop/shops
     assert grounded_share("I'm sorry your wife is in hospital.", heard) == 1.0
     assert grounded_share("A full refund is coming next year.", heard) < 0.5
+
+
+class TokenizingLlama(FakeLlama):
+    """A fake whose tokenizer splits numbers into single digits after a space token, as Gemma's."""
+
+    VOCAB = {" ": 5, **{str(d): 100 + d for d in range(10)}}
+
+    def tokenize(self, text: bytes, add_bos: bool = True) -> list[int]:
+        decoded = text.decode("utf-8")
+        return [self.VOCAB.get(ch, 1) for ch in decoded]
+
+
+def test_model_is_kept_from_sampling_digits_in_a_persona_reply() -> None:
+    llama = TokenizingLlama("I hear you. Let's work it out.")
+    parts = run(llama, directive())
+    assert [p.source for p in parts] == ["opener", "model", "model", "terms"]
+    bias = llama.calls[0][1]["logit_bias"]
+    assert sorted(bias) == [100 + d for d in range(10)] and set(bias.values()) == {-100.0}
+
+
+def test_no_digit_ban_without_a_tokenizer() -> None:
+    from eq_negotiator_ros.llm.phrasing import digit_ban
+
+    assert digit_ban(FakeLlama("x")) == {}
+    llama = FakeLlama("I hear you.")
+    run(llama, directive())
+    assert "logit_bias" not in llama.calls[0][1]
