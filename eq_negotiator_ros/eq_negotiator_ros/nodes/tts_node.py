@@ -263,7 +263,9 @@ class TtsNode(ModelNode):
 
     def speak(self, message: ReplyChunk) -> None:
         if self.superseded(message):
-            self.handled.record(message.session_id, (int(message.turn), int(message.index)))
+            position = (int(message.turn), int(message.index))
+            if not self.handled.handled(message.session_id, position):  # the record only moves on
+                self.handled.record(message.session_id, position)
             return
         if not self.current_session.admits(message.session_id, sessions.SESSION_WAIT_S):
             self.dropped_sentences += 1
