@@ -213,7 +213,7 @@ class TtsConfig:
     # nodes/tts_node.py plays in real time in chunks this long (a stop takes effect within one),
     # each handed to the speaker (and published on audio/out) this long before it is heard.
     playback_chunk_ms: int = 40
-    playback_lead_ms: int = 150
+    playback_lead_ms: int = 50
     # Per creditor emotion: (emotion, VoiceStyle) pairs from tts.persona_voice (speech/tts.py).
     persona_voice: tuple[tuple[str, VoiceStyle], ...] = ()
 

@@ -26,6 +26,7 @@ from std_msgs.msg import Bool, Empty
 
 from eq_negotiator_interfaces.msg import AudioChunk, CreditorDirective, NegotiationState, ReplyChunk
 
+from ..llm.personas import PERSONA_OPENERS
 from ..speech.audio import float_to_int16, write_wav
 from ..speech.tts import SpeechSynthesizer
 from . import sessions, topics, workers
@@ -176,6 +177,18 @@ class TtsNode(ModelNode):
         # Piper (onnxruntime) and espeak's phonemiser, run once on one short sentence.
         if not self.synthesizer.synthesize("Hello.").size:
             raise RuntimeError(f"the voice made no audio for a short sentence: {self.synthesizer.last_error}")
+        # Every reply starts with a persona opener (llm/personas.py), said in that persona's voice:
+        # made now, the first sound of a reply is played at once instead of after Piper has run.
+        started = time.perf_counter()
+        prepared = self.synthesizer.prepare(
+            (opener, emotion)
+            for emotion, groups in PERSONA_OPENERS.items()
+            for openers in groups.values()
+            for opener in openers
+        )
+        self.get_logger().info(
+            f"{prepared} persona openers prepared in {time.perf_counter() - started:.1f} s"
+        )
 
     def unload(self) -> None:
         self.synthesizer = None

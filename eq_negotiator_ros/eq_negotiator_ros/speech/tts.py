@@ -23,7 +23,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -117,6 +117,9 @@ class SpeechSynthesizer:
         self.config = config or TtsConfig()
         self._voice = voice if voice is not None else load_piper_voice(resolve_voice_paths(self.config))
         self.last_error = ""
+        # (cleaned text, emotion) -> the sentences' audio, for lines said again and again (the persona
+        # openers): made once by prepare(), so the first sound of a reply does not wait for Piper.
+        self._prepared: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
 
     @property
     def sample_rate_hz(self) -> int:
@@ -126,6 +129,16 @@ class SpeechSynthesizer:
         """The voice style of a creditor emotion (tts.persona_voice), else the tts section's."""
         return self.config.voice_for(emotion)
 
+    def prepare(self, lines: Iterable[tuple[str, str]]) -> int:
+        """Synthesise each (text, emotion) now and keep its audio for stream(); the count kept."""
+        for text, emotion in lines:
+            key = (clean_text_for_speech(text), emotion)
+            if key[0] and key not in self._prepared:
+                parts = tuple(self.stream(text, emotion))
+                if parts:
+                    self._prepared[key] = parts
+        return len(self._prepared)
+
     def stream(self, text: str, emotion: str = "") -> Iterator[np.ndarray]:
         """float32 mono audio per sentence, as soon as each is synthesised, in the voice of the
         creditor `emotion`, each followed by that voice's sentence pause. Nothing for empty text."""
@@ -134,6 +147,10 @@ class SpeechSynthesizer:
         self.last_error = ""
         cleaned = clean_text_for_speech(text)
         if not cleaned:
+            return
+        prepared = self._prepared.get((cleaned, emotion))
+        if prepared is not None:
+            yield from prepared
             return
         style = self.style_for(emotion)
         # A pitch shift by resampling also changes the tempo by the same factor: Piper speaks that

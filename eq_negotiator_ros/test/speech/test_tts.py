@@ -128,3 +128,14 @@ def test_shift_pitch_raises_the_frequency_and_shortens_by_the_same_factor() -> N
     peak_hz = np.argmax(spectrum) * rate / shifted.size
     assert abs(peak_hz - 200 * factor) < 3
     assert shift_pitch(tone, 1.0) is tone
+
+
+@pytest.mark.models
+def test_prepared_lines_are_spoken_from_the_prepared_audio(synthesizer) -> None:
+    voice = SpeechSynthesizer(load_config().tts, voice=synthesizer._voice)
+    assert voice.prepare([("I see.", "sadness"), ("", "joy"), ("I see.", "sadness")]) == 1
+    prepared = voice.synthesize("I see.", "sadness")
+    assert prepared.size and np.array_equal(prepared, voice.synthesize("  I see. ", "sadness"))
+    # The same words in another persona's voice, or other words, are synthesised afresh.
+    assert voice.synthesize("I see.", "joy").size != prepared.size
+    assert voice.synthesize("I see, thank you.", "sadness").size > prepared.size
