@@ -471,6 +471,17 @@ _ACCEPT_NEGATED_BEFORE = re.compile(
 )
 
 
+def says_only_weak_yes(text: Any) -> bool:
+    """Whether the only yes in `text` is a word as weak as "yes", "okay" or "sure": what a person
+    also says to be polite, to answer another question ("Yes, speaking.") or to show they are
+    listening. Such a yes is read back before it binds anyone; "deal", "I accept" or "that works"
+    are not weak."""
+    if not isinstance(text, str):
+        return False
+    lowered = text.lower().replace("\u2019", "'")
+    return _WEAK_ACCEPT.search(lowered) is not None and _STRONG_ACCEPT.search(lowered) is None
+
+
 def _acceptance(text: str, candidates: list[_Candidate], refused_positions: list[int]) -> Optional[str]:
     has_offer = bool(candidates)
     signals: list[tuple[int, str]] = [(p, "reject") for p in refused_positions]

@@ -44,6 +44,7 @@ from .extraction import (
     detect_terms_change_request,
     extract_readable_terms,
     read_back_answer,
+    says_only_weak_yes,
     text_is_readable,
 )
 from .offers import ConcessionSchedule
@@ -283,7 +284,8 @@ class NegotiationSession:
             return _Answer("refuse_terms_change", standing)
         if answer == READ_BACK_CONFIRMED:
             self._debtor_offer = pending
-            return _Answer("accept", pending, accepts=True, agreed=pending)
+            # The read-back of the creditor's own offer (after a bare "yes") is not the debtor's number.
+            return _Answer("accept", pending, accepts=pending != standing, agreed=pending)
         if pending is not None and not heard.readable:
             # Noise in answer to the read-back: ask the same question again, still binding nobody.
             self._pending_confirmation = pending
@@ -301,6 +303,11 @@ class NegotiationSession:
             self._pending_confirmation = debtor_offer
             self._debtor_offer = previous_debtor_offer  # not the debtor's offer until confirmed
             return _Answer("confirm", debtor_offer)
+        if debtor_offer is None and heard.terms.acceptance == "accept" and says_only_weak_yes(heard.text):
+            # A bare "yes" or "okay" may answer something else ("Yes, speaking.") or only show
+            # that the person is listening: the offer is read back, and binds on a clear yes to it.
+            self._pending_confirmation = standing
+            return _Answer("confirm", standing)
         if self.schedule.agreement(standing, debtor_offer, heard.terms.acceptance):
             agreed = self.schedule.agreed_offer(standing, debtor_offer, heard.terms.acceptance)
             accepts = debtor_offer is not None and agreed.days == debtor_offer.days

@@ -98,7 +98,7 @@ INTENT_SENTENCES: dict[str, tuple[str, ...]] = {
         "I didn't quite understand; what repayment timeline can you manage?",
     ),
     "confirm": (
-        "Just to be sure I heard you right: you are proposing {terms}, is that correct?",
+        "Just to be sure I heard you right: {terms}, is that correct?",
         "Let me check that I understood you: {terms}, is that right?",
     ),
     "refuse_terms_change": (

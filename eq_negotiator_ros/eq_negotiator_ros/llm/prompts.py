@@ -74,7 +74,7 @@ def _intent_start(directive: Directive) -> str:
     if intent == "close":
         return f"I'm sorry we could not agree today. Our last offer was {terms} to repay the balance, and"
     if intent == "confirm":
-        return f"Just to be sure I heard you right: you are proposing {terms}, is that correct? I"
+        return f"Just to be sure I heard you right: {terms}, is that correct? I"
     if intent == "clarify":
         return "Sorry, I didn't catch that. Could you"
     if intent == "refuse_terms_change":
@@ -246,7 +246,7 @@ def build_chat_messages(
         "hold": f"Keep the offer at {terms} and say so politely.",
         "accept": f"Confirm the agreement: {terms}. Thank the customer.",
         "close": f"Say politely that no agreement was reached today; the last offer was {terms}.",
-        "confirm": f"Ask the customer to confirm that they proposed {terms}.",
+        "confirm": f"Ask the customer to confirm {terms}.",
         "clarify": "Say you did not understand and ask the customer to repeat what they can pay and when.",
         "refuse_terms_change": f"Say you cannot change the terms that way; the offer stays at {terms}.",
     }.get(directive.intent, f"Keep the offer at {terms}.")

@@ -187,3 +187,53 @@ def test_noise_after_a_read_back_asks_the_same_question_again(config):
 
 def test_the_set_is_large_enough():
     assert len(CONFIRMATIONS) + len(DENIALS) + len(CHANGES) + len(UNCLEAR) >= 40
+
+
+def opened_session(config) -> NegotiationSession:
+    scenario = Scenario(
+        scenario_id="yes", creditor_target_days=30, debtor_target_days=150, outstanding_balance=4000.0
+    )
+    policy = make_policy("vanilla", config.eq, seed=1)
+    session = NegotiationSession(
+        scenario, config, policy, HiddenStateTracker.from_config(config.eq), "weak-yes", today=TODAY
+    )
+    session.open()
+    return session
+
+
+# A bare yes says too little to bind anyone: it may answer another question or only show that the
+# person is listening.
+WEAK_YES = ("Yes, speaking.", "Yeah.", "Okay.", "Sure, go on.", "Yes, this is she.", "Alright.")
+
+
+@pytest.mark.parametrize("answer", WEAK_YES)
+def test_a_bare_yes_is_read_back_and_binds_nothing(config, answer):
+    session = opened_session(config)
+    offered = standing_days(session)
+    record = session.step(answer, NEUTRAL)
+    assert record.directive.intent == "confirm" and record.directive.offer.days == offered
+    assert not session.finished and session.snapshot().agreed_offer is None
+
+
+def test_a_clear_yes_to_that_read_back_agrees_on_the_creditors_offer(config):
+    session = opened_session(config)
+    offered = standing_days(session)
+    session.step("Yes, speaking.", NEUTRAL)
+    record = session.step("Yes, that's right.", NEUTRAL)
+    assert record.directive.intent == "accept" and not record.directive.accepts_debtor_offer
+    assert session.snapshot().agreed_offer == Offer(days=offered)
+
+
+def test_a_no_to_that_read_back_agrees_on_nothing(config):
+    session = opened_session(config)
+    session.step("Okay.", NEUTRAL)
+    session.step("No, that is far too short for me.", NEUTRAL)
+    assert not session.finished and session.snapshot().agreed_offer is None
+
+
+@pytest.mark.parametrize("answer", ("Deal.", "I accept.", "That works for me."))
+def test_a_clear_acceptance_binds_at_once(config, answer):
+    session = opened_session(config)
+    offered = standing_days(session)
+    session.step(answer, NEUTRAL)
+    assert session.snapshot().agreed_offer == Offer(days=offered)
