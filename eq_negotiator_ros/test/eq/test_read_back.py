@@ -90,8 +90,7 @@ def config():
     return load_config()
 
 
-def session_at_read_back(config) -> NegotiationSession:
-    """A negotiation in which the debtor has just been asked "10 days, is that right?"."""
+def opened_session(config) -> NegotiationSession:
     scenario = Scenario(
         scenario_id="rb", creditor_target_days=30, debtor_target_days=150, outstanding_balance=4000.0
     )
@@ -100,6 +99,12 @@ def session_at_read_back(config) -> NegotiationSession:
         scenario, config, policy, HiddenStateTracker.from_config(config.eq), "read-back", today=TODAY
     )
     session.open()
+    return session
+
+
+def session_at_read_back(config) -> NegotiationSession:
+    """A negotiation in which the debtor has just been asked "10 days, is that right?"."""
+    session = opened_session(config)
     session.step("I need 150 days.", NEUTRAL)
     record = session.step("How about 10 days?", NEUTRAL)
     assert record.directive.intent == "confirm" and record.directive.offer.days == ASKED_DAYS
@@ -187,18 +192,6 @@ def test_noise_after_a_read_back_asks_the_same_question_again(config):
 
 def test_the_set_is_large_enough():
     assert len(CONFIRMATIONS) + len(DENIALS) + len(CHANGES) + len(UNCLEAR) >= 40
-
-
-def opened_session(config) -> NegotiationSession:
-    scenario = Scenario(
-        scenario_id="yes", creditor_target_days=30, debtor_target_days=150, outstanding_balance=4000.0
-    )
-    policy = make_policy("vanilla", config.eq, seed=1)
-    session = NegotiationSession(
-        scenario, config, policy, HiddenStateTracker.from_config(config.eq), "weak-yes", today=TODAY
-    )
-    session.open()
-    return session
 
 
 # A bare yes says too little to bind anyone: it may answer another question or only show that the
