@@ -407,6 +407,9 @@ class AsrNode(ModelNode):
             "near_end_blocks": self.echo.near_end_blocks,
             "microphone_gaps": self.microphone_gaps,
             "echo_filter_resets": self.echo.filter_resets,
+            "echo_path_found": self.echo.echo_path_found,
+            # Delays GCC-PHAT proposed that no linear echo explained: the person's voice, not the robot's.
+            "echo_delays_rejected": self.echo.rejected_delays,
         }
 
     def diagnostics(self):

@@ -157,6 +157,7 @@ class TtsNode(ModelNode):
         self.stopped_replies = 0
         self.speaker: Optional[Loudspeaker] = None
         self.current_reply: Optional[tuple[str, int]] = None  # (session, turn) being spoken
+        self.ending_reply: Optional[tuple[str, int]] = None  # (session, turn) whose end is queued
         self.newest_directive: tuple[str, int] = ("", -1)  # (session, turn) of the newest directive
         self.superseded_replies = 0
         self.current_session = sessions.CurrentSession()
@@ -295,9 +296,10 @@ class TtsNode(ModelNode):
                 self.get_logger().warning(
                     f"sentence {message.index} of turn {message.turn} arrived twice; said once"
                 )
-            if message.final and self.speaking:
+            if message.final and self.speaking and self.ending_reply != (message.session_id, message.turn):
                 # A language model restarted mid-reply phrases the reply again, and may end it at a
-                # sentence already spoken: the reply still ends here, or the robot never stops speaking.
+                # sentence already spoken: the reply still ends here, or the robot never stops
+                # speaking. (Once: a final sentence that arrives twice does not end the reply twice.)
                 self.finish_reply(message)
             return
         if sent_ns < self.started_at_ns:
@@ -350,6 +352,7 @@ class TtsNode(ModelNode):
 
     def finish_reply(self, message: ReplyChunk) -> None:
         """End the reply once what is queued before this point has been heard."""
+        self.ending_reply = (message.session_id, message.turn)
         self.speaker.play(np.zeros(0, dtype=np.float32), message.turn, after=lambda: self.end_reply(message))
 
     def end_reply(self, message: ReplyChunk) -> None:

@@ -45,6 +45,12 @@ DELAY_UPDATE_BLOCKS = 16
 # 20-400 (down to -25 dB, in noise at -45 dBFS); the person's speech against the robot's, in the
 # same synthetic voice, gives chance peaks up to about 10.
 DELAY_CLARITY = 15.0
+# A delay GCC-PHAT finds is taken only if a linear filter of the reference at that delay explains
+# this share of the microphone's energy (echo_share): a loudspeaker's echo gives most of it, the
+# person's voice next to the robot's almost none (the same synthetic voice gives GCC-PHAT peaks
+# above DELAY_CLARITY now and then over a long conversation, and a false delay would make the
+# double-talk rule take the person for the robot's echo and silence them).
+ECHO_SHARE_MIN = 0.5
 # The filter starts this many blocks before the estimated delay, so an estimate a little late
 # (or jitter in the stamps) still falls inside it.
 PRE_DELAY_BLOCKS = 1
@@ -286,6 +292,24 @@ def estimate_delay(microphone: np.ndarray, reference: np.ndarray, max_lag: int) 
     return best, clarity
 
 
+def echo_share(microphone: np.ndarray, reference: np.ndarray, segment: int = 1024) -> float:
+    """How much of the microphone's energy a linear filter of `reference` (already aligned to it)
+    explains, 0-1: the mean of the squared coherence over frequency, weighted by the microphone's
+    spectrum (Welch averages over half-overlapping segments). A loudspeaker's echo is linear in
+    what was played and gives most of it; a person's voice gives about 1 / (number of segments),
+    however alike two voices are."""
+    if microphone.size < segment or reference.size != microphone.size:
+        return 0.0
+    window = np.hanning(segment)
+    starts = range(0, microphone.size - segment + 1, segment // 2)
+    mic = np.stack([np.fft.rfft(window * microphone[i : i + segment]) for i in starts])
+    ref = np.stack([np.fft.rfft(window * reference[i : i + segment]) for i in starts])
+    cross = np.abs(np.sum(mic * np.conj(ref), axis=0)) ** 2
+    explained = cross / np.maximum(np.sum(np.abs(ref) ** 2, axis=0), 1e-20)
+    total = float(np.sum(np.abs(mic) ** 2))
+    return float(np.sum(explained)) / total if total > 0 else 0.0
+
+
 @dataclass
 class EchoFrame:
     """What one process() call gives back.
@@ -337,6 +361,7 @@ class EchoCanceller:
         self._delay_known = False
         self.last_estimate: tuple[int, float] = (0, 0.0)  # (lag, clarity) of the latest GCC-PHAT
         self.filter_resets = 0  # times a new delay put the filter back to zero
+        self.rejected_delays = 0  # GCC-PHAT peaks that no linear echo explains (not the robot)
         # (residual dB, what the robot alone would leave, dB) of the latest judged blocks: for logs.
         self.recent_judgements: deque[tuple[float, float]] = deque(maxlen=8)
         self._unmatched_blocks = 0  # blocks played while no echo delay could be found
@@ -536,6 +561,11 @@ class EchoCanceller:
         lag, clarity = estimate_delay(self._microphone, reference, self._max_lag)
         self.last_estimate = (lag, clarity)
         if clarity < DELAY_CLARITY:
+            return
+        aligned = reference[self._max_lag - lag : self._max_lag - lag + window]
+        share = echo_share(self._microphone.astype(np.float64), aligned.astype(np.float64))
+        if share < ECHO_SHARE_MIN:
+            self.rejected_delays += 1
             return
         agreed = self._delay_candidate is not None and abs(lag - self._delay_candidate) < BLOCK_SAMPLES
         self._delay_candidate = lag

@@ -218,13 +218,6 @@ def test_a_demo_stopped_by_sigterm_writes_its_transcript_and_stops_its_nodes(tmp
 # -- two demos on one ROS domain -------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "failed once in three full-suite runs after replies began to play in real time (two graphs, "
-        "eight node processes on two cores); cause not examined yet. Kept running: XPASS/XFAIL."
-    ),
-)
 def test_two_demos_on_one_domain_each_get_their_own_replies_once(tmp_path):
     demos = []
     for index in (1, 2):

@@ -221,3 +221,46 @@ def test_a_microphone_that_does_not_hear_the_loudspeaker_is_passed_through_untou
     # All of it, the start too: held back while the echo was looked for, then let through.
     assert output.size >= voice.size - CHUNK - 256
     np.testing.assert_allclose(output, voice[: output.size], atol=1e-6)
+
+
+@pytest.mark.models
+def test_a_person_talking_over_the_robot_for_a_whole_conversation_is_never_taken_for_its_echo(synthesizer):
+    # A microphone that does not hear the loudspeaker, and a person who often talks over the robot
+    # in its very voice (the same synthetic voice, as the simulated debtor once was) saying the same
+    # numbers: GCC-PHAT finds chance peaks between two such voices, and a delay taken from one made
+    # the double-talk rule silence the person. No delay is taken; every word is let through.
+    from eq_negotiator_ros.config import TtsConfig
+    from eq_negotiator_ros.speech.tts import SpeechSynthesizer
+
+    person_voice = SpeechSynthesizer(TtsConfig(noise_scale=0.0, noise_w=0.0, pitch_shift_semitones=0.0))
+    robot_lines = (
+        "I hear you. We can offer sixty days to repay the balance.",
+        "Let's keep this simple. Ninety days is what we can do.",
+        "I understand this is hard. Could you manage seventy days?",
+    )
+    person_lines = (
+        "Could we say ninety days?",
+        "Sixty days would work for me.",
+        "I can't even pay my staff right now.",
+    )
+    rate = synthesizer.sample_rate_hz
+    robot = [resample(synthesizer.synthesize(line), rate, RATE) for line in robot_lines]
+    person = [resample(person_voice.synthesize(line), rate, RATE) for line in person_lines]
+    rng = np.random.default_rng(7)
+    canceller = EchoCanceller()
+    for turn in range(30):
+        played, said = robot[turn % 3], person[rng.integers(3)]
+        onset = RATE + int(rng.integers(0, played.size))  # the person starts while the robot speaks
+        length = max(RATE + played.size, onset + said.size) + RATE
+        reference, microphone = np.zeros(length, np.float32), np.zeros(length, np.float32)
+        reference[RATE : RATE + played.size] = played
+        microphone[onset : onset + said.size] = said
+        microphone += rng.normal(0.0, 1e-3, length).astype(np.float32)
+        outputs = [
+            canceller.process(microphone[i : i + CHUNK], reference[i : i + CHUNK]).samples
+            for i in range(0, length - CHUNK + 1, CHUNK)
+        ]
+        output = np.concatenate(outputs)
+        kept = slice(onset, min(onset + said.size, output.size))
+        assert power_db(output[kept]) > power_db(microphone[kept]) - 1.0, f"turn {turn}: words silenced"
+    assert not canceller.echo_path_found, canceller.delay_ms
