@@ -17,9 +17,6 @@ from ..eq.records import Offer
 
 # The debtor speaks a little slower than the agent, so the two voices are easy to tell apart.
 DEBTOR_LENGTH_SCALE = 1.15
-# The simulated debtor is another person: the robot's voice lower by this many semitones. A person
-# never speaks in the robot's own voice, and the echo filter must not be tested against one who does.
-DEBTOR_PITCH_SHIFT_SEMITONES = -3.0
 GRAPH_READY_TIMEOUT_S = 180.0
 REPLY_TIMEOUT_S = 90.0
 # From the end of the debtor's speech to the ASR's transcript.
@@ -437,14 +434,14 @@ def _scenario(config: NegotiatorConfig, scenario_id: str):
 
 
 def _debtor_voice_config(tts: TtsConfig, options: RunOptions) -> TtsConfig:
-    """The simulated debtor's voice: the robot's voice a little slower and lower; with
-    sentence_pauses_s the pauses between sentences are drawn by the demo, not Piper's."""
+    """The simulated debtor's voice: the robot's voice a little slower (a pitch shift, tried to make
+    it another person, made Whisper mishear short sentences such as "Understood." as "I'm your
+    stud."); with sentence_pauses_s the pauses between sentences are drawn by the demo, not Piper's."""
     steady = {"noise_scale": 0.0, "noise_w": 0.0} if options.steady_debtor_voice else {}
     return TtsConfig(
         voice_path=tts.voice_path,
         voice_config_path=tts.voice_config_path,
         length_scale=tts.length_scale * DEBTOR_LENGTH_SCALE,
-        pitch_shift_semitones=DEBTOR_PITCH_SHIFT_SEMITONES,
         play_audio=False,
         record=False,
         **({"sentence_pause_s": 0.0} if options.sentence_pauses_s is not None else {}),
