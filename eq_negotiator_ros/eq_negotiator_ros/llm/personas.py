@@ -53,7 +53,8 @@ def persona_tag(emotion: str) -> str:
 # Short openers, spoken before the model has written anything: a word or two in the persona's
 # voice that fits any debtor line (they promise nothing and name no fact). Several per emotion so
 # that consecutive turns do not start alike, and none shared between the negotiating openers of two
-# personas: the first words the person hears already carry the voice.
+# personas: the first words the person hears already carry the voice (a firm "Let me be clear.",
+# not a bare "Noted." that any persona could say).
 PERSONA_OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
     "joy": {
         "negotiate": (
@@ -72,9 +73,9 @@ PERSONA_OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
         "greet": ("Hello.", "Hi."),
     },
     "anger": {
-        "negotiate": ("Right.", "Noted.", "Fine.", "Right, then.", "Look."),
-        "closing": ("Very well.", "Fine.", "Right."),
-        "greet": ("Hello.", "Good day."),
+        "negotiate": ("Let me be clear.", "Listen.", "I'll be blunt.", "Now, look.", "Let's be straight."),
+        "closing": ("Very well, then.", "So be it.", "Right, that's that."),
+        "greet": ("Let's get to it.", "I'll be brief."),
     },
     "fear": {
         "negotiate": (
@@ -93,9 +94,9 @@ PERSONA_OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
         "greet": ("Oh, hello!", "Hi there!"),
     },
     "disgust": {
-        "negotiate": ("Well.", "Well, I see.", "Alright then.", "Right, well.", "Oh dear."),
-        "closing": ("Well.", "Well, alright.", "Fine, then."),
-        "greet": ("Hello.", "Good day."),
+        "negotiate": ("Well, honestly.", "Frankly.", "Well, really.", "Oh dear, well.", "Oh, honestly."),
+        "closing": ("Well, if we must.", "Well, alright then.", "Fine, then."),
+        "greet": ("Well, hello.", "Hello, then."),
     },
     "neutral": {
         "negotiate": ("Okay.", "I see.", "Alright.", "Understood.", "Thank you."),

@@ -224,8 +224,10 @@ def build(split: str, parts: ModuleType, size: int, rng: random.Random) -> list[
 
 
 def main() -> int:
-    rng = random.Random(SEED)
     for split, parts in (("train", parts_train), ("heldout", parts_heldout)):
+        # Each split draws from its own generator: a change to the training parts does not redraw
+        # the held-out examples, so figures before and after it are measured on the same ones.
+        rng = random.Random(f"{SEED}-{split}")
         examples = build(split, parts, SIZES[split], rng)
         path = HERE / f"{split}.jsonl"
         with path.open("w", encoding="utf-8") as handle:

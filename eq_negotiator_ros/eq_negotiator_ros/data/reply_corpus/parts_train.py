@@ -596,6 +596,75 @@ SITUATIONS: list[tuple[str, tuple[str, ...], list[tuple[list[str], list[str]]]]]
             ),
         ],
     ),
+    (
+        # Lines that sit next to a fact without stating it: someone else's trouble, a hope, a
+        # regret, what used to be, what might happen. The acknowledgment keeps who and what exactly
+        # as said: "my {relative} lost their job" is never "you lost your job", a hope is not news.
+        "ordinary",
+        ("counter", "hold", "propose"),
+        [
+            (
+                [
+                    "I'm hoping to find a new job soon.",
+                    "With luck I'll find some work before long.",
+                    "I hope something comes up at the job centre.",
+                ],
+                [
+                    "I hear you're hoping to find work soon.",
+                    "I hope something comes up for you.",
+                    "Looking for work is hard, and I hope it comes soon.",
+                ],
+            ),
+            (
+                [
+                    "I wish I'd never taken out this loan.",
+                    "I regret ever signing up for this.",
+                    "Honestly, I wish I'd never borrowed the money.",
+                ],
+                [
+                    "I hear you wish you'd never taken out the loan.",
+                    "It sounds like you regret borrowing the money.",
+                    "I understand you have regrets about the loan.",
+                ],
+            ),
+            (
+                [
+                    "My {relative} lost their job last week.",
+                    "My {relative} was let go from work.",
+                    "My {relative} got laid off, so there's less coming in.",
+                ],
+                [
+                    "I'm sorry your {relative} lost their job.",
+                    "I hear your {relative} was let go from work.",
+                    "That's hard news, your {relative} losing their job.",
+                ],
+            ),
+            (
+                [
+                    "I used to run my own {workplace}.",
+                    "I had my own {workplace} once, years ago.",
+                    "Back then I ran a {workplace} of my own.",
+                ],
+                [
+                    "I hear you used to run your own {workplace}.",
+                    "So you had a {workplace} of your own once.",
+                    "Thank you for telling me about the {workplace} you ran.",
+                ],
+            ),
+            (
+                [
+                    "There might be some overtime next month, but it's not certain.",
+                    "I could get extra shifts soon, I don't know yet.",
+                    "Maybe more hours are coming, nobody has said.",
+                ],
+                [
+                    "I hear there might be more work, though it isn't certain yet.",
+                    "Extra hours aren't certain yet, I understand.",
+                    "It may or may not come through, I understand.",
+                ],
+            ),
+        ],
+    ),
 ]
 
 # Debtor lines that agree with the creditor's standing offer (intent accept, standing offer).
