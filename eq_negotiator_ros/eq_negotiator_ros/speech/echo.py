@@ -42,8 +42,9 @@ REFERENCE_FLOOR_POWER = 1e-6
 DELAY_WINDOW_S = 1.0
 DELAY_UPDATE_BLOCKS = 16
 # A GCC-PHAT peak this many times the mean of the other lags is an echo: a loudspeaker's echo gives
-# 20-400 (down to -25 dB, in noise at -45 dBFS); the person's speech against the robot's, in the
-# same synthetic voice, gives chance peaks up to about 10.
+# 20-400 (down to -25 dB, in noise at -45 dBFS); the person's speech against the robot's gives
+# chance peaks mostly below 10, but in the same synthetic voice now and then far above (echo_share
+# below tells them apart).
 DELAY_CLARITY = 15.0
 # A delay GCC-PHAT finds is taken only if a linear filter of the reference at that delay explains
 # this share of the microphone's energy (echo_share): a loudspeaker's echo gives most of it, the

@@ -14,6 +14,7 @@ from eq_negotiator_ros.speech.echo import (
     EchoSettings,
     MicrophoneClock,
     ReferenceTimeline,
+    echo_share,
     estimate_delay,
 )
 from eq_negotiator_ros.speech.room import RoomSettings, SimulatedRoom
@@ -64,6 +65,18 @@ def test_gcc_phat_finds_the_echo_delay():
         microphone = 0.3 * reference[4000 - lag : 4000 - lag + RATE] + 0.05 * rng.standard_normal(RATE)
         found, clarity = estimate_delay(microphone, reference, 4000)
         assert found == lag and clarity > 5.0
+
+
+def test_the_echo_share_tells_an_echo_from_another_sound():
+    rng = np.random.default_rng(3)
+    played = (rng.standard_normal(RATE) * 0.1).astype(np.float32)
+    for room in ROOMS:
+        delay = int(room.echo_delay_ms * RATE / 1000)
+        heard = SimulatedRoom(room).microphone(played)
+        # Aligned at the echo's delay, the reference explains most of what the microphone heard.
+        assert echo_share(heard[delay:], played[: played.size - delay]) > 0.6, room
+    other = (rng.standard_normal(RATE) * 0.1).astype(np.float32)
+    assert echo_share(other, played) < 0.1
 
 
 def test_the_reference_timeline_joins_jittered_chunks_and_resamples_them_as_one_stream():
