@@ -8,9 +8,11 @@ reply pipeline drops a model sentence that invents one (llm/phrasing.py), and th
 counts them (scripts/bench_replies.py).
 
 Word matching is by a light stem (plural and -ed/-ing endings), so "hours" matches "hour" and
-"laid off" matches "lay off" only where both forms are listed. The lexicon is general (kinds of
-fact a debtor states), not taken from the reply corpus; words that are mostly something else in
-speech stay out ("check" the verb, "may" the modal).
+"laid off" matches "lay off" only where both forms are listed; and by word family, so a word and
+the same word with a person-making suffix are one fact ("police" for a "policeman", "pension"
+for a "pensioner": acknowledging the person's words in a near form invents nothing). The lexicon
+is general (kinds of fact a debtor states), not taken from the reply corpus; words that are mostly
+something else in speech stay out ("check" the verb, "may" the modal).
 """
 
 from __future__ import annotations
@@ -82,10 +84,31 @@ def content_words(text: str) -> list[str]:
     return [w for w in _words(text) if w not in _STOP]
 
 
+# Suffixes that make a person (or a person's state) of a word: with one of them, two words are the
+# same fact. Only on stems of FAMILY_MIN_LETTERS or more, so short words do not match by accident.
+FAMILY_SUFFIXES = ("man", "men", "woman", "women", "er", "ers", "or", "ors", "ist", "ists", "hood")
+FAMILY_MIN_LETTERS = 5
+
+
+def _same_family(word: str, other: str) -> bool:
+    short, long = sorted((word, other), key=len)
+    return (
+        len(short) >= FAMILY_MIN_LETTERS and long.startswith(short) and long[len(short) :] in FAMILY_SUFFIXES
+    )
+
+
 def invented_facts(sentence: str, heard: Iterable[str]) -> list[str]:
-    """Fact words in `sentence` that none of the `heard` texts (the debtor's words) contains."""
-    heard_stems = {_stem(w) for text in heard for w in _words(text)}
-    return [w for w in _words(sentence) if w in FACT_WORDS and _stem(w) not in heard_stems]
+    """Fact words in `sentence` that none of the `heard` texts (the debtor's words) contains, as
+    the same stem or the same word family."""
+    heard_words = {w for text in heard for w in _words(text)}
+    heard_stems = {_stem(w) for w in heard_words}
+    return [
+        w
+        for w in _words(sentence)
+        if w in FACT_WORDS
+        and _stem(w) not in heard_stems
+        and not any(_same_family(w, h) for h in heard_words)
+    ]
 
 
 def grounded_share(sentence: str, heard: Iterable[str]) -> float:

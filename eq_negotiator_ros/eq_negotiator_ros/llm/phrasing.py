@@ -325,7 +325,7 @@ def _phrase_persona(
             temperature=float(directive.temperature),
             timeout_s=float(llm_config.timeout_s),
             clock=clock,
-            **digit_ban(llama),
+            **sampling_bans(llama),
         )
         for raw in stream:
             sentence = clean_sentence(raw)
@@ -375,8 +375,15 @@ def _phrase_persona(
         )
 
 
-def digit_ban(llama: Any) -> dict[str, Any]:
-    """llama.cpp sampling options that keep digits out of the model's part of a persona reply.
+# Words the guard rejects wherever they stand (llm/guard.py: a hesitation reads as the model
+# thinking aloud): forbidden while sampling too, where the tokenizer has them as one token, so the
+# model says something else instead of losing the sentence.
+BANNED_WORDS = ("Hmm", "hmm")
+
+
+def sampling_bans(llama: Any) -> dict[str, Any]:
+    """llama.cpp sampling options that keep digits (and BANNED_WORDS) out of the model's part of a
+    persona reply.
 
     The model's part never carries a number (the code says the terms; the guard rejects any
     other number), yet a small model echoes the person's "45 days" now and then, and the whole
@@ -390,13 +397,13 @@ def digit_ban(llama: Any) -> dict[str, Any]:
         return {}
     banned: set[int] = set()
     try:
-        for digit in "0123456789":
-            for text in (digit, " " + digit):
+        for piece in (*"0123456789", *BANNED_WORDS):
+            for text in (piece, " " + piece):
                 tokens = tokenize(text.encode("utf-8"), add_bos=False)
                 if len(tokens) == 1:
                     banned.add(int(tokens[0]))
                 elif len(tokens) == 2 and text.startswith(" "):
-                    banned.add(int(tokens[1]))  # " " + digit as two tokens: the digit is the second
+                    banned.add(int(tokens[1]))  # " " + piece as two tokens: the piece is the second
     except Exception:  # a tokenizer that does not take these arguments: sample without the ban
         return {}
     return {"logit_bias": {token: -100.0 for token in sorted(banned)}} if banned else {}

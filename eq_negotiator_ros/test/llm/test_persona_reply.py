@@ -178,6 +178,11 @@ def test_grounding() -> None:
     assert invented_facts("I'm sorry your wife is in hospital.", heard) == []
     assert invented_facts("I'm sorry you lost your job and your car.", heard) == ["job", "car"]
     assert invented_facts("I hope the shops open again soon.", heard) == []  # stems: shop/shops
+    # One word family: a policeman is the police, a pensioner has a pension; a child is not a kid.
+    assert invented_facts("I hear your brother works for the police.", ["My brother is a policeman."]) == []
+    assert invented_facts("I hear you live on your pension.", ["I'm a pensioner."]) == []
+    assert invented_facts("I hear your child is ill.", ["My kid is ill."]) == ["child"]
+    assert invented_facts("I hear the bank wrote to you.", ["The banker wrote."]) == ["bank"]  # 4 letters
     assert grounded_share("I'm sorry your wife is in hospital.", heard) == 1.0
     assert grounded_share("A full refund is coming next year.", heard) < 0.5
 
@@ -201,9 +206,9 @@ def test_model_is_kept_from_sampling_digits_in_a_persona_reply() -> None:
 
 
 def test_no_digit_ban_without_a_tokenizer() -> None:
-    from eq_negotiator_ros.llm.phrasing import digit_ban
+    from eq_negotiator_ros.llm.phrasing import sampling_bans
 
-    assert digit_ban(FakeLlama("x")) == {}
+    assert sampling_bans(FakeLlama("x")) == {}
     llama = FakeLlama("I hear you.")
     run(llama, directive())
     assert "logit_bias" not in llama.calls[0][1]
