@@ -127,16 +127,22 @@ def launch(install: Path, *arguments: str, log_path: Path) -> subprocess.Popen:
     )
 
 
-def stop(process: subprocess.Popen) -> int:
-    """Ctrl-C, as a user stops `ros2 launch`; the launch system stops its nodes."""
+def stop(process: subprocess.Popen) -> tuple[int, str]:
+    """Ctrl-C, as a user stops `ros2 launch`; the launch system stops its nodes. The exit code, and
+    when it did not stop in time, what each process of the group was doing then."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGINT)
     try:
-        return process.wait(timeout=STOP_TIMEOUT_S)
+        return process.wait(timeout=STOP_TIMEOUT_S), ""
     except subprocess.TimeoutExpired:
+        snapshot = subprocess.run(
+            ["ps", "-o", "pid,stat,wchan:24,etime,time,args", "-g", str(process.pid)],
+            capture_output=True,
+            text=True,
+        ).stdout
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-        return -signal.SIGKILL
+        return -signal.SIGKILL, snapshot
 
 
 def wait_until(predicate, timeout_s: float, process: subprocess.Popen, log_path: Path, what: str) -> None:
@@ -240,11 +246,14 @@ def test_ros2_launch_starts_a_graph_that_answers_speech(install_space, tmp_path)
     finally:
         if listener is not None and listener.poll() is None:
             listener.kill()
-        returncode = stop(process)
+        returncode, still_running = stop(process)
         executor.shutdown()
         node.destroy_node()
         rclpy.shutdown(context=context)
     log = log_path.read_text()
-    assert returncode == 0, f"the launch did not stop cleanly on Ctrl-C ({returncode}):\n{log[-4000:]}"
+    assert returncode == 0, (
+        f"the launch did not stop cleanly on Ctrl-C ({returncode}); still running after "
+        f"{STOP_TIMEOUT_S:.0f} s:\n{still_running}\n{log[-4000:]}"
+    )
     for name in MODEL_NODES:
         assert f"[{name}-" in log, f"{name} was not started by the launch file:\n{log[-4000:]}"
