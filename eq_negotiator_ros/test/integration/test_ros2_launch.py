@@ -42,7 +42,8 @@ MODEL_NODES = ("asr_node", "eq_reasoning_node", "slm_node", "tts_node")
 READY_TIMEOUT_S = 180.0
 # Ctrl-C stops the launch within its own SIGINT -> SIGTERM -> SIGKILL steps (5 s each) when it is
 # alone; in the full suite (dozens of graphs started and killed on the same ROS domain before it)
-# it took longer than 30 s in three runs: the limit leaves room for that, and a launch that never
+# it did not stop within 30 s in three runs (cause not found): the limit leaves room for a slow
+# stop, and a launch that never
 # stops still fails, with what its processes were doing.
 STOP_TIMEOUT_S = 90.0
 
