@@ -43,8 +43,7 @@ READY_TIMEOUT_S = 180.0
 # Ctrl-C stops the launch within its own SIGINT -> SIGTERM -> SIGKILL steps (5 s each) when it is
 # alone; in the full suite (dozens of graphs started and killed on the same ROS domain before it)
 # it did not stop within 30 s in three runs (cause not found): the limit leaves room for a slow
-# stop, and a launch that never
-# stops still fails, with what its processes were doing.
+# stop, and a launch that never stops still fails, with what its processes were doing.
 STOP_TIMEOUT_S = 90.0
 
 
