@@ -272,7 +272,7 @@ def _persona_voices(raw: Any) -> tuple[tuple[str, VoiceStyle], ...]:
 @dataclass(frozen=True)
 class AudioConfig:
     sample_rate_hz: int = 16000
-    chunk_ms: int = 100
+    chunk_ms: int = 50
     input_device: str = ""
 
 
