@@ -242,10 +242,7 @@ def test_a_person_talking_over_the_robot_for_a_whole_conversation_is_never_taken
     # in its very voice (the same synthetic voice, as the simulated debtor once was) saying the same
     # numbers: GCC-PHAT finds chance peaks between two such voices, and a delay taken from one made
     # the double-talk rule silence the person. No delay is taken; every word is let through.
-    from eq_negotiator_ros.config import TtsConfig
-    from eq_negotiator_ros.speech.tts import SpeechSynthesizer
-
-    person_voice = SpeechSynthesizer(TtsConfig(noise_scale=0.0, noise_w=0.0, pitch_shift_semitones=0.0))
+    person_voice = synthesizer  # the robot's own voice
     robot_lines = (
         "I hear you. We can offer sixty days to repay the balance.",
         "Let's keep this simple. Ninety days is what we can do.",
