@@ -36,6 +36,7 @@ from eq_negotiator_ros.llm.prompts import START_OF_CALL  # noqa: E402
 sys.path.insert(0, str(HERE))
 import parts_heldout  # noqa: E402
 import parts_train  # noqa: E402
+from ack_voices import voice_acknowledgment  # noqa: E402
 
 SEED = 20261130
 SIZES = {"train": 2400, "heldout": 300}
@@ -88,7 +89,9 @@ def _sources(parts: ModuleType) -> list[tuple[str, tuple[str, ...], list]]:
     return sources
 
 
-def make_example(rng: random.Random, parts: ModuleType, split: str) -> dict:
+def make_example(rng: random.Random, parts: ModuleType, split: str, voice_rng: random.Random) -> dict:
+    """One example; `voice_rng` draws the persona's acknowledgment (ack_voices.py) apart from `rng`,
+    so that every other draw, and the held-out examples, stay those of the plain acknowledgments."""
     tactic, intents, facts = rng.choice(_sources(parts))
     debtor_lines, acks = rng.choice(facts)
     intent = rng.choice(intents)
@@ -97,7 +100,7 @@ def make_example(rng: random.Random, parts: ModuleType, split: str) -> dict:
     values = _slot_values(rng, parts.SLOTS, debtor_lines + acks)
     values["days"] = str(debtor_days)
     debtor = _fill(rng.choice(debtor_lines), values)
-    ack = _fill(rng.choice(acks), values)
+    ack = _fill(voice_acknowledgment(rng.choice(acks), acks, emotion, tactic, voice_rng), values)
     accepts = False
     offer_days = rng.randint(7, 120)
     if tactic == "debtor_offer":
@@ -191,7 +194,9 @@ def problems(example: dict) -> list[str]:
     return found
 
 
-def build(split: str, parts: ModuleType, size: int, rng: random.Random) -> list[dict]:
+def build(
+    split: str, parts: ModuleType, size: int, rng: random.Random, voice_rng: random.Random
+) -> list[dict]:
     seen: set[tuple] = set()
     examples: list[dict] = []
     failures: set[str] = set()
@@ -202,7 +207,7 @@ def build(split: str, parts: ModuleType, size: int, rng: random.Random) -> list[
             raise RuntimeError(
                 f"{split}: only {len(examples)} distinct examples from the parts; write more parts"
             )
-        example = make_example(rng, parts, split)
+        example = make_example(rng, parts, split, voice_rng)
         key = (
             example["context"],
             example["debtor_text"],
@@ -228,7 +233,7 @@ def main() -> int:
         # Each split draws from its own generator: a change to the training parts does not redraw
         # the held-out examples, so figures before and after it are measured on the same ones.
         rng = random.Random(f"{SEED}-{split}")
-        examples = build(split, parts, SIZES[split], rng)
+        examples = build(split, parts, SIZES[split], rng, random.Random(f"{SEED}-{split}-voice"))
         path = HERE / f"{split}.jsonl"
         with path.open("w", encoding="utf-8") as handle:
             for example in examples:

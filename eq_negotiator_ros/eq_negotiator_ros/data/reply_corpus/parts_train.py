@@ -262,7 +262,7 @@ SITUATIONS: list[tuple[str, tuple[str, ...], list[tuple[list[str], list[str]]]]]
                 ],
                 [
                     "I hear a bonus may be coming.",
-                    "It's good that a contract may come through.",
+                    "It's good that a bonus may be coming.",
                     "You expect more money soon, I understand.",
                 ],
             ),
