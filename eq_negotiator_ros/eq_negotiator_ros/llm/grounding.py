@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-__all__ = ["FACT_WORDS", "ALLOWED_WORDS", "invented_facts", "grounded_share", "content_words"]
+__all__ = ["FACT_WORDS", "ALLOWED_WORDS", "invented_facts", "turned_back", "grounded_share", "content_words"]
 
 FACT_WORDS: frozenset[str] = frozenset(
     """
@@ -109,6 +109,28 @@ def invented_facts(sentence: str, heard: Iterable[str]) -> list[str]:
         and _stem(w) not in heard_stems
         and not any(_same_family(w, h) for h in heard_words)
     ]
+
+
+# "you" as the subject of what the person said: at the start of a sentence or clause. Their "you"
+# is the agent; the same words said back make the person their subject ("You're nothing but a
+# vulture." acknowledged as "I take it to heart that you're nothing but a vulture.").
+_SUBJECT_YOU = re.compile(
+    r"(?:^|[.!?,;:]\s*|\b(?:and|but|because|so|if|when|that|cause|know|think|guess|bet|feel|say|said|believe|hope|wish)\s+)"
+    r"(you(?:'[a-z]+)?(?:\s+[a-z']+){2})"
+)
+
+
+def turned_back(sentence: str, heard: Iterable[str]) -> str | None:
+    """The first thing the person said of the agent ("you're nothing but ...", "you people ruin")
+    that `sentence` says back word for word, three words or more; None when there is none."""
+    said = " ".join(_words(sentence))
+    for text in heard:
+        lowered = text.lower().replace("\u2019", "'") if isinstance(text, str) else ""
+        for match in _SUBJECT_YOU.finditer(lowered):
+            phrase = " ".join(_words(match.group(1)))
+            if re.search(rf"\b{re.escape(phrase)}\b", said):
+                return phrase
+    return None
 
 
 def grounded_share(sentence: str, heard: Iterable[str]) -> float:

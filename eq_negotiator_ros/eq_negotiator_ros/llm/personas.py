@@ -53,8 +53,9 @@ def persona_tag(emotion: str) -> str:
 # Short openers, spoken before the model has written anything: a word or two in the persona's
 # voice that fits any debtor line (they promise nothing and name no fact). Several per emotion so
 # that consecutive turns do not start alike, and none shared between the negotiating openers of two
-# personas: the first words the person hears already carry the voice (a firm "Let me be clear.",
-# not a bare "Noted." that any persona could say).
+# personas: the first words the person hears already carry the voice (a firm "Let me be clear."
+# where a bare "Noted." is the factual persona's). Thanks, while negotiating, are the warm persona's
+# register (as in the reply corpus's acknowledgments, data/reply_corpus/ack_voices.py).
 PERSONA_OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
     "joy": {
         "negotiate": (
@@ -99,7 +100,7 @@ PERSONA_OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
         "greet": ("Well, hello.", "Hello, then."),
     },
     "neutral": {
-        "negotiate": ("Okay.", "I see.", "Alright.", "Understood.", "Thank you."),
+        "negotiate": ("Okay.", "I see.", "Alright.", "Understood.", "Noted."),
         "closing": ("Thank you.", "Alright.", "Okay."),
         "greet": ("Hello.", "Good day."),
     },

@@ -288,7 +288,7 @@ def _phrase_persona(
     """Opener (at once), the model's acknowledgment and persona sentence, the code's terms sentence."""
     from . import prompts
     from .fallback import fallback_sentences
-    from .grounding import invented_facts
+    from .grounding import invented_facts, turned_back
     from .guard import check_reply
 
     variant = max(0, int(directive.turn))
@@ -338,6 +338,10 @@ def _phrase_persona(
             invented = invented_facts(sentence, heard)
             if invented:
                 reason = f"grounding: names {', '.join(sorted(set(invented)))}, which the debtor did not say"
+                break
+            returned = turned_back(sentence, heard)
+            if returned:
+                reason = f"grounding: says back to the person what they said of the agent ({returned!r})"
                 break
             if states_terms(sentence, directive):
                 continue  # the code says the terms, once

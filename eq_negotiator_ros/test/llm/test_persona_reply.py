@@ -8,7 +8,7 @@ import pytest
 
 from eq_negotiator_ros.config import LlmConfig
 from eq_negotiator_ros.eq.records import Directive, Offer, Scenario
-from eq_negotiator_ros.llm.grounding import grounded_share, invented_facts
+from eq_negotiator_ros.llm.grounding import grounded_share, invented_facts, turned_back
 from eq_negotiator_ros.llm.guard import check_reply
 from eq_negotiator_ros.llm.personas import PERSONA_OPENERS, persona_opener
 from eq_negotiator_ros.llm.phrasing import (
@@ -118,6 +118,26 @@ def test_an_invented_fact_is_not_spoken() -> None:
     assert [p.source for p in parts] == ["opener", "terms"]
     assert parts[-1].from_fallback and "grounding" in parts[-1].rejection_reason
     assert not model_words_survived(parts)
+
+
+def test_what_the_person_said_of_the_agent_is_not_said_back_to_them() -> None:
+    d = directive(emotion="sadness", text="You're nothing but a vulture.")
+    parts = run(FakeLlama("I take it to heart that you're nothing but a vulture. I hear you."), d)
+    assert [p.source for p in parts] == ["opener", "terms"]
+    assert "says back" in parts[-1].rejection_reason
+
+
+def test_turned_back() -> None:
+    vulture = ["You're nothing but a vulture."]
+    assert turned_back("I hear you, and I take it to heart that you're nothing but a vulture.", vulture)
+    assert turned_back("I hear how angry you are.", vulture) is None
+    people = ["Honestly, you people ruin lives."]
+    assert turned_back("I understand you people ruin lives.", people) == "you people ruin"
+    assert turned_back("I know you're doing your job.", ["I know you're doing your job, but no."])
+    assert turned_back("I'm glad you told me you lose your job.", ["I hope you lose your job."])
+    # "you" that is not the subject of what they said, and their own words about themselves
+    assert turned_back("Thank you so much for that.", ["Thank you so much, I can pay."]) is None
+    assert turned_back("I hear that you want more time.", ["I want more time."]) is None
 
 
 def test_a_model_failure_still_gives_opener_and_terms() -> None:

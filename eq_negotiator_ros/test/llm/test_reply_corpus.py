@@ -99,3 +99,14 @@ def test_heldout_is_written_apart(train, heldout) -> None:
     assert not [
         e["acknowledgment"] for e in heldout if e["acknowledgment"] in train_acks and e["acknowledgment"]
     ]
+
+
+def test_the_model_part_fits_the_sentence_budget_of_a_reply(train, heldout) -> None:
+    # The opener is the reply's first sentence; the model may write max_reply_sentences - 1, so a
+    # two-sentence acknowledgment would crowd out the persona sentence.
+    from eq_negotiator_ros.config import LlmConfig
+
+    budget = LlmConfig().max_reply_sentences - 1
+    for example in train + heldout:
+        sentences = re.findall(r"[.!?](?:\s|$)", example["model_text"])
+        assert 1 <= len(sentences) <= budget, (example["id"], example["model_text"])

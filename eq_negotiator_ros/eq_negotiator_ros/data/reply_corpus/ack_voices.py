@@ -37,7 +37,9 @@ MIN_CLAUSE_WORDS = 3
 EMPATHETIC = re.compile(r"\b(?:sorry|painful|terrible|must)\b", re.I)
 GRATEFUL = re.compile(r"\b(?:thanks?|thank you|appreciate|glad|good)\b", re.I)
 
-# {clause}: the person's words in the second person, lower case, no final stop.
+# {clause}: the person's words in the second person, lower case, no final stop. One sentence each:
+# the model's part is an acknowledgment and a persona sentence, and a two-sentence acknowledgment
+# crowds the persona sentence out of the reply's sentence budget (llm.max_reply_sentences).
 PERSONA_ACK_FRAMES: dict[str, tuple[str, ...]] = {
     "joy": (
         "Thank you for telling me {clause}.",
@@ -51,7 +53,7 @@ PERSONA_ACK_FRAMES: dict[str, tuple[str, ...]] = {
     "anger": (
         "I've heard you: {clause}.",
         "I get that {clause}, so I'll be plain with you.",
-        "Right, {clause}. I'll be direct about it.",
+        "Right, {clause}, and I'll be straight with you.",
     ),
     "fear": (
         "I'm a little worried to hear {clause}.",
@@ -59,19 +61,19 @@ PERSONA_ACK_FRAMES: dict[str, tuple[str, ...]] = {
         "I want to be careful here, since {clause}.",
     ),
     "surprise": (
-        "Oh, {clause}? I didn't know that.",
-        "Really, {clause}? That's news to me.",
-        "Oh, so {clause}! I hadn't realised.",
+        "Oh, I didn't know that {clause}!",
+        "Oh, so {clause}!",
+        "Well, I hadn't realised {clause}!",
     ),
     "disgust": (
-        "So {clause}. I see.",
+        "I see, so {clause}.",
         "Well, I note that {clause}.",
         "I'm disappointed it's come to this, but I hear that {clause}.",
     ),
     "neutral": (
         "I note that {clause}.",
         "Noted: {clause}.",
-        "So, {clause}. Understood.",
+        "Understood, {clause}.",
     ),
 }
 

@@ -641,6 +641,30 @@ SITUATIONS: list[tuple[str, tuple[str, ...], list[tuple[list[str], list[str]]]]]
             ),
             (
                 [
+                    "My {relative} helps me out with money sometimes.",
+                    "Sometimes my {relative} lends me a bit.",
+                    "My {relative} said they might help me with it.",
+                ],
+                [
+                    "I hear your {relative} helps you out sometimes.",
+                    "It's good that your {relative} can lend a hand.",
+                    "I understand your {relative} may be able to help.",
+                ],
+            ),
+            (
+                [
+                    "My {relative} doesn't know about this debt.",
+                    "I haven't told my {relative} about any of this.",
+                    "Please don't tell my {relative} about this.",
+                ],
+                [
+                    "I hear your {relative} doesn't know about this.",
+                    "I understand you haven't told your {relative}.",
+                    "I hear this is something your {relative} doesn't know about.",
+                ],
+            ),
+            (
+                [
                     "I used to run my own {workplace}.",
                     "I had my own {workplace} once, years ago.",
                     "Back then I ran a {workplace} of my own.",
@@ -909,7 +933,7 @@ PERSONA_SENTENCES: dict[str, dict[str, list[str]]] = {
         "check": [
             "Oh, let me make sure I caught that!",
             "Interesting, let me check I have it right.",
-            "Wait, really? Let me be sure about that.",
+            "Wait, let me be sure I heard that right!",
             "Oh, hang on, let me check that one.",
         ],
     },
