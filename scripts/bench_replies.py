@@ -279,6 +279,13 @@ def main() -> int:
         "longer one measures the words rather than the waiting",
     )
     parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="llm.seed for this run (default: the config's); runs with other seeds show the spread "
+        "that sampling alone gives every figure",
+    )
+    parser.add_argument(
         "--voices",
         action="store_true",
         help="measure the persona voices instead (tts.persona_voice): speaking rate and pitch",
@@ -294,6 +301,8 @@ def main() -> int:
     config = load_config()
     if args.timeout_s:
         config = dataclasses.replace(config, llm=dataclasses.replace(config.llm, timeout_s=args.timeout_s))
+    if args.seed is not None:
+        config = dataclasses.replace(config, llm=dataclasses.replace(config.llm, seed=args.seed))
     judge, accuracy, tested = persona_judge()
     ceiling = reference_fidelity(examples, judge)
     features = "n-grams + sentence embedding" if judge.uses_encoder else "n-grams"

@@ -311,22 +311,16 @@ def _phrase_persona(
         for speaker, text in _pairs(history)
         if str(speaker).strip().lower() not in ("agent", "creditor", "assistant")
     ]
+    said_before = {
+        _sentence_key(text) for speaker, text in _pairs(history) for text in _agent_sentences(speaker, text)
+    }
     max_model = max(1, int(llm_config.max_reply_sentences) - 1)
     said = 0
     reason = ""
     stream = None
     try:
         prompt = prompts.build_persona_prompt(directive, history)
-        stream = stream_sentences(
-            llama,
-            prompt,
-            stop=list(prompts.PERSONA_STOP_SEQUENCES),
-            max_tokens=int(llm_config.max_reply_tokens),
-            temperature=float(directive.temperature),
-            timeout_s=float(llm_config.timeout_s),
-            clock=clock,
-            **sampling_bans(llama),
-        )
+        stream = _persona_model_sentences(llama, prompt, directive, llm_config, clock)
         for raw in stream:
             sentence = clean_sentence(raw)
             if not sentence:
@@ -345,6 +339,8 @@ def _phrase_persona(
                 break
             if states_terms(sentence, directive):
                 continue  # the code says the terms, once
+            if said and _sentence_key(sentence) in said_before:
+                continue  # a persona sentence the agent said before in this conversation
             yield ReplySentence(index=index, text=sentence, final=False, from_fallback=False, source="model")
             index += 1
             said += 1
@@ -377,6 +373,65 @@ def _phrase_persona(
             rejection_reason=reason or "no terms sentence passes the guard",
             source="terms",
         )
+
+
+def _persona_model_sentences(
+    llama: Any, prompt: str, directive: Directive, llm_config: LlmConfig, clock: Callable[[], float]
+) -> Iterator[str]:
+    """The model's part of a persona reply, sentence by sentence: the acknowledgment sampled at
+    the turn's temperature (it restates the person's words: the lower, the fewer invented facts),
+    then the model continues after it at `llm.persona_sentence_temperature` (the persona sentence
+    states no fact; at the turn's temperature a persona kept for several turns said its likeliest
+    sentence every time). llama.cpp reuses the prompt it has evaluated, so the second call reads
+    only the acknowledgment. One deadline, `llm.timeout_s`, for both."""
+    from . import prompts
+
+    deadline = clock() + float(llm_config.timeout_s)
+    options = dict(
+        stop=list(prompts.PERSONA_STOP_SEQUENCES),
+        max_tokens=int(llm_config.max_reply_tokens),
+        clock=clock,
+        **sampling_bans(llama),
+    )
+    first = stream_sentences(
+        llama,
+        prompt,
+        temperature=float(directive.temperature),
+        timeout_s=float(llm_config.timeout_s),
+        **options,
+    )
+    try:
+        acknowledgment = next(first, None)
+    finally:
+        first.close()  # the rest is sampled again, at the persona temperature
+    if acknowledgment is None:
+        return
+    yield acknowledgment
+    rest = stream_sentences(
+        llama,
+        f"{prompt} {acknowledgment}",
+        temperature=float(llm_config.persona_sentence_temperature),
+        timeout_s=max(0.0, deadline - clock()),
+        **options,
+    )
+    try:
+        yield from rest
+    finally:
+        rest.close()
+
+
+def _agent_sentences(speaker: Any, text: str) -> list[str]:
+    """The sentences of an agent line of the history (none for the debtor's lines)."""
+    from .generation import split_sentences
+
+    if str(speaker).strip().lower() not in ("agent", "creditor", "assistant"):
+        return []
+    sentences, rest = split_sentences(text, final=True)
+    return [*sentences, rest] if rest.strip() else list(sentences)
+
+
+def _sentence_key(sentence: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", sentence.lower()))
 
 
 # Words the guard rejects wherever they stand (llm/guard.py: a hesitation reads as the model

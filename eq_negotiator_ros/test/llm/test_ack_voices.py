@@ -47,7 +47,7 @@ def test_every_persona_says_the_same_content_in_its_own_frames() -> None:
     clauses = ("your hours at the {workplace} were cut", "the {workplace} cut back your hours")
     for emotion in EMOTIONS:
         frames = set(PERSONA_ACK_FRAMES[emotion]) | set(HARD_NEWS_FRAMES.get(emotion, ()))
-        replies = voiced(HOURS_CUT, emotion, "hardship")
+        replies = voiced(HOURS_CUT, emotion, "ordinary")
         framed = [r for r in replies if r not in HOURS_CUT]
         assert framed, emotion
         # the clause and one of the persona's frames, nothing else: no new fact
@@ -72,9 +72,10 @@ def test_a_fact_with_nothing_but_sympathy_is_met_with_sympathy_by_every_persona(
         assert set(voiced(BEREAVEMENT, emotion, "hardship")) <= set(BEREAVEMENT)
 
 
-def test_surprise_is_not_framed_around_feelings_and_sorrow_only_around_hard_news() -> None:
+def test_no_surprise_at_feelings_no_disappointment_at_hard_news_and_sorrow_only_for_it() -> None:
     feelings = ["I hear that you're angry and thinking about a lawyer."]
     assert set(voiced(feelings, "surprise", "threat")) == set(feelings)
+    assert set(voiced(HOURS_CUT[:1], "disgust", "hardship")) == set(HOURS_CUT[:1])  # no disappointment
     plans = ["I hear you're planning to pay on {weekday}."]
     assert not [r for r in voiced(plans, "sadness", "false_promise") if "sorry" in r]
     assert [

@@ -4,6 +4,8 @@ terms always come from the code, and nothing unchecked is ever yielded."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from eq_negotiator_ros.config import LlmConfig
@@ -50,9 +52,18 @@ class FakeLlama:
         self.metadata: dict = {}
         self.calls: list[tuple[str, dict]] = []
 
+    def continuation(self, prompt: str) -> str:
+        """The canned text after the sentences of it that the prompt already ends with (the
+        persona reply asks again after the acknowledgment, with it added to the prompt)."""
+        sentences = re.split(r"(?<=[.!?]) ", self.text)
+        for done in range(len(sentences) - 1, 0, -1):
+            if prompt.endswith(" " + " ".join(sentences[:done])):
+                return " ".join(sentences[done:])
+        return self.text
+
     def __call__(self, prompt, **kwargs):
         self.calls.append((prompt, kwargs))
-        words = self.text.split(" ")
+        words = self.continuation(prompt).split(" ")
 
         def stream():
             for i, word in enumerate(words):
@@ -118,6 +129,32 @@ def test_an_invented_fact_is_not_spoken() -> None:
     assert [p.source for p in parts] == ["opener", "terms"]
     assert parts[-1].from_fallback and "grounding" in parts[-1].rejection_reason
     assert not model_words_survived(parts)
+
+
+def test_the_acknowledgment_is_sampled_at_the_turn_temperature_and_the_persona_sentence_wider() -> None:
+    d = directive(emotion="anger")
+    llama = FakeLlama("I hear your wife is in hospital. I need a real commitment on this call.")
+    parts = run(llama, d, config=CONFIG)
+    assert [p.text for p in parts if p.source == "model"] == [
+        "I hear your wife is in hospital.",
+        "I need a real commitment on this call.",
+    ]
+    (first_prompt, first), (second_prompt, second) = llama.calls
+    assert first["temperature"] == d.temperature
+    assert second["temperature"] == CONFIG.persona_sentence_temperature != d.temperature
+    assert second_prompt == first_prompt + " I hear your wife is in hospital."
+
+
+def test_a_persona_sentence_the_agent_said_before_in_the_conversation_is_not_said_again() -> None:
+    d = directive(emotion="anger")
+    history = [
+        ("debtor", "I can't pay this month."),
+        ("agent", "Listen. I hear you can't pay. I need a real commitment on this call. We offer 14 days."),
+    ]
+    llama = FakeLlama("I hear your wife is in hospital. I need a real commitment on this call.")
+    parts = run(llama, d, history=history)
+    assert [p.text for p in parts if p.source == "model"] == ["I hear your wife is in hospital."]
+    assert parts[-1].source == "terms" and not parts[-1].from_fallback
 
 
 def test_what_the_person_said_of_the_agent_is_not_said_back_to_them() -> None:

@@ -51,9 +51,9 @@ PERSONA_ACK_FRAMES: dict[str, tuple[str, ...]] = {
         "I hear you, and I take it to heart that {clause}.",
     ),
     "anger": (
-        "I've heard you: {clause}.",
-        "I get that {clause}, so I'll be plain with you.",
-        "Right, {clause}, and I'll be straight with you.",
+        "I get that {clause}, but I need you to hear me now.",
+        "I understand {clause}, and my position stays firm.",
+        "I hear that {clause}, but this can't keep waiting.",
     ),
     "fear": (
         "I'm a little worried to hear {clause}.",
@@ -62,13 +62,13 @@ PERSONA_ACK_FRAMES: dict[str, tuple[str, ...]] = {
     ),
     "surprise": (
         "Oh, I didn't know that {clause}!",
-        "Oh, so {clause}!",
+        "Oh, I had no idea {clause}!",
         "Well, I hadn't realised {clause}!",
     ),
     "disgust": (
-        "I see, so {clause}.",
-        "Well, I note that {clause}.",
-        "I'm disappointed it's come to this, but I hear that {clause}.",
+        "I see that {clause}, though I'd hoped we'd be further along by now.",
+        "So {clause}, and frankly I'd hoped for better on this account.",
+        "I note that {clause}, but it's disappointing the account is still behind.",
     ),
     "neutral": (
         "I note that {clause}.",
@@ -83,8 +83,12 @@ HARD_NEWS_FRAMES: dict[str, tuple[str, ...]] = {
     "sadness": ("I'm sorry to hear {clause}.", "It's hard to hear {clause}.")
 }
 
-# Surprise at how someone feels ("Oh, you're upset? I didn't know that.") sounds like mockery.
-FRAMES_NOT_FOR: dict[str, tuple[str, ...]] = {"surprise": ("threat", "abuse", "minimal", "guilt")}
+# Surprise at how someone feels ("Oh, I had no idea you're upset!") sounds like mockery, and
+# disappointment next to hard news ("So your wife is in hospital, and I'd hoped for better") is cold.
+FRAMES_NOT_FOR: dict[str, tuple[str, ...]] = {
+    "surprise": ("threat", "abuse", "minimal", "guilt"),
+    "disgust": HARD_NEWS_TACTICS,
+}
 
 # Which personas an acknowledgment in a marked register belongs to.
 REGISTER_OWNERS = {"empathetic": ("sadness",), "grateful": ("joy",)}
