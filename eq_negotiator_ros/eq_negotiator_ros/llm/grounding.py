@@ -26,7 +26,8 @@ FACT_WORDS: frozenset[str] = frozenset(
     """
 wife husband partner mother mum mom father dad son daughter child children kid kids baby newborn brother
 sister grandmother grandfather grandma grandpa granny uncle aunt cousin nephew niece family fiance
-girlfriend boyfriend friend neighbour neighbor boss landlord pensioner widow hospital surgery operation
+girlfriend boyfriend friend relative relatives neighbour neighbor boss landlord pensioner widow hospital
+surgery operation
 illness sick injury injured cancer doctor nurse flu infection accident disease pregnant pregnancy funeral
 died death dead passed disabled disability depression therapy medication job fired laid redundant unemployed
 shift shifts hours wages salary paycheck bonus contract business shop cafe restaurant company employer

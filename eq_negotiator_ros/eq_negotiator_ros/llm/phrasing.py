@@ -320,7 +320,7 @@ def _phrase_persona(
     stream = None
     try:
         prompt = prompts.build_persona_prompt(directive, history)
-        stream = _persona_model_sentences(llama, prompt, directive, llm_config, clock)
+        stream = _persona_model_sentences(llama, prompt, directive, llm_config, clock, said_before)
         for raw in stream:
             sentence = clean_sentence(raw)
             if not sentence:
@@ -340,7 +340,7 @@ def _phrase_persona(
             if states_terms(sentence, directive):
                 continue  # the code says the terms, once
             if said and _sentence_key(sentence) in said_before:
-                continue  # a persona sentence the agent said before in this conversation
+                continue  # said before in this conversation, and again when sampled anew
             yield ReplySentence(index=index, text=sentence, final=False, from_fallback=False, source="model")
             index += 1
             said += 1
@@ -376,14 +376,19 @@ def _phrase_persona(
 
 
 def _persona_model_sentences(
-    llama: Any, prompt: str, directive: Directive, llm_config: LlmConfig, clock: Callable[[], float]
+    llama: Any,
+    prompt: str,
+    directive: Directive,
+    llm_config: LlmConfig,
+    clock: Callable[[], float],
+    said_before: set[str],
 ) -> Iterator[str]:
-    """The model's part of a persona reply, sentence by sentence: the acknowledgment sampled at
-    the turn's temperature (it restates the person's words: the lower, the fewer invented facts),
-    then the model continues after it at `llm.persona_sentence_temperature` (the persona sentence
-    states no fact; at the turn's temperature a persona kept for several turns said its likeliest
-    sentence every time). llama.cpp reuses the prompt it has evaluated, so the second call reads
-    only the acknowledgment. One deadline, `llm.timeout_s`, for both."""
+    """The model's part of a persona reply, sentence by sentence, sampled at the turn's
+    temperature. A persona sentence the agent already said in this conversation (`said_before`:
+    sentence keys) is sampled again once, continued from the acknowledgment at
+    `llm.repeat_retry_temperature`: at the turn's low temperature a persona kept for several
+    turns says its likeliest sentence every time. llama.cpp reuses the prompt it has evaluated,
+    so the second call reads only the acknowledgment. One deadline, `llm.timeout_s`, for all."""
     from . import prompts
 
     deadline = clock() + float(llm_config.timeout_s)
@@ -393,31 +398,27 @@ def _persona_model_sentences(
         clock=clock,
         **sampling_bans(llama),
     )
-    first = stream_sentences(
-        llama,
-        prompt,
-        temperature=float(directive.temperature),
-        timeout_s=float(llm_config.timeout_s),
-        **options,
-    )
+
+    def sentences(text: str, temperature: float) -> Iterator[str]:
+        return stream_sentences(
+            llama, text, temperature=temperature, timeout_s=max(0.0, deadline - clock()), **options
+        )
+
+    stream = sentences(prompt, float(directive.temperature))
     try:
-        acknowledgment = next(first, None)
+        acknowledgment = next(stream, None)
+        if acknowledgment is None:
+            return
+        yield acknowledgment
+        following = next(stream, None)
+        if following is not None and _sentence_key(clean_sentence(following)) in said_before:
+            stream.close()
+            stream = sentences(f"{prompt} {acknowledgment}", float(llm_config.repeat_retry_temperature))
+        elif following is not None:
+            yield following
+        yield from stream
     finally:
-        first.close()  # the rest is sampled again, at the persona temperature
-    if acknowledgment is None:
-        return
-    yield acknowledgment
-    rest = stream_sentences(
-        llama,
-        f"{prompt} {acknowledgment}",
-        temperature=float(llm_config.persona_sentence_temperature),
-        timeout_s=max(0.0, deadline - clock()),
-        **options,
-    )
-    try:
-        yield from rest
-    finally:
-        rest.close()
+        stream.close()
 
 
 def _agent_sentences(speaker: Any, text: str) -> list[str]:

@@ -131,29 +131,57 @@ def test_an_invented_fact_is_not_spoken() -> None:
     assert not model_words_survived(parts)
 
 
-def test_the_acknowledgment_is_sampled_at_the_turn_temperature_and_the_persona_sentence_wider() -> None:
+class ScriptedLlama(FakeLlama):
+    """A FakeLlama that answers its n-th call with the n-th text (a new sample each time)."""
+
+    def __init__(self, *texts: str) -> None:
+        super().__init__(texts[0])
+        self.texts = texts
+
+    def continuation(self, prompt: str) -> str:
+        return self.texts[min(len(self.calls), len(self.texts)) - 1]
+
+
+ANGER_BEFORE = [
+    ("debtor", "I can't pay this month."),
+    ("agent", "Listen. I hear you can't pay. I need a real commitment on this call. We offer 14 days."),
+]
+
+
+def test_the_model_part_is_one_call_at_the_turn_temperature() -> None:
     d = directive(emotion="anger")
     llama = FakeLlama("I hear your wife is in hospital. I need a real commitment on this call.")
-    parts = run(llama, d, config=CONFIG)
+    parts = run(llama, d)
     assert [p.text for p in parts if p.source == "model"] == [
         "I hear your wife is in hospital.",
         "I need a real commitment on this call.",
     ]
+    assert [kwargs["temperature"] for _, kwargs in llama.calls] == [d.temperature]
+
+
+def test_a_persona_sentence_said_before_is_sampled_again_after_the_same_acknowledgment() -> None:
+    d = directive(emotion="anger")
+    llama = ScriptedLlama(
+        "I hear your wife is in hospital. I need a real commitment on this call.",
+        "This has gone on long enough, and it needs settling now.",
+    )
+    parts = run(llama, d, history=ANGER_BEFORE)
+    assert [p.text for p in parts if p.source == "model"] == [
+        "I hear your wife is in hospital.",
+        "This has gone on long enough, and it needs settling now.",
+    ]
     (first_prompt, first), (second_prompt, second) = llama.calls
     assert first["temperature"] == d.temperature
-    assert second["temperature"] == CONFIG.persona_sentence_temperature != d.temperature
+    assert second["temperature"] == CONFIG.repeat_retry_temperature != d.temperature
     assert second_prompt == first_prompt + " I hear your wife is in hospital."
 
 
-def test_a_persona_sentence_the_agent_said_before_in_the_conversation_is_not_said_again() -> None:
+def test_a_persona_sentence_said_before_is_not_said_again_when_the_new_sample_repeats_it() -> None:
     d = directive(emotion="anger")
-    history = [
-        ("debtor", "I can't pay this month."),
-        ("agent", "Listen. I hear you can't pay. I need a real commitment on this call. We offer 14 days."),
-    ]
     llama = FakeLlama("I hear your wife is in hospital. I need a real commitment on this call.")
-    parts = run(llama, d, history=history)
+    parts = run(llama, d, history=ANGER_BEFORE)
     assert [p.text for p in parts if p.source == "model"] == ["I hear your wife is in hospital."]
+    assert len(llama.calls) == 2
     assert parts[-1].source == "terms" and not parts[-1].from_fallback
 
 
