@@ -43,7 +43,6 @@ import json
 import re
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +215,7 @@ def summarise(results: list[dict], judge) -> dict[str, Any]:
         "persona_fidelity": sum(p == r["emotion"] for p, r in zip(predicted, results)) / n,
         "persona_fidelity_model": sum(own_predicted.get(r["id"]) == r["emotion"] for r in results) / n,
         "distinct_2": sum(distinct_2(texts) for texts in conversations.values()) / len(conversations),
-        "commonest_persona_sentence": commonest_persona_sentence(results),
+        "repeated_persona_sentences": repeated_persona_sentences(results),
         "first_sentence_p50_s": percentile(firsts, 50),
         "first_sentence_p95_s": percentile(firsts, 95),
         "first_model_sentence_p50_s": percentile(model_firsts, 50),
@@ -224,20 +223,29 @@ def summarise(results: list[dict], judge) -> dict[str, Any]:
     }
 
 
-def commonest_persona_sentence(results: list[dict]) -> float | None:
-    """How often a persona says the same sentence after its acknowledgment: per persona, the
-    share of its replies (with such a sentence) taken by the commonest one, averaged. A persona
-    kept for several turns repeats itself by that much."""
+def _persona_sentence(reply: dict) -> str | None:
+    """The last of the model's spoken sentences when it wrote more than the acknowledgment."""
     from eq_negotiator_ros.llm.generation import split_sentences
 
-    per_persona: dict[str, Counter] = {}
+    sentences, rest = split_sentences(reply["model_text"] or "", final=True)
+    sentences = [*sentences, rest] if rest.strip() else list(sentences)
+    return sentences[-1] if len(sentences) >= 2 else None
+
+
+def repeated_persona_sentences(results: list[dict]) -> float | None:
+    """Share of the replies with a persona sentence whose persona sentence the agent already said
+    earlier in the same conversation (results are in conversation order)."""
+    said: dict[int, set[str]] = {}
+    counted = repeated = 0
     for r in results:
-        sentences, rest = split_sentences(r["model_text"] or "", final=True)
-        sentences = [*sentences, rest] if rest.strip() else list(sentences)
-        if len(sentences) >= 2:
-            per_persona.setdefault(r["emotion"], Counter())[sentences[-1]] += 1
-    shares = [c.most_common(1)[0][1] / sum(c.values()) for c in per_persona.values()]
-    return sum(shares) / len(shares) if shares else None
+        sentence = _persona_sentence(r)
+        if sentence is None:
+            continue
+        earlier = said.setdefault(r["conversation"], set())
+        counted += 1
+        repeated += sentence in earlier
+        earlier.add(sentence)
+    return repeated / counted if counted else None
 
 
 def fmt(value: Any, kind: str = "share") -> str:
@@ -362,7 +370,7 @@ def main() -> int:
         ("persona fidelity (reply without the terms sentence)", "persona_fidelity", "share"),
         ("persona fidelity (the model's own spoken sentences)", "persona_fidelity_model", "share"),
         ("distinct-2 per 8-turn conversation", "distinct_2", "num"),
-        ("commonest persona sentence (share of a persona's)", "commonest_persona_sentence", "share"),
+        ("persona sentence said again in the conversation", "repeated_persona_sentences", "share"),
         ("first sentence p50", "first_sentence_p50_s", "s"),
         ("first sentence p95", "first_sentence_p95_s", "s"),
         ("first model sentence p50", "first_model_sentence_p50_s", "s"),
