@@ -10,6 +10,9 @@ Two shapes of reply, by prompt style (llm.prompt_style, llm/prompts.py):
   each spoken when it passes the guard and names no fact the debtor did not say
   (llm/grounding.py); a sentence that states the terms is skipped, a number or anything else the
   guard rejects ends the model's part. At most `llm.max_reply_sentences - 1` model sentences.
+  A persona sentence the agent already said in the conversation is sampled once more (at
+  `llm.repeat_retry_temperature`) and left out if it repeats again; a sentence that says back
+  what the person said of the agent ("you're nothing but ...") is not spoken.
   Last, the terms sentence, always from the code (the written template for the Directive's
   intent): the numbers never depend on the model. When no model sentence survives, the reply is
   opener + terms sentence and is marked as the fallback, with the reason.
@@ -306,13 +309,11 @@ def _phrase_persona(
         index = 1
         if not terms_sentence:
             return
-    heard = [directive.debtor_text] + [
-        text
-        for speaker, text in _pairs(history)
-        if str(speaker).strip().lower() not in ("agent", "creditor", "assistant")
-    ]
+    heard = [directive.debtor_text] + [text for speaker, text in _pairs(history) if not _is_agent(speaker)]
     said_before = {
-        _sentence_key(text) for speaker, text in _pairs(history) for text in _agent_sentences(speaker, text)
+        _sentence_key(sentence)
+        for speaker, line in _pairs(history)
+        for sentence in _agent_sentences(speaker, line)
     }
     max_model = max(1, int(llm_config.max_reply_sentences) - 1)
     said = 0
@@ -421,11 +422,15 @@ def _persona_model_sentences(
         stream.close()
 
 
+def _is_agent(speaker: Any) -> bool:
+    return str(speaker).strip().lower() in ("agent", "creditor", "assistant")
+
+
 def _agent_sentences(speaker: Any, text: str) -> list[str]:
     """The sentences of an agent line of the history (none for the debtor's lines)."""
     from .generation import split_sentences
 
-    if str(speaker).strip().lower() not in ("agent", "creditor", "assistant"):
+    if not _is_agent(speaker):
         return []
     sentences, rest = split_sentences(text, final=True)
     return [*sentences, rest] if rest.strip() else list(sentences)
