@@ -5,8 +5,8 @@ made the persona's weakest sentence: "I'm sorry you were let go" is the empathet
 voice whoever the policy chose, "Thanks for telling me" the warm one's, and a plain "I hear..."
 nobody's. Here the same content is put in each persona's own voice:
 
-- a fact's plain acknowledgments of the form "I hear (that) <what they said>" (also "I
-  understand", "I'm sorry", "You say") give the clause, the person's own words as second-person
+- a fact's acknowledgments of the form "I hear (that) <what they said>" (also "I understand",
+  "I'm sorry", "You say") give the clause, the person's own words as second-person
   content ("your hours at the warehouse were cut"); `PERSONA_ACK_FRAMES` say it the way each
   persona would (firm, cautious, curious, ...). The clause is the only content, so a framed
   acknowledgment states no more than the one it came from;
@@ -29,7 +29,7 @@ FRAME_SHARE = 0.7
 
 CLAUSE = re.compile(
     r"^(?:I hear|I understand|I'm sorry|You say) (?:that )?"
-    r"(?P<clause>(?:you|your|the|there|a|an|it|{\w+})\b[^,;!?]*)\.$"
+    r"(?P<clause>(?:you|your|the|there|a|an|it)\b[^,;!?]*)\.$"
 )
 # A clause of fewer words is a fragment ("a no", "your proposal"), not something the person said.
 MIN_CLAUSE_WORDS = 3
