@@ -116,7 +116,8 @@ def invented_facts(sentence: str, heard: Iterable[str]) -> list[str]:
 # is the agent; the same words said back make the person their subject ("You're nothing but a
 # vulture." acknowledged as "I take it to heart that you're nothing but a vulture.").
 _SUBJECT_YOU = re.compile(
-    r"(?:^|[.!?,;:]\s*|\b(?:and|but|because|so|if|when|that|cause|know|think|guess|bet|feel|say|said|believe|hope|wish)\s+)"
+    r"(?:^|[.!?,;:]\s*"
+    r"|\b(?:and|but|because|so|if|when|that|cause|know|think|guess|bet|feel|say|said|believe|hope|wish)\s+)"
     r"(you(?:'[a-z]+)?(?:\s+[a-z']+){2})"
 )
 
