@@ -53,7 +53,7 @@ from eq_negotiator_ros.config import load_config  # noqa: E402
 from eq_negotiator_ros.data.reply_corpus.build_corpus import directive_of  # noqa: E402
 from eq_negotiator_ros.data.reply_corpus.persona_lines import PERSONA_LINES, PERSONA_LINES_HELDOUT  # noqa: E402
 from eq_negotiator_ros.eq.records import Scenario  # noqa: E402
-from eq_negotiator_ros.llm.generation import split_sentences  # noqa: E402
+from eq_negotiator_ros.llm.generation import all_sentences  # noqa: E402
 from eq_negotiator_ros.llm.grounding import grounded_share, invented_facts  # noqa: E402
 from eq_negotiator_ros.llm.guard import check_reply  # noqa: E402
 from eq_negotiator_ros.llm.phrasing import ReplySentence, model_words_survived, phrase_reply  # noqa: E402
@@ -152,8 +152,7 @@ def run_system(name: str, examples: list[dict], llama: Any, llm_config) -> list[
             if llama is None:
                 model_sentences = [p.text for p in spoken]
             else:
-                model_sentences, rest = split_sentences(written.strip(), final=True)
-                model_sentences += [rest] if rest.strip() else []
+                model_sentences = all_sentences(written.strip())
             model_spoken = [p.text for p in spoken if p.source == "model"]
             results.append(
                 {
@@ -225,10 +224,7 @@ def summarise(results: list[dict], judge) -> dict[str, Any]:
 
 def _persona_sentence(reply: dict) -> str | None:
     """The last of the model's spoken sentences when it wrote more than the acknowledgment."""
-    from eq_negotiator_ros.llm.generation import split_sentences
-
-    sentences, rest = split_sentences(reply["model_text"] or "", final=True)
-    sentences = [*sentences, rest] if rest.strip() else list(sentences)
+    sentences = all_sentences(reply["model_text"] or "")
     return sentences[-1] if len(sentences) >= 2 else None
 
 

@@ -137,6 +137,12 @@ def split_sentences(text: str, final: bool = False) -> tuple[list[str], str]:
     return sentences, remainder
 
 
+def all_sentences(text: str) -> list[str]:
+    """Every sentence of a finished text, its last one included when it lacks end punctuation."""
+    sentences, rest = split_sentences(text, final=True)
+    return [*sentences, rest] if rest.strip() else sentences
+
+
 # A newline followed by a speaker label ("Debtor:", "Agent (calm, firm):", "Mr Lee:") starts the
 # next turn of a transcript.
 _TURN_LABEL = re.compile(

@@ -428,12 +428,9 @@ def _is_agent(speaker: Any) -> bool:
 
 def _agent_sentences(speaker: Any, text: str) -> list[str]:
     """The sentences of an agent line of the history (none for the debtor's lines)."""
-    from .generation import split_sentences
+    from .generation import all_sentences
 
-    if not _is_agent(speaker):
-        return []
-    sentences, rest = split_sentences(text, final=True)
-    return [*sentences, rest] if rest.strip() else list(sentences)
+    return all_sentences(text) if _is_agent(speaker) else []
 
 
 def _sentence_key(sentence: str) -> str:
