@@ -309,7 +309,9 @@ def _phrase_persona(
         index = 1
         if not terms_sentence:
             return
-    heard = [directive.debtor_text] + [text for speaker, text in _pairs(history) if not _is_agent(speaker)]
+    heard = [directive.debtor_text] + [
+        text for speaker, text in _pairs(history) if not prompts.is_creditor_speaker(speaker)
+    ]
     said_before = {
         _sentence_key(sentence)
         for speaker, line in _pairs(history)
@@ -422,15 +424,12 @@ def _persona_model_sentences(
         stream.close()
 
 
-def _is_agent(speaker: Any) -> bool:
-    return str(speaker).strip().lower() in ("agent", "creditor", "assistant")
-
-
 def _agent_sentences(speaker: Any, text: str) -> list[str]:
     """The sentences of an agent line of the history (none for the debtor's lines)."""
     from .generation import all_sentences
+    from .prompts import is_creditor_speaker
 
-    return all_sentences(text) if _is_agent(speaker) else []
+    return all_sentences(text) if is_creditor_speaker(speaker) else []
 
 
 def _sentence_key(sentence: str) -> str:

@@ -42,6 +42,13 @@ LINE_MAX_CHARS = 240
 STOP_SEQUENCES: tuple[str, ...] = ("\n", f"{DEBTOR}:", f"{AGENT} (")
 
 _CREDITOR_SPEAKERS = frozenset({"creditor", "agent", "assistant", "robot", AGENT.lower()})
+
+
+def is_creditor_speaker(speaker: object) -> bool:
+    """Whether a history line's speaker is the agent (anything else is the debtor)."""
+    return isinstance(speaker, str) and speaker.strip().lower() in _CREDITOR_SPEAKERS
+
+
 _LABEL = re.compile(r"\b(agent|debtor|creditor|assistant|user|system)\s*(\([^)]*\))?\s*:", re.I)
 
 
@@ -131,7 +138,7 @@ def _history_lines(history: Sequence[tuple[str, str]], directive: Directive) -> 
         line = clean_line(text)
         if not line:
             continue
-        if isinstance(speaker, str) and speaker.strip().lower() in _CREDITOR_SPEAKERS:
+        if is_creditor_speaker(speaker):
             lines.append(f"{AGENT}: {line}")
         else:
             lines.append(f"{DEBTOR}: {line}")
@@ -179,7 +186,7 @@ def _earlier_debtor_line(history: Sequence[tuple[str, str]], last: str) -> str:
             speaker, text = item
         except (TypeError, ValueError):
             continue
-        if isinstance(speaker, str) and speaker.strip().lower() in _CREDITOR_SPEAKERS:
+        if is_creditor_speaker(speaker):
             continue
         line = clean_line(text, PERSONA_LINE_MAX_CHARS)
         if line:
