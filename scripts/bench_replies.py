@@ -25,10 +25,11 @@ facts, the code's terms sentence). Figures, per system:
 - persona fidelity: share of replies that the persona judge (llm/persona_judge.py: n-grams and
   the MiniLM sentence embedding, logistic regression), trained apart on
   data/reply_corpus/persona_lines.py, labels with the intended creditor emotion; the judge's
-  accuracy on that module's own held-out lines is printed first. Twice: on the whole reply
-  without the code's terms sentence (opener and model sentences), and on the model's own spoken
-  sentences alone (replies where none survived count as misses). The corpus's own reference
-  replies are judged too, as the ceiling a generator that reproduced the corpus would reach.
+  accuracy on that module's own held-out lines is printed first. Three times: on the reply as the
+  person hears it (opener, model sentences, the code's terms sentence), on the reply without the
+  terms sentence, and on the model's own spoken sentences alone (replies where none survived count
+  as misses). The corpus's own reference replies are judged too, as the ceiling a generator that
+  reproduced the corpus would reach.
 - distinct-2: distinct word bigrams / all word bigrams of the spoken replies of each 8-turn
   conversation, averaged over conversations (1.0 = nothing repeats).
 - first sentence p50/p95: time from the Directive to the first spoken sentence; first model
@@ -95,9 +96,11 @@ def persona_judge():
 
 def reference_fidelity(examples: list[dict], judge) -> dict[str, float]:
     """How the judge rates the corpus's own replies: the ceiling for a generator that reproduced them."""
+    heard = judge.predict([e["reply"] for e in examples])
     whole = judge.predict([f"{e['opener']} {e['model_text']}" for e in examples])
     model = judge.predict([e["model_text"] for e in examples])
     return {
+        "reply": sum(p == e["emotion"] for p, e in zip(heard, examples)) / len(examples),
         "reply_without_terms": sum(p == e["emotion"] for p, e in zip(whole, examples)) / len(examples),
         "model_text": sum(p == e["emotion"] for p, e in zip(model, examples)) / len(examples),
     }
@@ -121,7 +124,7 @@ def template_parts(directive) -> list[ReplySentence]:
     ]
 
 
-def run_system(name: str, examples: list[dict], llama: Any, llm_config) -> list[dict]:
+def run_system(name: str, examples: list[dict], llama: Any, llm_config, guidance: Any = None) -> list[dict]:
     results = []
     for start in range(0, len(examples) - TURNS_PER_CONVERSATION + 1, TURNS_PER_CONVERSATION):
         history: list[tuple[str, str]] = []
@@ -137,7 +140,9 @@ def run_system(name: str, examples: list[dict], llama: Any, llm_config) -> list[
             stream = (
                 template_parts(directive)
                 if llama is None
-                else phrase_reply(directive, SCENARIO, history[-8:], recorder, llm_config, "persona")
+                else phrase_reply(
+                    directive, SCENARIO, history[-8:], recorder, llm_config, "persona", guidance=guidance
+                )
             )
             for part in stream:
                 now = time.perf_counter() - started
@@ -195,6 +200,7 @@ def summarise(results: list[dict], judge) -> dict[str, Any]:
     n = len(results)
     guard = [r["guard_pass"] for r in results if r["guard_pass"] is not None]
     grounding = [r["grounding"] for r in results if r["grounding"] is not None]
+    heard = judge.predict([r["reply"] for r in results])
     predicted = judge.predict([r["persona_text"] for r in results])
     own = [r for r in results if r["model_text"]]
     own_predicted = dict(zip((r["id"] for r in own), judge.predict([r["model_text"] for r in own])))
@@ -211,6 +217,7 @@ def summarise(results: list[dict], judge) -> dict[str, Any]:
         "invented_facts_written": sum(bool(r["invented_written"]) for r in results) / n,
         "invented_facts_spoken": sum(bool(r["invented_spoken"]) for r in results) / n,
         "grounding": sum(grounding) / len(grounding) if grounding else None,
+        "persona_fidelity_heard": sum(p == r["emotion"] for p, r in zip(heard, results)) / n,
         "persona_fidelity": sum(p == r["emotion"] for p, r in zip(predicted, results)) / n,
         "persona_fidelity_model": sum(own_predicted.get(r["id"]) == r["emotion"] for r in results) / n,
         "distinct_2": sum(distinct_2(texts) for texts in conversations.values()) / len(conversations),
@@ -308,6 +315,12 @@ def main() -> int:
         "that sampling alone gives every figure",
     )
     parser.add_argument(
+        "--guidance",
+        type=float,
+        default=None,
+        help="llm.persona_guidance for this run (default: the config's; 1.0 = off)",
+    )
+    parser.add_argument(
         "--voices",
         action="store_true",
         help="measure the persona voices instead (tts.persona_voice): speaking rate and pitch",
@@ -325,12 +338,16 @@ def main() -> int:
         config = dataclasses.replace(config, llm=dataclasses.replace(config.llm, timeout_s=args.timeout_s))
     if args.seed is not None:
         config = dataclasses.replace(config, llm=dataclasses.replace(config.llm, seed=args.seed))
+    if args.guidance is not None:
+        config = dataclasses.replace(
+            config, llm=dataclasses.replace(config.llm, persona_guidance=args.guidance)
+        )
     judge, accuracy, tested = persona_judge()
     ceiling = reference_fidelity(examples, judge)
     features = "n-grams + sentence embedding" if judge.uses_encoder else "n-grams"
     print(
         f"persona judge (persona_lines.py, {features}): {100 * accuracy:.1f}% on its own held-out lines "
-        f"({tested}); the corpus's reference replies: "
+        f"({tested}); the corpus's reference replies: {100 * ceiling['reply']:.1f}% as heard, "
         f"{100 * ceiling['reply_without_terms']:.1f}% without the terms sentence, "
         f"{100 * ceiling['model_text']:.1f}% on the model's part",
         flush=True,
@@ -339,19 +356,21 @@ def main() -> int:
     summaries: dict[str, Any] = {}
     everything: list[dict] = []
     for name in systems:
-        llama = None
+        llama = guidance = None
         if name in ("adapter", "base"):
-            from eq_negotiator_ros.llm.model import PERSONA_ADAPTER, load_llama
+            from eq_negotiator_ros.llm.model import PERSONA_ADAPTER, load_llama, load_persona_guidance
 
             lora = (args.adapter or str(PERSONA_ADAPTER)) if name == "adapter" else "off"
             if name == "adapter" and not Path(lora).is_file():
                 print(f"adapter: {lora} not found, skipped", flush=True)
                 continue
-            llama = load_llama(dataclasses.replace(config.llm, lora_path=lora))
+            llm_config = dataclasses.replace(config.llm, lora_path=lora)
+            llama = load_llama(llm_config)
+            guidance = load_persona_guidance(llm_config)
         elif name != "templates":
             raise SystemExit(f"unknown system {name!r}: use adapter, base or templates")
         started = time.perf_counter()
-        results = run_system(name, examples, llama, config.llm)
+        results = run_system(name, examples, llama, config.llm, guidance)
         summaries[name] = summarise(results, judge)
         everything.extend(results)
         print(f"{name}: {len(results)} replies in {time.perf_counter() - started:.0f} s", flush=True)
@@ -363,6 +382,7 @@ def main() -> int:
         ("invented facts (as written)", "invented_facts_written", "share"),
         ("invented facts (spoken)", "invented_facts_spoken", "share"),
         ("grounding of the acknowledgment", "grounding", "share"),
+        ("persona fidelity (the reply as heard)", "persona_fidelity_heard", "share"),
         ("persona fidelity (reply without the terms sentence)", "persona_fidelity", "share"),
         ("persona fidelity (the model's own spoken sentences)", "persona_fidelity_model", "share"),
         ("distinct-2 per 8-turn conversation", "distinct_2", "num"),

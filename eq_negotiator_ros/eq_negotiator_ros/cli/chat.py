@@ -143,11 +143,12 @@ class Chat:
         self.detector = make_detector(config)
         self.policy = make_policy(args.policy, config.eq)
         self.session = new_negotiation(self.scenario, config, self.policy, today=datetime.date.today())
-        self.llama = None
+        self.llama = self.guidance = None
         if not args.templates:
-            from ..llm.model import load_llama, resolve_lora_path
+            from ..llm.model import load_llama, load_persona_guidance, resolve_lora_path
 
             self.llama = load_llama(config.llm)
+            self.guidance = load_persona_guidance(config.llm)
             print(f"language model: {resolve_lora_path(config.llm)[1]}", file=self.info, flush=True)
         self.speaker = None
         if args.speak:
@@ -184,7 +185,9 @@ class Chat:
         from ..llm.phrasing import phrase_reply
 
         parts, first_sentence_s = [], None
-        for part in phrase_reply(directive, self.scenario, self.history[-8:], self.llama, self.config.llm):
+        for part in phrase_reply(
+            directive, self.scenario, self.history[-8:], self.llama, self.config.llm, guidance=self.guidance
+        ):
             if part.text and first_sentence_s is None:
                 first_sentence_s = time.perf_counter() - started
             parts.append(part)

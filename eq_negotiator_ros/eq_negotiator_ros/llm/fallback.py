@@ -1,10 +1,10 @@
 """Written replies for when the language model fails (guard rejection, error, timeout).
 
 A reply is an emotion opener (the persona's voice: llm/personas.py, emotion -> persona) followed by an
-intent sentence that carries the decided numbers. Several variants of each; the variant is chosen
-from the Directive's turn, so the same Directive always gives the same words (replayable) while
-consecutive turns do not repeat themselves. Every template passes the reply guard (tested for every
-(intent, emotion, variant)); respectful, honest, no threats, no legal claims.
+intent sentence, also in the persona's voice, that carries the decided numbers. Several variants of
+each; the variant is chosen from the Directive's turn, so the same Directive always gives the same
+words (replayable) while consecutive turns do not repeat themselves. Every template passes the reply
+guard (tested for every (intent, emotion, variant)); respectful, honest, no threats, no legal claims.
 """
 
 from __future__ import annotations
@@ -108,6 +108,294 @@ INTENT_SENTENCES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# The intent sentence in each persona's voice (llm/personas.py, emotion -> persona). The terms
+# sentence is the longest of a reply and the one every reply has: said in one neutral register for
+# all seven personas, it was the part of the reply where the chosen voice went quiet. Written from
+# the persona definitions; the same facts as INTENT_SENTENCES (the factual persona's, and the
+# fallback for any emotion or intent missing here): the decided terms, nothing promised about later
+# turns, no fact about the person beyond the overdue account.
+PERSONA_INTENT_SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
+    "joy": {
+        "greet": (
+            "I'm calling about the overdue balance on your account, and I'm hopeful we can settle it "
+            "together within {terms}.",
+            "It's good to reach you about your overdue account; I'd love for us to agree on repayment "
+            "within {terms}.",
+        ),
+        "propose": (
+            "I'd be happy to offer you {terms} to repay the balance.",
+            "I think {terms} to repay the balance could work nicely for you.",
+        ),
+        "counter": (
+            "We can't go quite that far, but I'm happy to offer {terms}.",
+            "I'd love to meet you partway, with {terms} to repay the balance.",
+        ),
+        "hold": (
+            "I'm still hopeful we can settle on {terms}.",
+            "Our offer stays at {terms}, and I really think it can work for you.",
+        ),
+        "accept_debtor": (
+            "Your proposal works for us, and I'm delighted: {terms}.",
+            "I'm happy to accept your proposal of {terms}.",
+        ),
+        "accept_standing": (
+            "Thank you so much for accepting; repayment within {terms} it is.",
+            "I'm so glad we have an agreement: {terms} to repay the balance.",
+        ),
+        "close": (
+            "We couldn't agree today; our last offer was {terms}, and I'd be glad to hear from you about it.",
+            "It seems we can't agree just now; our offer of {terms} was the best we could do, and I'm still "
+            "hopeful we'll talk again.",
+        ),
+        "clarify": (
+            "Sorry, I'd love to get this right; could you say that again?",
+            "I didn't quite catch that, but I'm happy to hear it again; what timeline works for you?",
+        ),
+        "confirm": (
+            "Just so I get it right for you: {terms}, is that correct?",
+            "Happy to check I understood you: {terms}, is that right?",
+        ),
+        "refuse_terms_change": (
+            "I can't change the terms that way, but I'd gladly offer {terms} to repay the balance.",
+            "That's not something I can set aside, but I'm still happy to offer {terms}.",
+        ),
+    },
+    "sadness": {
+        "greet": (
+            "I'm sorry to trouble you about the overdue balance on your account; we'd like it repaid "
+            "within {terms}.",
+            "I know this may be a hard time, and I'm calling about your overdue account; our proposal is "
+            "repayment within {terms}.",
+        ),
+        "propose": (
+            "I know it's hard, and we can offer you {terms} to repay the balance.",
+            "I hope {terms} to repay the balance gives you a little room to breathe.",
+        ),
+        "counter": (
+            "I'm sorry we can't go that far, but we can offer {terms}.",
+            "I understand how hard this is; what we can offer is {terms}.",
+        ),
+        "hold": (
+            "I'm sorry, but our offer stays at {terms}.",
+            "I know it's difficult, and the offer remains {terms} to repay the balance.",
+        ),
+        "accept_debtor": (
+            "Your proposal works for us, and I hope it brings some relief: {terms}.",
+            "I know this wasn't easy, and we accept your proposal of {terms}.",
+        ),
+        "accept_standing": (
+            "Thank you for accepting, I know it wasn't easy; repayment within {terms} it is.",
+            "Then we have an agreement, and I hope it eases things a little: {terms} to repay the balance.",
+        ),
+        "close": (
+            "I'm sorry we couldn't agree today; our last offer was {terms}, and you're welcome to contact us "
+            "when you feel able.",
+            "I'm sorry it hasn't come together; our offer of {terms} was the best we could do, and we will "
+            "follow up in writing.",
+        ),
+        "clarify": (
+            "I'm so sorry, I didn't catch that; could you say it again?",
+            "I'm sorry to ask again; what repayment timeline could you manage?",
+        ),
+        "confirm": (
+            "I'm sorry to check, but I want to get it right for you: {terms}, is that correct?",
+            "Gently, just to be sure I understood you: {terms}, is that right?",
+        ),
+        "refuse_terms_change": (
+            "I'm sorry, I can't change the terms that way; our offer is {terms}.",
+            "I understand why you ask, but I'm not able to do that; I can offer {terms} to repay the "
+            "balance.",
+        ),
+    },
+    "anger": {
+        "greet": (
+            "I'm calling about the overdue balance on your account, and it needs to be repaid within "
+            "{terms}.",
+            "Your account is overdue, and our proposal is clear: repayment within {terms}.",
+        ),
+        "propose": (
+            "The offer is {terms} to repay the balance, plain and simple.",
+            "We need the balance repaid within {terms}.",
+        ),
+        "counter": (
+            "That's too far; {terms} is what we can offer.",
+            "We won't go that far; the offer is {terms}.",
+        ),
+        "hold": (
+            "The offer stays at {terms}, and I need a clear answer.",
+            "We are keeping the offer at {terms}, full stop.",
+        ),
+        "accept_debtor": (
+            "Your proposal works: {terms}, and I expect it to be kept.",
+            "We accept your proposal of {terms}, and I'll hold you to it.",
+        ),
+        "accept_standing": (
+            "Then it's settled: {terms} to repay the balance, on time.",
+            "Good, repayment within {terms} it is, and I expect it to be kept.",
+        ),
+        "close": (
+            "We could not agree today; our last offer was {terms}, and the next step is yours.",
+            "We can't reach an agreement right now; our offer of {terms} was the best we could do, and we "
+            "will follow up in writing.",
+        ),
+        "clarify": (
+            "I didn't catch that; say it again, clearly, please.",
+            "Give me a clear answer, please: what repayment timeline can you manage?",
+        ),
+        "confirm": (
+            "Let me be exact: {terms}, is that correct?",
+            "To be clear and exact: {terms}, yes or no?",
+        ),
+        "refuse_terms_change": (
+            "No, the terms don't change that way; our offer is {terms}.",
+            "That's not on the table; the offer stands at {terms}.",
+        ),
+    },
+    "fear": {
+        "greet": (
+            "I'm calling about the overdue balance on your account, and I'd like it settled within {terms} "
+            "before it becomes harder to sort out.",
+            "I'm concerned about your overdue account; our proposal is repayment within {terms}.",
+        ),
+        "propose": (
+            "To keep this from getting harder, we can offer you {terms} to repay the balance.",
+            "I'd feel safer with a plan in place: {terms} to repay the balance.",
+        ),
+        "counter": (
+            "I'm worried that goes too far, but we can offer {terms}.",
+            "Carefully, then: what we can offer is {terms}.",
+        ),
+        "hold": (
+            "I'm afraid our offer has to stay at {terms}.",
+            "To be careful, we are keeping the offer at {terms}.",
+        ),
+        "accept_debtor": (
+            "Your proposal works for us, and it's a relief to have it settled: {terms}.",
+            "We accept your proposal of {terms}; that makes this much safer.",
+        ),
+        "accept_standing": (
+            "Thank you for accepting; repayment within {terms} takes a weight off for both of us.",
+            "Then we have an agreement, which is a relief: {terms} to repay the balance.",
+        ),
+        "close": (
+            "I'm concerned we couldn't agree today; our last offer was {terms}, and please contact us soon "
+            "to discuss it.",
+            "I'm worried we can't reach an agreement right now; our offer of {terms} was the best we could "
+            "do, and we will follow up in writing.",
+        ),
+        "clarify": (
+            "I want to be careful not to get this wrong; could you say it again?",
+            "I'm not sure I understood, and I'd hate to guess; what repayment timeline can you manage?",
+        ),
+        "confirm": (
+            "I want to be careful here: {terms}, is that correct?",
+            "So there's no mistake: {terms}, is that right?",
+        ),
+        "refuse_terms_change": (
+            "I'm afraid I can't change the terms that way; our offer is {terms}.",
+            "It wouldn't be safe for me to set the terms aside; the offer stands at {terms}.",
+        ),
+    },
+    "surprise": {
+        "greet": (
+            "Oh, I'm calling about the overdue balance on your account; could repayment within {terms} "
+            "work for you?",
+            "I've been curious how we might sort out your overdue account; what about repayment within "
+            "{terms}?",
+        ),
+        "propose": (
+            "Here's an idea: {terms} to repay the balance, how does that sound?",
+            "What if we tried {terms} to repay the balance?",
+        ),
+        "counter": (
+            "Oh, that's further than we can go, but what about {terms}?",
+            "Let's try meeting in between: how about {terms}?",
+        ),
+        "hold": (
+            "Huh, the offer is still {terms}, so let's see how we can make that work.",
+            "Let's look at it fresh: the offer remains {terms} to repay the balance.",
+        ),
+        "accept_debtor": (
+            "Oh, your proposal works for us: {terms}!",
+            "Well, look at that, we accept your proposal of {terms}!",
+        ),
+        "accept_standing": (
+            "Oh, you're accepting, great; repayment within {terms} it is!",
+            "Well then, we have an agreement: {terms} to repay the balance!",
+        ),
+        "close": (
+            "Well, we couldn't agree today; our last offer was {terms}, and a fresh look might help, so do "
+            "contact us.",
+            "Oh, it seems we can't agree right now; our offer of {terms} was the best we could do, and we "
+            "will follow up in writing.",
+        ),
+        "clarify": (
+            "Oh, I missed that; could you say it again?",
+            "Wait, I didn't quite catch it; what repayment timeline could work for you?",
+        ),
+        "confirm": (
+            "Oh, let me check I caught that: {terms}, is that right?",
+            "Wait, did I hear you right: {terms}?",
+        ),
+        "refuse_terms_change": (
+            "Oh, I can't change the terms that way, but what about {terms} to repay the balance?",
+            "Huh, that's not something I can do, but the offer of {terms} is still there.",
+        ),
+    },
+    "disgust": {
+        "greet": (
+            "I'm calling about the missed payments on your account, and we would like the balance repaid "
+            "within {terms}.",
+            "Frankly, your account has been overdue for too long; our proposal is repayment within {terms}.",
+        ),
+        "propose": (
+            "Given the missed payments, we can offer you {terms} to repay the balance.",
+            "After how this has gone, our proposal is {terms} to settle the account.",
+        ),
+        "counter": (
+            "That's disappointing, and we can't go that far; we can offer {terms}.",
+            "Frankly, that's not enough; what we can offer is {terms}.",
+        ),
+        "hold": (
+            "I'm disappointed we're still here, but the offer stays at {terms}.",
+            "Honestly, the offer remains {terms} to repay the balance.",
+        ),
+        "accept_debtor": (
+            "Alright, your proposal works for us: {terms}, and I expect it to be kept this time.",
+            "We accept your proposal of {terms}, though I'd hoped it would come sooner.",
+        ),
+        "accept_standing": (
+            "Thank you for accepting; repayment within {terms}, and I do expect it to be kept.",
+            "Then we have an agreement, at last: {terms} to repay the balance.",
+        ),
+        "close": (
+            "It's disappointing we could not agree today; our last offer was {terms}, and you can contact "
+            "us to discuss it.",
+            "Regrettably, we cannot reach an agreement right now; our offer of {terms} was the best we could "
+            "do, and we will follow up in writing.",
+        ),
+        "clarify": (
+            "Frankly, I didn't catch that; could you say it again?",
+            "Honestly, that wasn't clear; what repayment timeline can you manage?",
+        ),
+        "confirm": (
+            "Let's be sure of it: {terms}, is that correct?",
+            "To avoid any more disappointment, let me check: {terms}, is that right?",
+        ),
+        "refuse_terms_change": (
+            "I'm disappointed you'd ask, but I can't change the terms that way; our offer is {terms}.",
+            "Frankly, the terms aren't something I can set aside; the offer stands at {terms}.",
+        ),
+    },
+}
+
+
+def intent_sentences(emotion: str, key: str) -> tuple[str, ...]:
+    """The intent sentences of a persona (`key`: an INTENT_SENTENCES key); the factual ones when the
+    persona has none of its own."""
+    return PERSONA_INTENT_SENTENCES.get(normalise_emotion(emotion), {}).get(key) or INTENT_SENTENCES[key]
+
+
 # Used only if a template sentence ever fails the guard (it should not: the tests check them all).
 SAFE_SENTENCE = "Our offer is {terms}."
 
@@ -144,7 +432,7 @@ def fallback_sentences(directive: Directive, variant: int) -> tuple[str, str]:
     openers = CLOSING_OPENERS if directive.intent in CLOSING_INTENTS else NEGOTIATION_OPENERS
     options = openers[emotion]
     opener = _pick(options, variant)
-    sentence = _pick(INTENT_SENTENCES[template_key(directive)], variant // len(options) + variant)
+    sentence = _pick(intent_sentences(emotion, template_key(directive)), variant // len(options) + variant)
     return opener, sentence.format(terms=terms_phrase(directive))
 
 

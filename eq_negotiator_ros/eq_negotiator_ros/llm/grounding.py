@@ -25,7 +25,8 @@ __all__ = ["FACT_WORDS", "ALLOWED_WORDS", "invented_facts", "turned_back", "grou
 FACT_WORDS: frozenset[str] = frozenset(
     """
 wife husband partner mother mum mom father dad son daughter child children kid kids baby newborn brother
-sister grandmother grandfather grandma grandpa granny uncle aunt cousin nephew niece family fiance
+sister grandmother grandfather grandma grandpa granny grandparent grandparents grandson granddaughter
+grandchild grandchildren parent parents stepfather stepmother uncle aunt cousin nephew niece family fiance
 girlfriend boyfriend friend relative relatives neighbour neighbor boss landlord pensioner widow hospital
 surgery operation
 illness sick injury injured cancer doctor nurse flu infection accident disease pregnant pregnancy funeral

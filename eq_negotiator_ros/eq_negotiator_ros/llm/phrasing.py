@@ -12,7 +12,9 @@ Two shapes of reply, by prompt style (llm.prompt_style, llm/prompts.py):
   guard rejects ends the model's part. At most `llm.max_reply_sentences - 1` model sentences.
   A persona sentence the agent already said in the conversation is sampled once more (at
   `llm.repeat_retry_temperature`) and left out if it repeats again; a sentence that says back
-  what the person said of the agent ("you're nothing but ...") is not spoken.
+  what the person said of the agent ("you're nothing but ...") is not spoken. With persona
+  guidance (llm/guidance.py, `llm.persona_guidance`), the model samples leaning away from the
+  factual persona's voice, from a second context of the same model.
   Last, the terms sentence, always from the code (the written template for the Directive's
   intent): the numbers never depend on the model. When no model sentence survives, the reply is
   opener + terms sentence and is marked as the fallback, with the reason.
@@ -57,6 +59,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 from ..config import LlmConfig
 from ..eq.records import Directive, Reply, Scenario
 from .generation import GenerationTimeout, stream_chat_sentences, stream_sentences
+from .guidance import PersonaGuidance
 from .model import model_has_chat_template
 
 __all__ = [
@@ -92,6 +95,9 @@ class ReplySentence:
 # ---------------------------------------------------------------------------------------------
 
 _WRAPPING = "\"'“”‘’*_`#>~ \t"
+# Markup a model trained on web text writes now and then ("<em>millions</em>"): the speaker would
+# read the tag aloud.
+_MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _DURATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*-?\s*(days?|weeks?|months?|years?|fortnights?)\b")
 _BARE_NUMBER = re.compile(
     r"(?<![\w.$€£])(\d+(?:\.\d+)?)(?![\w.]*\s*-?\s*(?:days?|weeks?|months?|years?|fortnights?)\b)"
@@ -103,7 +109,7 @@ def clean_sentence(text: str) -> str:
     """Strip what a model wraps a sentence in (quotes, markdown asterisks, list dashes)."""
     if not isinstance(text, str):
         return ""
-    cleaned = " ".join(text.split())
+    cleaned = " ".join(_MARKUP.sub("", text).split())
     cleaned = re.sub(r"^(?:[-•]\s+)+", "", cleaned)
     return cleaned.replace("**", "").strip(_WRAPPING)
 
@@ -163,8 +169,12 @@ def phrase_reply(
     style: str = "auto",
     *,
     clock: Callable[[], float] = time.monotonic,
+    guidance: Optional[PersonaGuidance] = None,
 ) -> Iterator[ReplySentence]:
     """Yield the reply's sentences as they are ready; see the module docstring for the rules.
+
+    `guidance` (llm/guidance.py, persona style only): the contrast context that makes the model's
+    part lean toward the persona's own voice; None samples from the persona prompt alone.
 
     The directive carries what the wording needs (terms, emotion, creditor_name); scenario may be
     None (the SLM node has none) and is read only for a directive without creditor_name.
@@ -180,7 +190,7 @@ def phrase_reply(
     except Exception:  # a model object without metadata: the default shape
         chosen = "persona"
     if chosen == "persona":
-        yield from _phrase_persona(directive, history, llama, llm_config, clock)
+        yield from _phrase_persona(directive, history, llama, llm_config, clock, guidance)
         return
     fallback = fallback_reply(directive, scenario)
     # The templates pass the guard for every valid Directive (fallback.py's tests); checked again
@@ -287,6 +297,7 @@ def _phrase_persona(
     llama: Any,
     llm_config: LlmConfig,
     clock: Callable[[], float],
+    guidance: Optional[PersonaGuidance] = None,
 ) -> Iterator[ReplySentence]:
     """Opener (at once), the model's acknowledgment and persona sentence, the code's terms sentence."""
     from . import prompts
@@ -323,7 +334,10 @@ def _phrase_persona(
     stream = None
     try:
         prompt = prompts.build_persona_prompt(directive, history)
-        stream = _persona_model_sentences(llama, prompt, directive, llm_config, clock, said_before)
+        contrast = _contrast_prompt(directive, history, guidance)
+        stream = _persona_model_sentences(
+            llama, (prompt, contrast), directive, llm_config, clock, said_before, guidance
+        )
         for raw in stream:
             sentence = clean_sentence(raw)
             if not sentence:
@@ -378,36 +392,68 @@ def _phrase_persona(
         )
 
 
+def _contrast_prompt(
+    directive: Directive, history: Sequence[tuple[str, str]], guidance: Optional[PersonaGuidance]
+) -> str:
+    """The guidance's contrast: the same prompt and opener with the factual persona's tone words;
+    "" when the reply is not guided (no guidance, scale 1, or the factual persona itself)."""
+    from dataclasses import replace
+
+    from . import prompts
+    from .personas import normalise_emotion
+
+    if (
+        guidance is None
+        or guidance.scale == 1.0
+        or normalise_emotion(directive.creditor_emotion) == "neutral"
+    ):
+        return ""
+    factual = replace(directive, creditor_emotion="neutral")
+    return prompts.build_persona_prompt(factual, history, opener=prompts.persona_opener_for(directive))
+
+
 def _persona_model_sentences(
     llama: Any,
-    prompt: str,
+    prompts_pair: tuple[str, str],
     directive: Directive,
     llm_config: LlmConfig,
     clock: Callable[[], float],
     said_before: set[str],
+    guidance: Optional[PersonaGuidance] = None,
 ) -> Iterator[str]:
     """The model's part of a persona reply, sentence by sentence, sampled at the turn's
     temperature. A persona sentence the agent already said in this conversation (`said_before`:
     sentence keys) is sampled again once, continued from the acknowledgment at
     `llm.repeat_retry_temperature`: at the turn's low temperature a persona kept for several
     turns says its likeliest sentence every time. llama.cpp reuses the prompt it has evaluated,
-    so the second call reads only the acknowledgment. One deadline, `llm.timeout_s`, for all."""
-    from . import prompts
+    so the second call reads only the acknowledgment. One deadline, `llm.timeout_s`, for all.
 
+    `prompts_pair`: (persona prompt, contrast prompt); with a contrast and `guidance`, each call
+    samples through a fresh guidance processor that follows the same continuation."""
+    from . import prompts
+    from .guidance import label_token_ids
+    from .personas import persona_tag
+
+    prompt, contrast = prompts_pair
     deadline = clock() + float(llm_config.timeout_s)
     options = dict(
         stop=list(prompts.PERSONA_STOP_SEQUENCES),
         max_tokens=int(llm_config.max_reply_tokens),
         clock=clock,
-        **sampling_bans(llama),
     )
+    banned = banned_token_ids(llama)
 
-    def sentences(text: str, temperature: float) -> Iterator[str]:
+    def sentences(text: str, contrast_text: str, temperature: float) -> Iterator[str]:
+        if guidance is not None and contrast_text:
+            label = label_token_ids(llama, persona_tag(directive.creditor_emotion))
+            bans = {"logits_processor": [guidance.processor(contrast_text, banned, label)]}
+        else:
+            bans = {"logit_bias": {token: -100.0 for token in banned}} if banned else {}
         return stream_sentences(
-            llama, text, temperature=temperature, timeout_s=max(0.0, deadline - clock()), **options
+            llama, text, temperature=temperature, timeout_s=max(0.0, deadline - clock()), **options, **bans
         )
 
-    stream = sentences(prompt, float(directive.temperature))
+    stream = sentences(prompt, contrast, float(directive.temperature))
     try:
         acknowledgment = next(stream, None)
         if acknowledgment is None:
@@ -416,7 +462,11 @@ def _persona_model_sentences(
         following = next(stream, None)
         if following is not None and _sentence_key(clean_sentence(following)) in said_before:
             stream.close()
-            stream = sentences(f"{prompt} {acknowledgment}", float(llm_config.repeat_retry_temperature))
+            stream = sentences(
+                f"{prompt} {acknowledgment}",
+                f"{contrast} {acknowledgment}" if contrast else "",
+                float(llm_config.repeat_retry_temperature),
+            )
         elif following is not None:
             yield following
         yield from stream
@@ -442,20 +492,20 @@ def _sentence_key(sentence: str) -> str:
 BANNED_WORDS = ("Hmm", "hmm")
 
 
-def sampling_bans(llama: Any) -> dict[str, Any]:
-    """llama.cpp sampling options that keep digits (and BANNED_WORDS) out of the model's part of a
-    persona reply.
+def banned_token_ids(llama: Any) -> list[int]:
+    """The token ids kept out of the model's part of a persona reply while it samples: digits and
+    BANNED_WORDS (a logit bias of -100, or forbidden by the guidance processor).
 
     The model's part never carries a number (the code says the terms; the guard rejects any
     other number), yet a small model echoes the person's "45 days" now and then, and the whole
     sentence is then lost. Forbidding the digit tokens while it samples keeps the sentence. The
     token ids are the model's own: each digit alone and after a space, where the tokenizer has
     such a token (Gemma splits every number into single digits). A model object without a
-    tokenizer (a test double) gets no option.
+    tokenizer (a test double) gets none.
     """
     tokenize = getattr(llama, "tokenize", None)
     if tokenize is None:
-        return {}
+        return []
     banned: set[int] = set()
     try:
         for piece in (*"0123456789", *BANNED_WORDS):
@@ -466,8 +516,8 @@ def sampling_bans(llama: Any) -> dict[str, Any]:
                 elif len(tokens) == 2 and text.startswith(" "):
                     banned.add(int(tokens[1]))  # " " + piece as two tokens: the piece is the second
     except Exception:  # a tokenizer that does not take these arguments: sample without the ban
-        return {}
-    return {"logit_bias": {token: -100.0 for token in sorted(banned)}} if banned else {}
+        return []
+    return sorted(banned)
 
 
 def _pairs(history: Sequence[tuple[str, str]]) -> Iterator[tuple[str, str]]:

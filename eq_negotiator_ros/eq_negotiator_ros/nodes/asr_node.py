@@ -1,6 +1,6 @@
 """asr_node: end-of-utterance detection (Silero VAD) and speech recognition (faster-whisper).
 
-audio/in (AudioChunk, sensor-data QoS) -> speech (Utterance with timing and prosody).
+audio/in (AudioChunk, best effort with 2 s of queue) -> speech (Utterance with timing and prosody).
 The robot hears itself: what it plays (audio/out, stamped with when it is heard) is the reference
 of an echo filter (speech/echo.py, asr.echo_cancellation), and the VAD hears the microphone with
 the robot's voice taken out, all the time: the person's words while the robot speaks or right as
@@ -154,7 +154,7 @@ class AsrNode(ModelNode):
         self.warned_rates: set[int] = set()
         self.speech_pub = self.create_publisher(Utterance, topics.SPEECH, topics.RELIABLE_QOS)
         self.barge_in_pub = self.create_publisher(Empty, topics.BARGE_IN, topics.RELIABLE_QOS)
-        self.create_subscription(AudioChunk, topics.AUDIO_IN, self.on_audio, topics.AUDIO_QOS)
+        self.create_subscription(AudioChunk, topics.AUDIO_IN, self.on_audio, topics.MICROPHONE_QOS)
         self.create_subscription(Bool, topics.ROBOT_SPEAKING, self.on_robot_speaking, topics.LATCHED_QOS)
         self.create_subscription(Bool, topics.ROBOT_SPEAKING, self.on_answer_playing, topics.LATCHED_QOS)
         self.worker = workers.JobWorker(

@@ -25,7 +25,7 @@ from diagnostic_msgs.msg import DiagnosticStatus
 from eq_negotiator_interfaces.msg import CreditorDirective, NegotiationState, ReplyChunk
 
 from ..eq.records import Directive, Offer
-from ..llm.model import load_llama, resolve_lora_path, resolve_model_path
+from ..llm.model import load_llama, load_persona_guidance, resolve_lora_path, resolve_model_path
 from ..llm.phrasing import phrase_reply
 from . import conversions, sessions, topics, workers
 from .lifecycle import ModelNode, run_model_node
@@ -37,6 +37,7 @@ class SlmNode(ModelNode):
     def __init__(self, **node_options) -> None:
         super().__init__("slm_node", **node_options)
         self.llama: Optional[Any] = None
+        self.guidance: Optional[Any] = None  # llm/guidance.py, when llm.persona_guidance != 1
         self.model_path = None
         self.load_time_s = 0.0
         self.replies = 0
@@ -52,10 +53,12 @@ class SlmNode(ModelNode):
         self.model_path = resolve_model_path(self.config.llm)
         started = time.perf_counter()
         self.llama = load_llama(self.config.llm)
+        self.guidance = load_persona_guidance(self.config.llm)
         self.load_time_s = time.perf_counter() - started
+        guided = f"persona guidance {self.guidance.scale}" if self.guidance else "no persona guidance"
         self.get_logger().info(
             f"language model {self.model_path.name} loaded in {self.load_time_s:.1f} s; "
-            f"{resolve_lora_path(self.config.llm)[1]}"
+            f"{resolve_lora_path(self.config.llm)[1]}; {guided}"
         )
 
     def warm_up(self) -> None:
@@ -81,6 +84,7 @@ class SlmNode(ModelNode):
 
     def unload(self) -> None:
         self.llama = None
+        self.guidance = None
 
     def activate_interfaces(self) -> None:
         self.handled = sessions.HandledRecord(self, self.config.run_dir)
@@ -155,7 +159,9 @@ class SlmNode(ModelNode):
         started = time.perf_counter()
         spoken = 0
         used_fallback = False
-        for sentence in phrase_reply(directive, None, history, self.llama, self.config.llm):
+        for sentence in phrase_reply(
+            directive, None, history, self.llama, self.config.llm, guidance=self.guidance
+        ):
             if self.superseded(message):
                 self.skip_superseded(message)
                 return
@@ -187,6 +193,7 @@ class SlmNode(ModelNode):
             {
                 "model": self.model_path,
                 "load_time_s": f"{self.load_time_s:.2f}",
+                "persona_guidance": f"{self.guidance.scale}" if self.guidance else "off",
                 "replies": self.replies,
                 "fallback_replies": self.fallbacks,
                 "last_first_sentence_s": f"{self.last_first_sentence_s:.3f}",

@@ -20,6 +20,12 @@ RESET_SESSION = "reset_session"
 
 
 AUDIO_QOS = qos_profile_sensor_data
+# The ASR node reads audio/in best effort like any sensor stream, but keeps 2 s of chunks (40 of
+# 50 ms) waiting instead of the sensor profile's 5 (250 ms): while recognition or the reply's model
+# holds the CPU, its callbacks run late, and a chunk dropped from a full queue is a lost word.
+MICROPHONE_QOS = QoSProfile(
+    depth=40, reliability=ReliabilityPolicy.BEST_EFFORT, history=HistoryPolicy.KEEP_LAST
+)
 # audio/out is the echo reference: a chunk lost on the way leaves the robot's own voice in the
 # microphone uncancelled (and taken for the person). The TTS node publishes it reliably, with a few
 # seconds of history; the listeners that cancel the echo subscribe the same way (a best-effort

@@ -147,7 +147,7 @@ class LlmCreditor:
     """The creditor's words from the local language model via llm/phrasing.py's phrase_reply
     (guarded; a rejected or late sentence is replaced by the written template)."""
 
-    def __init__(self, llama: Any, config: NegotiatorConfig) -> None:
+    def __init__(self, llama: Any, config: NegotiatorConfig, guidance: Any = None) -> None:
         try:
             from ..llm.phrasing import phrase_reply
         except ImportError as error:
@@ -157,12 +157,15 @@ class LlmCreditor:
         self._phrase_reply = phrase_reply
         self._llama = llama
         self._llm_config = config.llm
+        self._guidance = guidance  # llm/guidance.py PersonaGuidance, or None
 
     def __call__(
         self, directive: Directive, scenario: Scenario, history: Sequence[tuple[str, str]]
     ) -> CreditorUtterance:
         sentences = list(
-            self._phrase_reply(directive, scenario, list(history), self._llama, self._llm_config)
+            self._phrase_reply(
+                directive, scenario, list(history), self._llama, self._llm_config, guidance=self._guidance
+            )
         )
         reasons = [s.rejection_reason for s in sentences if s.rejection_reason]
         return CreditorUtterance(
@@ -284,6 +287,17 @@ def _llama(config: NegotiatorConfig, *, creditor_adapter: bool = False) -> Any:
     return _cached(f"llama:{config.llm.model_path}:adapter={creditor_adapter}", build)
 
 
+def _persona_guidance(config: NegotiatorConfig) -> Any:
+    """The creditor's persona guidance (llm/guidance.py; None when llm.persona_guidance is 1)."""
+
+    def build() -> Any:
+        from ..llm.model import load_persona_guidance
+
+        return load_persona_guidance(config.llm)
+
+    return _cached(f"guidance:{config.llm.model_path}:{config.llm.persona_guidance}", build)
+
+
 def _detector(plan: BenchPlan) -> EmotionDetector:
     if plan.detector_factory is not None:
         return _cached(f"detector:{id(plan.detector_factory)}", lambda: plan.detector_factory(plan.config))
@@ -300,7 +314,10 @@ def _detector(plan: BenchPlan) -> EmotionDetector:
 def _creditor_words(plan: BenchPlan):
     if plan.creditor == "llm":
         return _cached(
-            "creditor:llm", lambda: LlmCreditor(_llama(plan.config, creditor_adapter=True), plan.config)
+            "creditor:llm",
+            lambda: LlmCreditor(
+                _llama(plan.config, creditor_adapter=True), plan.config, _persona_guidance(plan.config)
+            ),
         )
     return _cached("creditor:templates", TemplateCreditor)
 

@@ -10,8 +10,10 @@ from eq_negotiator_ros.llm.fallback import (
     CLOSING_OPENERS,
     INTENT_SENTENCES,
     NEGOTIATION_OPENERS,
+    PERSONA_INTENT_SENTENCES,
     fallback_reply,
     fallback_sentences,
+    intent_sentences,
 )
 from eq_negotiator_ros.llm.guard import check_reply
 
@@ -49,7 +51,10 @@ def variants():
     most = max(
         len(v)
         for v in itertools.chain(
-            NEGOTIATION_OPENERS.values(), CLOSING_OPENERS.values(), INTENT_SENTENCES.values()
+            NEGOTIATION_OPENERS.values(),
+            CLOSING_OPENERS.values(),
+            INTENT_SENTENCES.values(),
+            *(persona.values() for persona in PERSONA_INTENT_SENTENCES.values()),
         )
     )
     return range(most * most)
@@ -91,3 +96,34 @@ def test_unknown_emotion_and_intent_still_give_a_checked_reply():
 def test_clarify_states_no_number():
     reply = fallback_reply(directive("clarify", "neutral", days=45), SCENARIO)
     assert not any(ch.isdigit() for ch in reply.text)
+
+
+def test_every_persona_says_every_intent_in_its_own_words():
+    for emotion in EMOTIONS:
+        for key in INTENT_SENTENCES:
+            own = intent_sentences(emotion, key)
+            assert own, (emotion, key)
+            if emotion != "neutral":  # the factual persona's are INTENT_SENTENCES themselves
+                assert not set(own) & set(INTENT_SENTENCES[key]), (emotion, key)
+    every = [s for persona in PERSONA_INTENT_SENTENCES.values() for group in persona.values() for s in group]
+    assert len(every) == len(set(every)), "a sentence is shared by two personas or intents"
+
+
+@pytest.mark.parametrize("emotion", EMOTIONS)
+@pytest.mark.parametrize("intent", [i for i in INTENTS if i != "clarify"])
+def test_the_persona_sentence_states_exactly_the_decided_terms(emotion, intent):
+    from eq_negotiator_ros.llm.phrasing import states_terms
+
+    for turn in range(6):
+        d = directive(intent, emotion, days=73, upfront=250.0, turn=turn)
+        _, sentence = fallback_sentences(d, turn)
+        assert states_terms(sentence, d), sentence
+        assert sentence.count("73 days") == 1 and sentence.count("250 dollars") == 1, sentence
+
+
+def test_the_persona_picks_the_intent_sentence():
+    firm = fallback_sentences(directive("hold", "anger", turn=0), 0)[1]
+    gentle = fallback_sentences(directive("hold", "sadness", turn=0), 0)[1]
+    assert firm in [t.format(terms="45 days") for t in PERSONA_INTENT_SENTENCES["anger"]["hold"]]
+    assert gentle in [t.format(terms="45 days") for t in PERSONA_INTENT_SENTENCES["sadness"]["hold"]]
+    assert intent_sentences("bored", "hold") == INTENT_SENTENCES["hold"]  # unknown emotion: factual

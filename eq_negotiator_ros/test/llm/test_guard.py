@@ -72,6 +72,10 @@ BAD = [
     "I understand that I've been paying you back in full.",
     "I have paid the balance already, so 45 days is fine.",
     "I'll keep paying you back, 45 days.",
+    # a letter's sign-off, with a name the agent made up
+    "Hello, thanks for picking up. Warm regards, Alex.",
+    "Best regards, and speak soon.",
+    "Yours sincerely, the account team.",
     # empty, garbage, not English
     "",
     "   ",
@@ -99,6 +103,8 @@ GOOD = [
     "No one wants this to drag on.",
     "Missed payments can affect your credit record, so settling soon helps you.",
     "Thanks for being open with me about your situation.",
+    "I send my best wishes to your family.",
+    "I do regard this as important.",
 ]
 
 

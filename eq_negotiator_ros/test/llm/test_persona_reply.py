@@ -268,6 +268,11 @@ def test_grounding() -> None:
     assert invented_facts("I hear you live on your pension.", ["I'm a pensioner."]) == []
     assert invented_facts("I hear your child is ill.", ["My kid is ill."]) == ["child"]
     assert invented_facts("I hear the bank wrote to you.", ["The banker wrote."]) == ["bank"]  # 4 letters
+    # Parents and grandparents are relatives too (the model once said "you used to live with your
+    # grandparents" to "I know people, you know.").
+    said = "Oh, I didn't know that you used to live with your grandparents!"
+    assert invented_facts(said, ["I know people, you know."]) == ["grandparents"]
+    assert invented_facts("I hear your parents help you.", ["My parents help me out."]) == []
     assert grounded_share("I'm sorry your wife is in hospital.", heard) == 1.0
     assert grounded_share("A full refund is coming next year.", heard) < 0.5
 
@@ -291,9 +296,9 @@ def test_model_is_kept_from_sampling_digits_in_a_persona_reply() -> None:
 
 
 def test_no_digit_ban_without_a_tokenizer() -> None:
-    from eq_negotiator_ros.llm.phrasing import sampling_bans
+    from eq_negotiator_ros.llm.phrasing import banned_token_ids
 
-    assert sampling_bans(FakeLlama("x")) == {}
+    assert banned_token_ids(FakeLlama("x")) == []
     llama = FakeLlama("I hear you.")
     run(llama, directive())
     assert "logit_bias" not in llama.calls[0][1]

@@ -309,6 +309,9 @@ def test_clean_sentence() -> None:
     assert clean_sentence("**Sure**, 45 days.") == "Sure, 45 days."
     assert clean_sentence("- Thanks.") == "Thanks."
     assert clean_sentence(None) == ""  # type: ignore[arg-type]
+    # Markup is not read aloud; a comparison is not markup.
+    assert clean_sentence("You're thinking of <em>more</em> time.<br/>") == "You're thinking of more time."
+    assert clean_sentence("If 3 < 5 and 7 > 2.") == "If 3 < 5 and 7 > 2."
 
 
 def test_phrase_reply_text_collects_a_reply_record() -> None:
