@@ -40,10 +40,10 @@ HERE = Path(__file__).resolve().parent
 MODEL_NODES = ("asr_node", "eq_reasoning_node", "slm_node", "tts_node")
 # Generous: four models load at once on a machine that may be busy. The time taken is printed.
 READY_TIMEOUT_S = 180.0
-# Ctrl-C stops the launch within its own SIGINT -> SIGTERM -> SIGKILL steps (5 s each) when it is
-# alone; in the full suite (dozens of graphs started and killed on the same ROS domain before it)
-# it did not stop within 30 s in three runs (cause not found): the limit leaves room for a slow
-# stop, and a launch that never stops still fails, with what its processes were doing.
+# Ctrl-C stops the launch within its own SIGINT -> SIGTERM -> SIGKILL steps (5 s each). Runs of the
+# suite started in the background (SIGINT ignored, inherited) never stopped: ros2_launch.py now
+# restores the handler. The limit leaves room for a slow stop, and a launch that never stops still
+# fails, with what its processes were doing.
 STOP_TIMEOUT_S = 90.0
 
 

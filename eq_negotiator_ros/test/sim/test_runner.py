@@ -148,7 +148,7 @@ def test_llm_creditor_counts_fallbacks_and_guard_violations(monkeypatch):
         ]
     )
     creditor = LlmCreditor(llama=None, config=CONFIG)
-    monkeypatch.setattr(creditor, "_phrase_reply", lambda *args: next(replies))
+    monkeypatch.setattr(creditor, "_phrase_reply", lambda *args, **options: next(replies))
     said = [creditor(None, SCENARIOS[0], []) for _ in range(3)]
     assert [s.fallbacks for s in said] == [0, 1, 1]
     assert [s.violations for s in said] == [0, 1, 0]
