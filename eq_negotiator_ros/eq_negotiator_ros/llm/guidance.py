@@ -81,11 +81,10 @@ class PersonaGuidance:
             if state["start"] < 0:  # first token of the completion: read the contrast prompt
                 state["start"] = len(input_ids)
                 _read(contrast, tokens)
-            generated = [int(t) for t in input_ids[state["start"] :]]
-            new = generated[state["fed"] :]
+            new = [int(t) for t in input_ids[state["start"] + state["fed"] :]]  # sampled since the last call
             if new:
                 contrast.eval(new)
-                state["fed"] = len(generated)
+                state["fed"] += len(new)
             guided = guided_logits(scores, _last_logits(contrast), self.scale)
             if unguided_ids.size:
                 guided[unguided_ids] = scores[unguided_ids]
