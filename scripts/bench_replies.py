@@ -67,21 +67,27 @@ SCENARIO = Scenario(
 
 
 class RecordingLlama:
-    """Passes calls to the model and keeps the text it streamed (what it wrote, before any check)."""
+    """Passes calls to the model and keeps the text each call streamed (what it wrote, before any
+    check): a reply samples again after a refused acknowledgment or a repeated persona sentence,
+    and everything it wrote counts as written."""
 
     def __init__(self, llama: Any) -> None:
         self.llama = llama
         self.metadata = getattr(llama, "metadata", {})
-        self.text = ""
+        self.texts: list[str] = []
 
     def tokenize(self, text: bytes, add_bos: bool = True) -> list[int]:
         return self.llama.tokenize(text, add_bos=add_bos)
 
     def __call__(self, prompt: str, **kwargs: Any):
-        self.text = ""
+        self.texts.append("")
         for chunk in self.llama(prompt, **kwargs):
-            self.text += (chunk.get("choices") or [{}])[0].get("text") or ""
+            self.texts[-1] += (chunk.get("choices") or [{}])[0].get("text") or ""
             yield chunk
+
+    def written_sentences(self) -> list[str]:
+        """The sentences of every call's first line (the reply stops at a line break)."""
+        return [s for text in self.texts for s in all_sentences(text.split("\n")[0].strip())]
 
 
 def persona_judge():
@@ -152,12 +158,12 @@ def run_system(name: str, examples: list[dict], llama: Any, llm_config, guidance
                     first_model_s = now
                 parts.append(part)
             spoken = [p for p in parts if p.text]
-            written = recorder.text.split("\n")[0] if recorder is not None else ""
+            written = recorder.texts if recorder is not None else []
             heard = [example["debtor_text"]] + [t for s, t in history if s == "Debtor"]
             if llama is None:
                 model_sentences = [p.text for p in spoken]
             else:
-                model_sentences = all_sentences(written.strip())
+                model_sentences = recorder.written_sentences()
             model_spoken = [p.text for p in spoken if p.source == "model"]
             results.append(
                 {
@@ -170,7 +176,8 @@ def run_system(name: str, examples: list[dict], llama: Any, llm_config, guidance
                     "reply": " ".join(p.text for p in spoken),
                     "persona_text": " ".join(p.text for p in spoken if p.source != "terms"),
                     "model_text": " ".join(model_spoken),
-                    "model_written": written.strip(),
+                    "model_written": " | ".join(text.split("\n")[0].strip() for text in written),
+                    "model_calls": len(written),
                     "guard_pass": all(check_reply(s, directive).ok for s in model_sentences)
                     if model_sentences
                     else None,

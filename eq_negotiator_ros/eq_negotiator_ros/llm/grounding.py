@@ -123,9 +123,35 @@ _SUBJECT_YOU = re.compile(
 )
 
 
+# What the person called the agent: a short clause of its own that is "you" and a name, with or
+# without "are" ("You bloodsucking vulture.", "Listen, you leech, ...", "You're nothing but a crook.").
+_CALLED = re.compile(
+    r"(?:^|[.!?,;:]\s*)you(?:'re|\s+are)?\s+(?:nothing\s+but\s+|just\s+|such\s+)?(?:an?\s+|the\s+)?"
+    r"([a-z'-]+(?:\s+[a-z'-]+){0,2})\s*(?=[.!?,;:]|$)"
+)
+# A name given to someone in the reply: "you're a ...", "I'm the ...", "we are such a ...".
+_LABEL = re.compile(
+    r"\b(?:you|i|we|they)(?:'re|'m|\s+are|\s+am)\s+(?:not\s+)?(?:nothing\s+but\s+|just\s+|such\s+)?"
+    r"(?:an?|the)\s+((?:[a-z'-]+\s+){0,2}[a-z'-]+)"
+)
+
+
+def _names_called(heard: Iterable[str]) -> set[str]:
+    """Stems of the content words of what the person called the agent."""
+    names: set[str] = set()
+    for text in heard:
+        lowered = text.lower().replace("\u2019", "'") if isinstance(text, str) else ""
+        for match in _CALLED.finditer(lowered):
+            names.update(_stem(w) for w in content_words(match.group(1)))
+    return names
+
+
 def turned_back(sentence: str, heard: Iterable[str]) -> str | None:
     """The first thing the person said of the agent ("you're nothing but ...", "you people ruin")
-    that `sentence` says back word for word, three words or more; None when there is none."""
+    that `sentence` says back word for word, three words or more, or a name they called the agent
+    ("You bloodsucking vulture.") that `sentence` gives anyone ("you're a vulture", "I'm the
+    vulture"); None when there is neither."""
+    heard = list(heard)
     said = " ".join(_words(sentence))
     for text in heard:
         lowered = text.lower().replace("\u2019", "'") if isinstance(text, str) else ""
@@ -133,6 +159,10 @@ def turned_back(sentence: str, heard: Iterable[str]) -> str | None:
             phrase = " ".join(_words(match.group(1)))
             if re.search(rf"\b{re.escape(phrase)}\b", said):
                 return phrase
+    names = _names_called(heard)
+    for match in _LABEL.finditer(sentence.lower().replace("\u2019", "'")):
+        if any(_stem(w) in names for w in content_words(match.group(1))):
+            return match.group(0)
     return None
 
 

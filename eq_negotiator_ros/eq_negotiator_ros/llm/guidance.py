@@ -37,6 +37,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .constraints import SamplingBans, forbidden_now
+
 __all__ = ["PersonaGuidance", "guided_logits", "common_prefix", "label_token_ids"]
 
 
@@ -63,18 +65,20 @@ class PersonaGuidance:
     scale: float
 
     def processor(
-        self, contrast_prompt: str, banned: Sequence[int] = (), unguided: Sequence[int] = ()
+        self,
+        contrast_prompt: str,
+        banned: SamplingBans | Sequence[int] = (),
+        unguided: Sequence[int] = (),
     ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         """A llama.cpp logits processor for one completion whose prompt is the persona prompt and
         whose contrast prompt is `contrast_prompt`: it follows the completion's sampled tokens in
-        the contrast context and returns the guided logits, with `banned` token ids forbidden and
-        `unguided` ones (the persona's label words) at the persona prompt's own logits."""
+        the contrast context and returns the guided logits, with `banned` forbidden (token ids, or
+        llm/constraints.py's SamplingBans with its token sequences) and `unguided` ones (the
+        persona's label words) at the persona prompt's own logits."""
         contrast = self.contrast
         tokens = list(contrast.tokenize(contrast_prompt.encode("utf-8"), add_bos=True, special=True))
-        banned_ids = np.asarray(sorted(set(int(t) for t in banned)), dtype=np.intc)
-        unguided_ids = np.asarray(
-            sorted(set(int(t) for t in unguided) - set(banned_ids.tolist())), dtype=np.intc
-        )
+        bans = banned if isinstance(banned, SamplingBans) else SamplingBans(frozenset(int(t) for t in banned))
+        unguided_ids = np.asarray(sorted(set(int(t) for t in unguided) - bans.tokens), dtype=np.intc)
         state = {"start": -1, "fed": 0}
 
         def process(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -88,8 +92,9 @@ class PersonaGuidance:
             guided = guided_logits(scores, _last_logits(contrast), self.scale)
             if unguided_ids.size:
                 guided[unguided_ids] = scores[unguided_ids]
-            if banned_ids.size:
-                guided[banned_ids] = -np.inf
+            forbidden = forbidden_now(bans, input_ids)
+            if forbidden:
+                guided[np.asarray(forbidden, dtype=np.intc)] = -np.inf
             return guided
 
         return process

@@ -58,6 +58,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 from ..config import LlmConfig
 from ..eq.records import Directive, Reply, Scenario
+from .constraints import SamplingBans, fact_bans
 from .generation import GenerationTimeout, stream_chat_sentences, stream_sentences
 from .guidance import PersonaGuidance
 from .model import model_has_chat_template
@@ -302,7 +303,6 @@ def _phrase_persona(
     """Opener (at once), the model's acknowledgment and persona sentence, the code's terms sentence."""
     from . import prompts
     from .fallback import fallback_sentences
-    from .grounding import invented_facts, turned_back
     from .guard import check_reply
 
     variant = max(0, int(directive.turn))
@@ -332,39 +332,54 @@ def _phrase_persona(
     said = 0
     reason = ""
     stream = None
+    deadline = clock() + float(llm_config.timeout_s)
+    # A first sentence the checks refuse is sampled anew once, at the retry temperature: the
+    # acknowledgment carries the persona sentence after it, and one unlucky draw ("...that you
+    # used to live with your grandparents") would otherwise cost the person both.
+    temperatures = (float(directive.temperature), float(llm_config.repeat_retry_temperature))
     try:
+        # Digits, "Hmm", and the fact words the person has not said (llm/constraints.py).
+        banned = SamplingBans(frozenset(banned_token_ids(llama))).plus(fact_bans(llama, heard))
         prompt = prompts.build_persona_prompt(directive, history)
         contrast = _contrast_prompt(directive, history, guidance)
-        stream = _persona_model_sentences(
-            llama, (prompt, contrast), directive, llm_config, clock, said_before, guidance
-        )
-        for raw in stream:
-            sentence = clean_sentence(raw)
-            if not sentence:
-                continue
-            verdict = check_reply(sentence, directive)
-            if not verdict.ok:
-                reason = f"guard: {verdict.reason}"
-                break
-            invented = invented_facts(sentence, heard)
-            if invented:
-                reason = f"grounding: names {', '.join(sorted(set(invented)))}, which the debtor did not say"
-                break
-            returned = turned_back(sentence, heard)
-            if returned:
-                reason = f"grounding: says back to the person what they said of the agent ({returned!r})"
-                break
-            if states_terms(sentence, directive):
-                continue  # the code says the terms, once
-            if said and _sentence_key(sentence) in said_before:
-                continue  # said before in this conversation, and again when sampled anew
-            yield ReplySentence(index=index, text=sentence, final=False, from_fallback=False, source="model")
-            index += 1
-            said += 1
-            if said >= max_model:
+        for attempt, temperature in enumerate(temperatures):
+            stream = _persona_model_sentences(
+                llama,
+                (prompt, contrast),
+                directive,
+                llm_config,
+                clock,
+                said_before,
+                guidance,
+                temperature=temperature,
+                deadline=deadline,
+                banned=banned,
+            )
+            for raw in stream:
+                sentence = clean_sentence(raw)
+                if not sentence:
+                    continue
+                refused = _refusal(sentence, directive, heard)
+                if refused:
+                    reason = refused if attempt == 0 else f"{reason}; sampled again: {refused}"
+                    break
+                if states_terms(sentence, directive):
+                    continue  # the code says the terms, once
+                if said and _sentence_key(sentence) in said_before:
+                    continue  # said before in this conversation, and again when sampled anew
+                yield ReplySentence(
+                    index=index, text=sentence, final=False, from_fallback=False, source="model"
+                )
+                index += 1
+                said += 1
+                if said >= max_model:
+                    break
+            stream.close()
+            stream = None
+            if said or not reason:
                 break
     except GenerationTimeout as error:
-        reason = f"timeout: {error}"
+        reason = f"{reason}; timeout: {error}" if reason else f"timeout: {error}"
     except Exception as error:  # llama.cpp, prompt building or anything else: the reply must go on
         reason = f"error: {type(error).__name__}: {error}"
     finally:
@@ -390,6 +405,24 @@ def _phrase_persona(
             rejection_reason=reason or "no terms sentence passes the guard",
             source="terms",
         )
+
+
+def _refusal(sentence: str, directive: Directive, heard: Sequence[str]) -> str:
+    """Why a model sentence may not be spoken ("" when it may): the reply guard, a fact the person
+    did not state, or what they said of the agent said back to them."""
+    from .grounding import invented_facts, turned_back
+    from .guard import check_reply
+
+    verdict = check_reply(sentence, directive)
+    if not verdict.ok:
+        return f"guard: {verdict.reason}"
+    invented = invented_facts(sentence, heard)
+    if invented:
+        return f"grounding: names {', '.join(sorted(set(invented)))}, which the debtor did not say"
+    returned = turned_back(sentence, heard)
+    if returned:
+        return f"grounding: says back to the person what they said of the agent ({returned!r})"
+    return ""
 
 
 def _contrast_prompt(
@@ -420,6 +453,10 @@ def _persona_model_sentences(
     clock: Callable[[], float],
     said_before: set[str],
     guidance: Optional[PersonaGuidance] = None,
+    *,
+    temperature: float,
+    deadline: float,
+    banned: SamplingBans = SamplingBans(),
 ) -> Iterator[str]:
     """The model's part of a persona reply, sentence by sentence, sampled at the turn's
     temperature. A persona sentence the agent already said in this conversation (`said_before`:
@@ -431,29 +468,30 @@ def _persona_model_sentences(
     `prompts_pair`: (persona prompt, contrast prompt); with a contrast and `guidance`, each call
     samples through a fresh guidance processor that follows the same continuation."""
     from . import prompts
+    from .constraints import ban_processor
     from .guidance import label_token_ids
     from .personas import persona_tag
 
     prompt, contrast = prompts_pair
-    deadline = clock() + float(llm_config.timeout_s)
     options = dict(
         stop=list(prompts.PERSONA_STOP_SEQUENCES),
         max_tokens=int(llm_config.max_reply_tokens),
         clock=clock,
     )
-    banned = banned_token_ids(llama)
 
     def sentences(text: str, contrast_text: str, temperature: float) -> Iterator[str]:
         if guidance is not None and contrast_text:
             label = label_token_ids(llama, persona_tag(directive.creditor_emotion))
             bans = {"logits_processor": [guidance.processor(contrast_text, banned, label)]}
+        elif banned.sequences:
+            bans = {"logits_processor": [ban_processor(banned)]}
         else:
-            bans = {"logit_bias": {token: -100.0 for token in banned}} if banned else {}
+            bans = {"logit_bias": {token: -100.0 for token in banned.tokens}} if banned else {}
         return stream_sentences(
             llama, text, temperature=temperature, timeout_s=max(0.0, deadline - clock()), **options, **bans
         )
 
-    stream = sentences(prompt, contrast, float(directive.temperature))
+    stream = sentences(prompt, contrast, temperature)
     try:
         acknowledgment = next(stream, None)
         if acknowledgment is None:

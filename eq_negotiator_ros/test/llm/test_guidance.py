@@ -151,3 +151,28 @@ def test_a_guided_persona_reply_keeps_the_reply_shape(models) -> None:
     assert spoken[0].source == "opener" and spoken[-1].source == "terms"
     assert "45 days" in spoken[-1].text
     assert [p.source for p in spoken[1:-1]] == ["model"] * (len(spoken) - 2)
+
+
+def test_unheard_fact_words_are_forbidden_in_the_real_tokenizer(models) -> None:
+    # "My wife is in hospital and the shop has been closed for weeks.": her husband or the
+    # person's grandparents would be invented, so the model may not sample them; "wife" stays free.
+    from eq_negotiator_ros.llm.constraints import SamplingBans, fact_bans
+
+    llama, contrast = models
+    d = directive("sadness")
+    bans = fact_bans(llama, [d.debtor_text])
+
+    def tokens(text: str) -> list[int]:
+        return list(llama.tokenize(text.encode("utf-8"), add_bos=False))
+
+    (wife,), (husband,) = tokens(" wife"), tokens(" husband")
+    assert husband in bans.tokens and wife not in bans.tokens
+    grand, parents = tokens(" Grandparents")
+    assert (grand, parents) in bans.sequences and grand not in bans.tokens
+    prompt = prompts.build_persona_prompt(d, [])
+    banned = SamplingBans(frozenset(banned_token_ids(llama))).plus(bans)
+    process = PersonaGuidance(contrast, 1.5).processor(prompt.replace("gentle", "calm"), banned)
+    said = np.asarray(llama.tokenize((prompt + " Your").encode("utf-8"), add_bos=True, special=True))
+    scores = np.zeros(llama.n_vocab(), dtype=np.float32)
+    guided = process(np.concatenate([said, [grand]]).astype(np.intc), scores)
+    assert np.isneginf(guided[[husband, parents]]).all() and np.isfinite(guided[wife])

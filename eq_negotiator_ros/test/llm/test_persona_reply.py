@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from eq_negotiator_ros.config import LlmConfig
@@ -142,6 +143,39 @@ class ScriptedLlama(FakeLlama):
         return self.texts[min(len(self.calls), len(self.texts)) - 1]
 
 
+def test_a_refused_acknowledgment_is_sampled_anew_once_and_the_new_one_is_spoken() -> None:
+    d = directive()
+    llama = ScriptedLlama(
+        "I'm sorry your husband lost his job. I'll go gently.",
+        "I'm sorry your wife is in hospital. I know this isn't easy.",
+    )
+    parts = run(llama, d)
+    assert [p.text for p in parts if p.source == "model"] == [
+        "I'm sorry your wife is in hospital.",
+        "I know this isn't easy.",
+    ]
+    (first_prompt, first), (second_prompt, second) = llama.calls
+    assert second_prompt == first_prompt  # a new acknowledgment, not a continuation of the refused one
+    assert (first["temperature"], second["temperature"]) == (d.temperature, CONFIG.repeat_retry_temperature)
+    assert not parts[-1].from_fallback and "grounding" in parts[-1].rejection_reason
+
+
+def test_an_acknowledgment_refused_twice_leaves_opener_and_terms() -> None:
+    d = directive()
+    llama = ScriptedLlama("I'm sorry your husband lost his job.", "We could do 90 days if you like.")
+    parts = run(llama, d)
+    assert [p.source for p in parts] == ["opener", "terms"] and len(llama.calls) == 2
+    assert parts[-1].from_fallback
+    assert "grounding" in parts[-1].rejection_reason and "sampled again: guard" in parts[-1].rejection_reason
+
+
+def test_a_refused_persona_sentence_is_not_sampled_again() -> None:
+    d = directive()
+    llama = FakeLlama("I'm sorry your wife is in hospital. We could do 90 days if you like.")
+    parts = run(llama, d)
+    assert [p.source for p in parts] == ["opener", "model", "terms"] and len(llama.calls) == 1
+
+
 ANGER_BEFORE = [
     ("debtor", "I can't pay this month."),
     ("agent", "Listen. I hear you can't pay. I need a real commitment on this call. We offer 14 days."),
@@ -203,6 +237,17 @@ def test_turned_back() -> None:
     # "you" that is not the subject of what they said, and their own words about themselves
     assert turned_back("Thank you so much for that.", ["Thank you so much, I can pay."]) is None
     assert turned_back("I hear that you want more time.", ["I want more time."]) is None
+
+
+def test_a_name_the_person_called_the_agent_is_given_to_no_one() -> None:
+    called = ["You bloodsucking vulture."]
+    assert turned_back("I understand that you're a vulture.", called) == "you're a vulture"
+    assert turned_back("I'm the vulture on the account.", called)
+    assert turned_back("I'm not a crook.", ["Listen, you crook, I won't pay."])
+    # the feeling behind it may be acknowledged, and names the person gave themselves may be said
+    assert turned_back("I hear how angry you are.", called) is None
+    assert turned_back("I know you're a pensioner.", ["I'm a pensioner, have some heart."]) is None
+    assert turned_back("You're the one who called, thanks.", ["You can have the money later."]) is None
 
 
 def test_a_model_failure_still_gives_opener_and_terms() -> None:
@@ -291,8 +336,10 @@ def test_model_is_kept_from_sampling_digits_in_a_persona_reply() -> None:
     llama = TokenizingLlama("I hear you. Let's work it out.")
     parts = run(llama, directive())
     assert [p.source for p in parts] == ["opener", "model", "model", "terms"]
-    bias = llama.calls[0][1]["logit_bias"]
-    assert sorted(bias) == [100 + d for d in range(10)] and set(bias.values()) == {-100.0}
+    # this tokenizer writes every fact word in several tokens, so the bans go through a processor
+    process = llama.calls[0][1]["logits_processor"][0]
+    scores = process(np.asarray([7]), np.zeros(200, dtype=np.single))
+    assert np.isneginf(scores[100:110]).all() and np.isfinite(np.delete(scores, range(100, 110))).all()
 
 
 def test_no_digit_ban_without_a_tokenizer() -> None:
