@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["SamplingBans", "forbidden_now", "word_forms", "fact_bans", "ban_processor"]
+__all__ = ["SamplingBans", "forbidden_now", "word_forms", "word_bans", "fact_bans", "ban_processor"]
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,20 @@ def fact_bans(llama: Any, heard: Iterable[str], words: Iterable[str] | None = No
     the model's tokens. A model object without a tokenizer (a test double) gets none."""
     from .grounding import FACT_WORDS, invented_facts
 
+    heard = list(heard)
+    return word_bans(
+        llama, (w for w in sorted(FACT_WORDS if words is None else words) if invented_facts(w, heard))
+    )
+
+
+def word_bans(llama: Any, words: Iterable[str]) -> SamplingBans:
+    """`words` in each of their `word_forms`, as the model's tokens: one-token forms as tokens,
+    longer ones as sequences. A model object without a tokenizer (a test double) gets none."""
     if getattr(llama, "tokenize", None) is None:
         return SamplingBans()
-    heard = list(heard)
     single: set[int] = set()
     sequences: list[tuple[int, ...]] = []
-    for word in sorted(FACT_WORDS if words is None else words):
-        if not invented_facts(word, heard):
-            continue
+    for word in words:
         for form in word_forms(word):
             tokens = _tokens(llama, form)
             if len(tokens) == 1:

@@ -10,7 +10,9 @@ fixes the terms, so a reply is rejected when it
   and a wrong balance said aloud is worse than none. "one" and "zero" alone are words, not terms;
 * threatens (arrest, jail, police, violence, telling the employer or the family, "we know where you
   live", seizing the home or car);
-* insults or swears;
+* insults or swears, or shouts (words in capitals);
+* offers physical affection or endearments ("hugs", "sweetheart"): a robot that hugs someone it
+  is collecting a debt from is neither honest nor respectful;
 * makes legal claims (suing, court, criminal charges, "it is illegal not to pay"): a small model
   cannot state the law of the debtor's country correctly, so the agent makes none;
 * reveals how it works (prompt, system, instructions, "as an AI", persona, policy, hidden state);
@@ -77,6 +79,13 @@ _LEAK = _any(
     r"\bpersonas?\b|\bdirectives?\b|\bhidden\s+state\b|\bbelief\b|\bpolicy\s+(?:branch|name)\b|\bwsls\b|\bwin[-\s]stay\b|\bhmm\b",
     r"\bintent\s*[:=]|\btemperature\b|\bmy\s+(?:emotion|tone)\s+(?:is|was)\s+set\b",
 )
+_AFFECTION = _any(
+    r"\bhug(?:s|ged|ging)?\b|\bcuddl\w*|\bkiss(?:es|ed|ing)?\b|\bxox\w*",
+    r"\b(?:sweetheart|darling|sweetie|honey|babe|my\s+love|love\s+you)\b",
+)
+# Two or more words in capitals, half the words of the sentence or more: shouting when spoken.
+_CAPITALS = re.compile(r"\b[A-Z]{2,}(?:'[A-Z]+)?\b")
+_LETTER_WORDS = re.compile(r"\b[^\W\d_]{2,}")
 _SIGN_OFF = _any(
     r"\b(?:warm|warmest|kind|kindest|best|many)\s+regards\b|^\s*regards\b|\bsincerely\b",
     r"\byours\s+(?:truly|faithfully|sincerely)\b|\b(?:best|warm|warmest)\s+wishes\s*,",
@@ -197,6 +206,9 @@ def check_reply(text: str, directive: Directive) -> GuardVerdict:
         return GuardVerdict(False, "empty reply")
     if len(text) > MAX_REPLY_CHARS:
         return GuardVerdict(False, f"too long ({len(text)} characters, at most {MAX_REPLY_CHARS})")
+    capitals = len(_CAPITALS.findall(text))
+    if capitals >= 2 and capitals >= 0.5 * len(_LETTER_WORDS.findall(text)):
+        return GuardVerdict(False, "shouts (words in capitals)")
     lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     verdict = _looks_like_english(lowered)
     if not verdict.ok:
@@ -204,6 +216,7 @@ def check_reply(text: str, directive: Directive) -> GuardVerdict:
     checks = (
         (_THREAT, "threatens"),
         (_ABUSE, "abusive or profane"),
+        (_AFFECTION, "offers physical affection or endearments"),
         (_LEGAL, "makes a legal claim"),
         (_LEAK, "reveals internal instructions"),
         (_FORGIVE, "cancels or forgives the debt"),

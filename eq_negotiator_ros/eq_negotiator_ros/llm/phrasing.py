@@ -58,7 +58,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 from ..config import LlmConfig
 from ..eq.records import Directive, Reply, Scenario
-from .constraints import SamplingBans, fact_bans
+from .constraints import SamplingBans, fact_bans, word_bans
 from .generation import GenerationTimeout, stream_chat_sentences, stream_sentences
 from .guidance import PersonaGuidance
 from .model import model_has_chat_template
@@ -338,8 +338,12 @@ def _phrase_persona(
     # used to live with your grandparents") would otherwise cost the person both.
     temperatures = (float(directive.temperature), float(llm_config.repeat_retry_temperature))
     try:
-        # Digits, "Hmm", and the fact words the person has not said (llm/constraints.py).
-        banned = SamplingBans(frozenset(banned_token_ids(llama))).plus(fact_bans(llama, heard))
+        # Digits, BANNED_WORDS, and the fact words the person has not said (llm/constraints.py).
+        banned = (
+            SamplingBans(frozenset(banned_token_ids(llama)))
+            .plus(word_bans(llama, BANNED_WORDS))
+            .plus(fact_bans(llama, heard))
+        )
         prompt = prompts.build_persona_prompt(directive, history)
         contrast = _contrast_prompt(directive, history, guidance)
         for attempt, temperature in enumerate(temperatures):
@@ -525,14 +529,15 @@ def _sentence_key(sentence: str) -> str:
 
 
 # Words the guard rejects wherever they stand (llm/guard.py: a hesitation reads as the model
-# thinking aloud): forbidden while sampling too, where the tokenizer has them as one token, so the
-# model says something else instead of losing the sentence.
-BANNED_WORDS = ("Hmm", "hmm")
+# thinking aloud; a robot offers no hugs): forbidden while sampling too (llm/constraints.py
+# `word_bans`), so the model says something else instead of losing the sentence. Guided warm and
+# gentle replies opened with "Hugs, ..." now and then.
+BANNED_WORDS = ("hmm", "hug", "hugs", "cuddle", "cuddles", "kiss", "kisses")
 
 
 def banned_token_ids(llama: Any) -> list[int]:
-    """The token ids kept out of the model's part of a persona reply while it samples: digits and
-    BANNED_WORDS (a logit bias of -100, or forbidden by the guidance processor).
+    """The digit token ids, kept out of the model's part of a persona reply while it samples (a
+    logit bias of -100, or forbidden by a logits processor).
 
     The model's part never carries a number (the code says the terms; the guard rejects any
     other number), yet a small model echoes the person's "45 days" now and then, and the whole
@@ -546,13 +551,14 @@ def banned_token_ids(llama: Any) -> list[int]:
         return []
     banned: set[int] = set()
     try:
-        for piece in (*"0123456789", *BANNED_WORDS):
-            for text in (piece, " " + piece):
-                tokens = tokenize(text.encode("utf-8"), add_bos=False)
+        space = list(tokenize(b" ", add_bos=False))
+        for digit in "0123456789":
+            for text in (digit, " " + digit):
+                tokens = list(tokenize(text.encode("utf-8"), add_bos=False))
                 if len(tokens) == 1:
                     banned.add(int(tokens[0]))
-                elif len(tokens) == 2 and text.startswith(" "):
-                    banned.add(int(tokens[1]))  # " " + piece as two tokens: the piece is the second
+                elif len(tokens) == 2 and text.startswith(" ") and tokens[:1] == space:
+                    banned.add(int(tokens[1]))  # the space a token of its own: the digit is the second
     except Exception:  # a tokenizer that does not take these arguments: sample without the ban
         return []
     return sorted(banned)

@@ -76,6 +76,12 @@ BAD = [
     "Hello, thanks for picking up. Warm regards, Alex.",
     "Best regards, and speak soon.",
     "Yours sincerely, the account team.",
+    # shouting, and affection a robot collecting a debt has no business offering
+    "WHAT IF WE EXPLORED ANOTHER WAY?!",
+    "Our offer is 45 days, AND THAT IS FINAL.",
+    "Hugging Agent hugs you, and I'm pumped to help.",
+    "Hugs and cuddles are so comforting, I know it.",
+    "Don't worry, sweetheart, 45 days is fine.",
     # empty, garbage, not English
     "",
     "   ",
@@ -105,6 +111,9 @@ GOOD = [
     "Thanks for being open with me about your situation.",
     "I send my best wishes to your family.",
     "I do regard this as important.",
+    "OK, I can confirm 45 days by SMS if you like.",  # an abbreviation is not shouting
+    "I'm calling about the ATM withdrawals on your account.",
+    "Oh dear, I didn't expect that.",
 ]
 
 

@@ -176,3 +176,18 @@ def test_unheard_fact_words_are_forbidden_in_the_real_tokenizer(models) -> None:
     scores = np.zeros(llama.n_vocab(), dtype=np.float32)
     guided = process(np.concatenate([said, [grand]]).astype(np.intc), scores)
     assert np.isneginf(guided[[husband, parents]]).all() and np.isfinite(guided[wife])
+
+
+def test_banned_words_are_forbidden_without_their_word_endings(models) -> None:
+    # " Hugs" is " Hug" + "s": the word is forbidden, the plural "s" of every other word is not.
+    from eq_negotiator_ros.llm.constraints import word_bans
+    from eq_negotiator_ros.llm.phrasing import BANNED_WORDS
+
+    llama, _ = models
+    bans = word_bans(llama, BANNED_WORDS)
+    pieces = {llama.detokenize([t]).decode() for t in bans.tokens}
+    assert {" Hug", " hug", " hugs", " Hmm"} <= pieces
+    assert not {"s", "les", "isses"} & pieces
+    assert all(len(sequence) >= 2 for sequence in bans.sequences)
+    digits = {llama.detokenize([t]).decode() for t in banned_token_ids(llama)}
+    assert set("0123456789") <= digits and "s" not in digits
