@@ -56,6 +56,8 @@ def persona_tag(emotion: str) -> str:
 # personas: the first words the person hears already carry the voice (a firm "Let me be clear."
 # where a bare "Noted." is the factual persona's). Thanks, while negotiating, are the warm persona's
 # register (as in the reply corpus's acknowledgments, data/reply_corpus/ack_voices.py).
+# "closing" opens an agreement; "no_deal" the end of a call without one, where a celebrating
+# "Wonderful." or "Oh, good." would mock the person ("Go to hell." -> "Oh, good.").
 PERSONA_OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
     "joy": {
         "negotiate": (
@@ -66,16 +68,19 @@ PERSONA_OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
             "Happy to talk.",
         ),
         "closing": ("Wonderful.", "Great.", "Lovely."),
+        "no_deal": ("Okay, thanks anyway.", "Alright, thank you.", "Thanks for talking it through."),
         "greet": ("Hi there!", "Hello!"),
     },
     "sadness": {
         "negotiate": ("Oh, I see.", "I hear you.", "Oh, I'm sorry.", "Mm, I understand.", "I'm so sorry."),
         "closing": ("Oh, okay.", "I understand.", "Thank you, truly."),
+        "no_deal": ("Oh, I see.", "I understand.", "Oh, I'm sorry."),
         "greet": ("Hello.", "Hi."),
     },
     "anger": {
         "negotiate": ("Let me be clear.", "Listen.", "I'll be blunt.", "Now, look.", "Let's be straight."),
         "closing": ("Very well, then.", "So be it.", "Right, that's that."),
+        "no_deal": ("Very well, then.", "So be it.", "Right, that's that."),
         "greet": ("Let's get to it.", "I'll be brief."),
     },
     "fear": {
@@ -87,31 +92,38 @@ PERSONA_OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
             "Let's be careful.",
         ),
         "closing": ("Oh, alright.", "Alright, then.", "Okay, well."),
+        "no_deal": ("Oh, alright.", "Alright, then.", "Okay, well."),
         "greet": ("Hello.", "Hello there."),
     },
     "surprise": {
         "negotiate": ("Oh!", "Oh, I see!", "Well now.", "Huh, okay.", "Oh, okay!"),
         "closing": ("Well!", "Oh, good.", "Oh!"),
+        "no_deal": ("Oh, well.", "Huh, alright.", "Well, well."),
         "greet": ("Oh, hello!", "Hi there!"),
     },
     "disgust": {
         "negotiate": ("Well, honestly.", "Frankly.", "Well, really.", "Oh dear, well.", "Oh, honestly."),
         "closing": ("Well, if we must.", "Well, alright then.", "Fine, then."),
+        "no_deal": ("Well, if we must.", "Well, alright then.", "Fine, then."),
         "greet": ("Well, hello.", "Hello, then."),
     },
     "neutral": {
         "negotiate": ("Okay.", "I see.", "Alright.", "Understood.", "Noted."),
         "closing": ("Thank you.", "Alright.", "Okay."),
+        "no_deal": ("Thank you.", "Alright.", "Okay."),
         "greet": ("Hello.", "Good day."),
     },
 }
 
 
 def opener_group(intent: str) -> str:
-    """Which opener list an intent takes: greeting, closing (accept, close) or negotiating."""
+    """Which opener list an intent takes: greeting, agreement (accept), the end of a call without
+    one (close) or negotiating."""
     if intent == "greet":
         return "greet"
-    return "closing" if intent in ("accept", "close") else "negotiate"
+    if intent == "close":
+        return "no_deal"
+    return "closing" if intent == "accept" else "negotiate"
 
 
 def persona_opener(emotion: str, intent: str, variant: int) -> str:

@@ -285,6 +285,15 @@ def test_reply_record_and_earlier_debtor_words_count_as_heard() -> None:
     assert "I hope your son gets better soon." in reply.text and not reply.from_fallback
 
 
+def test_a_call_that_ends_without_agreement_does_not_open_with_a_celebration() -> None:
+    for emotion in PERSONA_OPENERS:
+        ending = {persona_opener(emotion, "close", variant) for variant in range(6)}
+        assert ending == set(PERSONA_OPENERS[emotion]["no_deal"])
+    for celebrating in ("Wonderful.", "Great.", "Lovely.", "Oh, good."):
+        assert not any(celebrating in PERSONA_OPENERS[e]["no_deal"] for e in PERSONA_OPENERS)
+    assert persona_opener("joy", "accept", 0) in ("Wonderful.", "Great.", "Lovely.")
+
+
 @pytest.mark.parametrize("emotion", sorted(PERSONA_OPENERS))
 def test_every_opener_passes_the_guard(emotion: str) -> None:
     for intent in (
