@@ -63,8 +63,10 @@ _THREAT = _any(
     r"\bpublic(?:ly)?\s+shame\b|\bembarrass\s+you\b|\bruin\s+(?:you|your)\b",
 )
 _ABUSE = _any(
-    r"\b(?:idiot|stupid|moron|dumb|loser|deadbeat|liar|pathetic|useless|worthless|scum|lazy|fool|"
+    r"\b(?:idiot|stupid|moron|dumb|loser|deadbeat|liar|pathetic|useless|worthless|scum|fool|"
     r"parasite|freeloader|bum|thief|crook|cheat)\b",
+    # "lazy" said of a person ("you're so lazy", "too lazy to pay"), not of an afternoon
+    r"\b(?:you(?:'re|\s+are|\s+were)?|people|so|too|being|plain)\s+(?:\w+\s+)?lazy\b|\blazy\s+(?:people|person|sod|git)\b",
     r"\b(?:fuck\w*|f\*+k|shit\w*|bullshit|damn\w*|bitch\w*|bastard\w*|asshole\w*|crap|piss\w*|hell|dick|cunt|wtf)\b",
     r"\bshut\s+up\b|\bget\s+lost\b|\bhow\s+dare\s+you\b",
 )

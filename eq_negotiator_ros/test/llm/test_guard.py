@@ -76,6 +76,8 @@ BAD = [
     "Hello, thanks for picking up. Warm regards, Alex.",
     "Best regards, and speak soon.",
     "Yours sincerely, the account team.",
+    "You're just lazy, and 45 days is the offer.",
+    "Some people are too lazy to pay on time.",
     # shouting, and affection a robot collecting a debt has no business offering
     "WHAT IF WE EXPLORED ANOTHER WAY?!",
     "Our offer is 45 days, AND THAT IS FINAL.",
@@ -114,6 +116,7 @@ GOOD = [
     "OK, I can confirm 45 days by SMS if you like.",  # an abbreviation is not shouting
     "I'm calling about the ATM withdrawals on your account.",
     "Oh dear, I didn't expect that.",
+    "Cooking is a great way to spend a lazy afternoon.",
 ]
 
 
