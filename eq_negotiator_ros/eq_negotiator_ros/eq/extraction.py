@@ -463,7 +463,9 @@ _STRONG_REJECT = re.compile(
     r"|i\s+refuse|refuse|no\s+deal|unacceptable|not\s+acceptable|forget\s+(?:it|that)|not\s+going\s+to\s+happen"
     r"|not\s+happening|not\s+a\s+chance|no\s+chance|(?:i\s+)?(?:can'?t|cannot|can\s+not)\s+(?:do|accept|afford|pay|manage|agree|make)"
     r"(?:\s+(?:that|this|it|those))?|(?:doesn'?t|does\s+not|won'?t|will\s+not)\s+work|too\s+(?:short|soon|fast|quick|tight|little|much|high|steep)"
-    r"|not\s+enough(?:\s+time)?|i\s+won'?t|i\s+will\s+not|i\s+decline|decline|nope|nah|never)\b"
+    r"|not\s+enough(?:\s+time)?|i\s+won'?t|i\s+will\s+not|i\s+decline|decline|nope|nah|never"
+    r"|(?:don'?t|do\s+not|haven'?t|have\s+not)\s+(?:got\s+|have\s+)?(?:the|that|enough|any|that\s+kind\s+of"
+    r"|that\s+much|this\s+kind\s+of|that\s+sort\s+of)\s+money)\b"
 )
 _WEAK_REJECT = re.compile(r"\bno\b(?!\s+(?:more|less|fewer|later|sooner|longer)\b)")
 _ACCEPT_NEGATED_BEFORE = re.compile(
@@ -471,14 +473,32 @@ _ACCEPT_NEGATED_BEFORE = re.compile(
 )
 
 
+# Said with a yes, these make it a yes that binds no one yet ("Okay, but I'd need to check",
+# "That works, maybe."): the offer is read back, or a read-back stays open.
+_HEDGE = re.compile(
+    r"\bnot\s+(?:sure|certain)\b|\b(?:i\s+)?(?:don'?t|do\s+not)\s+know\b|\bmaybe\b|\bperhaps\b|\bprobably\b"
+    r"|\bi\s+guess\b|\b(?:need|have)\s+to\s+(?:check|think|ask|see)\b|\blet\s+me\s+(?:think|check|see)\b"
+    r"|\bthink\s+(?:about\s+)?it\b|\bcall\s+(?:you\s+)?back\b",
+    re.I,
+)
+
+
+def in_question(text: str, position: int) -> bool:
+    """Whether the sentence holding `position` ends with a question mark ("Is that right?")."""
+    end = re.search(r"[.!?]", text[position:])
+    return end is not None and end.group() == "?"
+
+
 def says_only_weak_yes(text: Any) -> bool:
     """Whether the only yes in `text` is a word as weak as "yes", "okay" or "sure": what a person
     also says to be polite, to answer another question ("Yes, speaking.") or to show they are
     listening. Such a yes is read back before it binds anyone; "deal", "I accept" or "that works"
-    are not weak."""
+    are not weak, unless hedged ("That works, maybe.")."""
     if not isinstance(text, str):
         return False
     lowered = text.lower().replace("\u2019", "'")
+    if _HEDGE.search(lowered) and (_WEAK_ACCEPT.search(lowered) or _STRONG_ACCEPT.search(lowered)):
+        return True  # "That works, maybe, let me check." binds no one until it is read back
     return _WEAK_ACCEPT.search(lowered) is not None and _STRONG_ACCEPT.search(lowered) is None
 
 
@@ -502,6 +522,8 @@ def _acceptance(text: str, candidates: list[_Candidate], refused_positions: list
             signals.append((match.start(), "accept"))
     if not has_offer:
         for match in _WEAK_ACCEPT.finditer(text):
+            if in_question(text, match.start()):
+                continue  # "Yeah, who is this?": a filler word in a question, not a yes
             if _ACCEPT_NEGATED_BEFORE.search(text[max(0, match.start() - 25) : match.start()]):
                 signals.append((match.start(), "reject"))
             elif not re.match(r"\s*,?\s*but\b", text[match.end() :]):
@@ -660,9 +682,11 @@ _READ_BACK_DENIAL = re.compile(
     re.I,
 )
 _READ_BACK_AFFIRMATION = re.compile(
-    r"\b(?:yes|yeah|yep|yup|yea|correct|right|exactly|indeed|affirmative|confirm(?:ed)?|precisely|sure|uh-huh"
+    r"\b(?:yes|yeah|yep|yup|yea|correct|exactly|indeed|affirmative|confirm(?:ed)?|precisely|sure|uh-huh"
     r"|mm-hmm|ok|okay|alright|all\s+right|that'?s\s+(?:it|what\s+i\s+said)|you\s+heard\s+(?:me\s+)?right"
-    r"|absolutely|definitely|agreed|deal)\b",
+    r"|absolutely|definitely|agreed|deal)\b"
+    # "right" as an answer ("Right.", "Right, ten days.", "That's right."), not "right now"
+    r"|(?:^|[^\w\s']\s*|\b(?:that'?s|that\s+is|you'?re|quite|exactly|yes|yeah)\s+)right(?=\s*(?:[^\w\s']|$))",
     re.I,
 )
 
@@ -682,9 +706,13 @@ def read_back_answer(text: str, terms: DebtorTerms, asked_days: int) -> str:
         return READ_BACK_CHANGED
     if denied:
         return READ_BACK_DENIED
+    if _HEDGE.search(lowered):
+        return READ_BACK_OTHER
     if terms.offer_days == asked_days:
         return READ_BACK_CONFIRMED
-    affirmed = terms.acceptance == "accept" or _READ_BACK_AFFIRMATION.search(lowered) is not None
+    affirmed = terms.acceptance == "accept" or any(
+        not in_question(lowered, m.start()) for m in _READ_BACK_AFFIRMATION.finditer(lowered)
+    )
     return READ_BACK_CONFIRMED if affirmed else READ_BACK_OTHER
 
 

@@ -82,6 +82,14 @@ UNCLEAR = [
     "asdf qwer zxcv",
     "",
     "I have three kids and my car broke down.",
+    # words of a yes that are no answer: "right now", a question, a hedge
+    "I don't have that kind of money right now.",
+    "Right now I can't say.",
+    "Is that right?",
+    "Yeah, who is this?",
+    "Okay, but I'd need to check with my wife first.",
+    "Sure, maybe, I don't know.",
+    "Yes, I'll think about it and call you back.",
 ]
 
 
@@ -230,3 +238,24 @@ def test_a_clear_acceptance_binds_at_once(config, answer):
     offered = standing_days(session)
     session.step(answer, NEUTRAL)
     assert session.snapshot().agreed_offer == Offer(days=offered)
+
+
+def test_a_refusal_after_the_read_back_of_a_polite_yes_agrees_on_nothing(config):
+    # Heard in a conversation written for this check: "Hi, yeah, who is this?" was read back as a
+    # yes, and "I don't have that kind of money right now" then agreed on the offer ("right").
+    session = opened_session(config)
+    record = session.step("Hi, yeah, who is this?", NEUTRAL)
+    assert record.directive.intent != "confirm"  # a question, not a yes to read back
+    session.step("Okay.", NEUTRAL)
+    record = session.step("Look, I got your letter but I don't have that kind of money right now.", NEUTRAL)
+    assert not session.finished and session.snapshot().agreed_offer is None
+    assert record.directive.intent != "accept"
+
+
+@pytest.mark.parametrize("answer", ("That works, maybe, let me check.", "Deal, I guess.", "Fine, probably."))
+def test_a_hedged_acceptance_is_read_back_before_it_binds(config, answer):
+    session = opened_session(config)
+    offered = standing_days(session)
+    record = session.step(answer, NEUTRAL)
+    assert record.directive.intent == "confirm" and record.directive.offer.days == offered
+    assert session.snapshot().agreed_offer is None
