@@ -75,3 +75,18 @@ def test_ban_processor_forbids_only_what_is_banned_now() -> None:
     assert np.isneginf(after_seven[[1, 8]]).all() and np.isfinite(np.delete(after_seven, [1, 8])).all()
     assert np.isneginf(process(np.asarray([3, 4]), scores)).sum() == 1
     assert np.isfinite(scores).all()  # the caller's array is not changed
+
+
+def test_the_word_forms_are_tokenized_once_per_model() -> None:
+    class Counting(WordTokenizer):
+        calls = 0
+
+        def tokenize(self, text: bytes, add_bos: bool = True) -> list[int]:
+            Counting.calls += 1
+            return super().tokenize(text, add_bos)
+
+    tokenizer = Counting()
+    first = fact_bans(tokenizer, ["Hello."])
+    calls = Counting.calls
+    assert fact_bans(tokenizer, ["Hello."]) == first and Counting.calls == calls
+    assert fact_bans(tokenizer, ["My wife left."]) != first and Counting.calls == calls
